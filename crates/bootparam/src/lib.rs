@@ -1,0 +1,484 @@
+//! Early boot parameters from the kernel command line, in the style of
+//! Linux's `parse_early_param()`.
+//!
+//! The command line is split into words the way Linux's `next_arg()` does
+//! (whitespace separated, `"` quotes may protect spaces, `--` ends the
+//! kernel's part). Three *early parameters* are understood:
+//!
+//! | parameter            | meaning                               | field                                  |
+//! |----------------------|---------------------------------------|----------------------------------------|
+//! | `cma=nn[KMG][@base]` | size (and base) of the CMA area       | [`EarlyParams::cma`]: [`CmaParam`]     |
+//! | `mem=nn[KMG]`        | use only this much memory             | [`EarlyParams::mem`]: `u64` bytes      |
+//! | `loglevel=N`         | console log level 0 (emerg)-7 (debug) | [`EarlyParams::loglevel`]: `u8`        |
+//!
+//! Numbers follow Linux's `memparse()` ([`memparse`]): decimal, `0x` hex or
+//! leading-`0` octal, optionally followed by `K`, `M`, `G`, `T`, `P` or `E`
+//! (either case), each a factor of 1024 over the previous.
+//!
+//! Every other word is kept (as a slice of the command line) in
+//! [`EarlyParams::unknown`], for the kernel to look at with
+//! [`EarlyParams::has_flag`] and [`EarlyParams::get`].
+//!
+//! A malformed value is recorded as a [`ParamError`], which the kernel
+//! prints, and the parameter keeps its previous value (`None` if it was not
+//! given before). When a parameter is repeated, the last valid occurrence
+//! wins, as in Linux; [`EarlyParams::repeated`] tells which were repeated.
+//! (Linux's handlers apply even a malformed last value, e.g. `mem=banana`
+//! reads as 0, "no limit"; here malformed values are reported and ignored.)
+//!
+//! ```
+//! use bootparam::{EarlyParams, CmaParam};
+//!
+//! let p = EarlyParams::parse("console=ttyS0 cma=64M@0x10000000 mem=1G test loglevel=12");
+//! assert_eq!(p.cma, Some(CmaParam { size: 64 << 20, base: Some(0x1000_0000) }));
+//! assert_eq!(p.mem, Some(1 << 30));
+//! assert_eq!(p.loglevel, None); // 12 is not a log level...
+//! assert_eq!(p.errors()[0].to_string(), "loglevel=12: out of range (expected 0-7)");
+//! assert!(p.has_flag("test"));
+//! assert_eq!(p.get("console"), Some("ttyS0"));
+//! assert_eq!(p.unknown(), ["console=ttyS0", "test"]);
+//! ```
+//!
+//! Everything is fixed-size (no heap), nothing panics, no `unsafe`.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod number;
+
+use core::fmt;
+
+use number::junk;
+pub use number::{Size, memparse, parse_number};
+
+/// How many unrecognised words [`EarlyParams`] keeps; more are counted in
+/// [`EarlyParams::dropped_unknown`].
+pub const MAX_WORDS: usize = 32;
+
+/// How many [`ParamError`]s [`EarlyParams`] keeps; more are counted in
+/// [`EarlyParams::dropped_errors`].
+pub const MAX_ERRORS: usize = 8;
+
+/// The early parameters this crate understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// `cma=nn[KMG][@base]`: size (and optional base) of the contiguous
+    /// memory allocator's area (Linux's `early_cma()`).
+    Cma,
+    /// `mem=nn[KMG]`: use only this much memory (Linux's `early_mem()`,
+    /// applied with `memblock_enforce_memory_limit()`).
+    Mem,
+    /// `loglevel=N`: print only messages more important than `N`
+    /// (Linux's `loglevel()`): 0 emerg, 1 alert, 2 crit, 3 err, 4 warning,
+    /// 5 notice, 6 info, 7 debug.
+    Loglevel,
+}
+
+impl Param {
+    /// All parameters, in the order of their index.
+    pub const ALL: [Param; 3] = [Param::Cma, Param::Mem, Param::Loglevel];
+
+    /// The name on the command line, without `=`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Param::Cma => "cma",
+            Param::Mem => "mem",
+            Param::Loglevel => "loglevel",
+        }
+    }
+
+    /// The accepted syntax of the value, for error messages.
+    pub const fn syntax(self) -> &'static str {
+        match self {
+            Param::Cma => "nn[KMG][@base]",
+            Param::Mem => "nn[KMG]",
+            Param::Loglevel => "0-7",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Param> {
+        Param::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The value of `cma=`: `size` bytes, at `base` if given.
+/// A size of 0 is valid and means "no CMA area".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CmaParam {
+    /// Size of the area in bytes.
+    pub size: u64,
+    /// Physical base address requested with `@base`.
+    pub base: Option<u64>,
+}
+
+/// Prints the value in command line syntax, e.g. `64M@256M`, so that
+/// `cma=` followed by it parses back to the same value.
+impl fmt::Display for CmaParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Size(self.size))?;
+        if let Some(base) = self.base {
+            write!(f, "@{}", Size(base))?;
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with a parameter's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The parameter was given without `=` (e.g. `mem`).
+    MissingValue,
+    /// Nothing after `=` (e.g. `mem=`).
+    EmptyValue,
+    /// The value does not start with a number (e.g. `cma=banana`).
+    NotANumber,
+    /// A letter after the number that is not a size suffix (e.g. `cma=64Q`).
+    UnknownSuffix(char),
+    /// Other characters after the number (e.g. `mem=64M,`, `loglevel=3k`).
+    TrailingCharacters,
+    /// The number does not fit in 64 bits.
+    TooLarge,
+    /// `@` without a base address after it (e.g. `cma=64M@`).
+    MissingBase,
+    /// The number is outside the allowed range (e.g. `loglevel=12`).
+    OutOfRange,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reason::MissingValue => f.write_str("missing value"),
+            Reason::EmptyValue => f.write_str("empty value"),
+            Reason::NotANumber => f.write_str("not a number"),
+            Reason::UnknownSuffix(c) => write!(f, "unknown size suffix '{c}'"),
+            Reason::TrailingCharacters => f.write_str("unexpected characters after the number"),
+            Reason::TooLarge => f.write_str("too large (does not fit in 64 bits)"),
+            Reason::MissingBase => f.write_str("missing base address after '@'"),
+            Reason::OutOfRange => f.write_str("out of range"),
+        }
+    }
+}
+
+/// A malformed early parameter, e.g. `cma=banana`.
+///
+/// Its `Display` says what is wrong and what was expected:
+/// `cma=banana: not a size (expected nn[KMG][@base])`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParamError<'a> {
+    /// Which parameter.
+    pub param: Param,
+    /// The value as given (without quotes); empty for [`Reason::MissingValue`].
+    pub value: &'a str,
+    /// What is wrong with it.
+    pub reason: Reason,
+}
+
+impl fmt::Display for ParamError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.param.name();
+        let syntax = self.param.syntax();
+        match (self.reason, self.param) {
+            (Reason::MissingValue, _) => {
+                write!(f, "{name}: missing value (expected {name}={syntax})")
+            }
+            (Reason::NotANumber, Param::Cma | Param::Mem) => {
+                write!(f, "{name}={}: not a size (expected {syntax})", self.value)
+            }
+            (reason, _) => write!(f, "{name}={}: {reason} (expected {syntax})", self.value),
+        }
+    }
+}
+
+impl core::error::Error for ParamError<'_> {}
+
+/// One word of the command line, split as Linux's `next_arg()` does.
+#[derive(Clone, Copy, Debug)]
+struct Arg<'a> {
+    /// The whole word as written, quotes included.
+    raw: &'a str,
+    /// The part before the first `=` (or the whole word), outer quotes removed.
+    key: &'a str,
+    /// The part after the first `=`, quotes removed; `None` without `=`.
+    value: Option<&'a str>,
+}
+
+/// Linux's `isspace()` (which, unlike Rust's `is_ascii_whitespace`,
+/// includes the vertical tab).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+fn skip_spaces(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_space(b)).count();
+    &s[n..]
+}
+
+/// Splits the first word off `args` (which starts with a non-space), like
+/// Linux's `next_arg()`: spaces inside `"..."` do not end the word; a word
+/// starting with `"` loses that quote and a closing one at its end; a value
+/// starting with `"` loses it and a closing one. Returns the word and the rest.
+fn next_arg(args: &str) -> (Arg<'_>, &str) {
+    let quoted = args.starts_with('"');
+    let body = if quoted { &args[1..] } else { args };
+    let bytes = body.as_bytes();
+
+    let mut in_quote = quoted;
+    let mut equals = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if is_space(b) && !in_quote {
+            break;
+        }
+        // As in Linux, an '=' in first position does not count.
+        if equals.is_none() && b == b'=' && i > 0 {
+            equals = Some(i);
+        }
+        if b == b'"' {
+            in_quote = !in_quote;
+        }
+        i += 1;
+    }
+    let raw = &args[..i + usize::from(quoted)];
+    let rest = &body[i..];
+    let ends_with_quote = i > 0 && bytes[i - 1] == b'"';
+
+    let (key, value) = match equals {
+        None => {
+            let end = if quoted && ends_with_quote { i - 1 } else { i };
+            (&body[..end], None)
+        }
+        Some(eq) => {
+            let mut start = eq + 1;
+            let mut end = i;
+            if bytes.get(start) == Some(&b'"') {
+                start += 1;
+                if ends_with_quote {
+                    end = i - 1;
+                }
+            }
+            if quoted && ends_with_quote {
+                end = i - 1;
+            }
+            (&body[..eq], Some(&body[start..end.max(start)]))
+        }
+    };
+    (Arg { raw, key, value }, rest)
+}
+
+/// The early parameters of a command line, and its other words
+/// (borrowed from it).
+#[derive(Clone, Debug)]
+pub struct EarlyParams<'a> {
+    /// `cma=`: the last valid value; `None` if absent or never valid.
+    pub cma: Option<CmaParam>,
+    /// `mem=` in bytes: the last valid value; `None` if absent or never valid.
+    pub mem: Option<u64>,
+    /// `loglevel=` (0-7): the last valid value; `None` if absent or never valid.
+    pub loglevel: Option<u8>,
+    /// How often each [`Param`] appeared, valid or not.
+    occurrences: [u32; Param::ALL.len()],
+    words: [&'a str; MAX_WORDS],
+    nwords: usize,
+    dropped_unknown: usize,
+    errors: [ParamError<'a>; MAX_ERRORS],
+    nerrors: usize,
+    dropped_errors: usize,
+    init_args: Option<&'a str>,
+}
+
+impl Default for EarlyParams<'_> {
+    fn default() -> Self {
+        Self::parse("")
+    }
+}
+
+impl<'a> EarlyParams<'a> {
+    /// Parses a whole command line. Never fails: problems are recorded as
+    /// [`errors`](Self::errors).
+    pub fn parse(cmdline: &'a str) -> Self {
+        let placeholder = ParamError {
+            param: Param::Cma,
+            value: "",
+            reason: Reason::EmptyValue,
+        };
+        let mut params = EarlyParams {
+            cma: None,
+            mem: None,
+            loglevel: None,
+            occurrences: [0; Param::ALL.len()],
+            words: [""; MAX_WORDS],
+            nwords: 0,
+            dropped_unknown: 0,
+            errors: [placeholder; MAX_ERRORS],
+            nerrors: 0,
+            dropped_errors: 0,
+            init_args: None,
+        };
+
+        let mut args = skip_spaces(cmdline);
+        while !args.is_empty() {
+            let (arg, rest) = next_arg(args);
+            args = skip_spaces(rest);
+            // "--" ends the kernel's arguments; the rest is for init.
+            if arg.raw == "--" {
+                params.init_args = Some(args);
+                break;
+            }
+            match Param::from_name(arg.key) {
+                Some(param) => params.apply(param, arg.value),
+                None => params.keep(arg.raw),
+            }
+        }
+        params
+    }
+
+    /// Handles one occurrence of an early parameter.
+    fn apply(&mut self, param: Param, value: Option<&'a str>) {
+        let slot = &mut self.occurrences[param.index()];
+        *slot = slot.saturating_add(1);
+        let Some(value) = value else {
+            return self.error(param, "", Reason::MissingValue);
+        };
+        let result = match param {
+            Param::Cma => parse_cma(value).map(|v| self.cma = Some(v)),
+            Param::Mem => parse_size(value).map(|v| self.mem = Some(v)),
+            Param::Loglevel => parse_loglevel(value).map(|v| self.loglevel = Some(v)),
+        };
+        if let Err(reason) = result {
+            self.error(param, value, reason);
+        }
+    }
+
+    fn keep(&mut self, word: &'a str) {
+        match self.words.get_mut(self.nwords) {
+            Some(slot) => {
+                *slot = word;
+                self.nwords += 1;
+            }
+            None => self.dropped_unknown = self.dropped_unknown.saturating_add(1),
+        }
+    }
+
+    fn error(&mut self, param: Param, value: &'a str, reason: Reason) {
+        match self.errors.get_mut(self.nerrors) {
+            Some(slot) => {
+                *slot = ParamError {
+                    param,
+                    value,
+                    reason,
+                };
+                self.nerrors += 1;
+            }
+            None => self.dropped_errors = self.dropped_errors.saturating_add(1),
+        }
+    }
+
+    /// The words that are not early parameters (bare words and `key=value`),
+    /// in command line order, as written (quotes included). At most
+    /// [`MAX_WORDS`].
+    pub fn unknown(&self) -> &[&'a str] {
+        self.words.get(..self.nwords).unwrap_or(&[])
+    }
+
+    /// How many words did not fit in [`unknown`](Self::unknown).
+    pub fn dropped_unknown(&self) -> usize {
+        self.dropped_unknown
+    }
+
+    /// The malformed early parameters, in command line order. At most [`MAX_ERRORS`].
+    pub fn errors(&self) -> &[ParamError<'a>] {
+        self.errors.get(..self.nerrors).unwrap_or(&[])
+    }
+
+    /// How many errors did not fit in [`errors`](Self::errors).
+    pub fn dropped_errors(&self) -> usize {
+        self.dropped_errors
+    }
+
+    /// How many times `param` appeared (valid or not).
+    pub fn occurrences(&self, param: Param) -> u32 {
+        self.occurrences[param.index()]
+    }
+
+    /// The early parameters given more than once, with their count. The
+    /// last valid occurrence is the one used.
+    pub fn repeated(&self) -> impl Iterator<Item = (Param, u32)> + '_ {
+        Param::ALL
+            .into_iter()
+            .map(|p| (p, self.occurrences(p)))
+            .filter(|&(_, n)| n > 1)
+    }
+
+    /// What follows a `--` word, for init (Linux passes it to the init
+    /// process); `None` if there is no `--`.
+    pub fn init_args(&self) -> Option<&'a str> {
+        self.init_args
+    }
+
+    /// Whether a kept word is exactly `word` (e.g. `has_flag("test")`,
+    /// `has_flag("iommu=strict")`). A quoted bare word `"a b"` also matches
+    /// `a b`.
+    pub fn has_flag(&self, word: &str) -> bool {
+        self.unknown().iter().any(|&w| {
+            let (arg, _) = next_arg(w);
+            w == word || (arg.value.is_none() && arg.key == word)
+        })
+    }
+
+    /// The value of the last kept `key=value` word with this key, quotes
+    /// removed (`get("iommu")` is `Some("strict")` for `iommu=strict`,
+    /// `Some("")` for `iommu=`, `None` for a bare `iommu`).
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.unknown().iter().rev().find_map(|&w| {
+            let (arg, _) = next_arg(w);
+            arg.value.filter(|_| arg.key == key)
+        })
+    }
+}
+
+/// A size with nothing after it.
+fn parse_size(value: &str) -> Result<u64, Reason> {
+    if value.is_empty() {
+        return Err(Reason::EmptyValue);
+    }
+    match memparse(value)? {
+        (size, "") => Ok(size),
+        (_, rest) => Err(junk(rest)),
+    }
+}
+
+/// `nn[KMG][@base[KMG]]`.
+fn parse_cma(value: &str) -> Result<CmaParam, Reason> {
+    if value.is_empty() {
+        return Err(Reason::EmptyValue);
+    }
+    let (size, rest) = memparse(value)?;
+    let base = match rest.strip_prefix('@') {
+        None if rest.is_empty() => None,
+        None => return Err(junk(rest)),
+        Some("") => return Err(Reason::MissingBase),
+        Some(base) => Some(parse_size(base)?),
+    };
+    Ok(CmaParam { size, base })
+}
+
+/// A plain number (no suffix) from 0 to 7.
+fn parse_loglevel(value: &str) -> Result<u8, Reason> {
+    if value.is_empty() {
+        return Err(Reason::EmptyValue);
+    }
+    match parse_number(value)? {
+        (level @ 0..=7, "") => Ok(level as u8),
+        (_, "") => Err(Reason::OutOfRange),
+        (_, _) => Err(Reason::TrailingCharacters),
+    }
+}
+
+#[cfg(test)]
+mod tests;

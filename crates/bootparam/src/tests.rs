@@ -1,0 +1,483 @@
+//! Unit tests for every parameter, error, and the command line splitting.
+
+use super::*;
+
+const K: u64 = 1 << 10;
+const M: u64 = 1 << 20;
+const G: u64 = 1 << 30;
+
+fn err(p: &EarlyParams<'_>) -> Vec<String> {
+    p.errors().iter().map(|e| e.to_string()).collect()
+}
+
+// ---------------------------------------------------------------- numbers
+
+#[test]
+fn memparse_like_linux() {
+    fn ok(s: &str) -> (u64, &str) {
+        memparse(s).unwrap()
+    }
+    assert_eq!(ok("0"), (0, ""));
+    assert_eq!(ok("123"), (123, ""));
+    assert_eq!(ok("0x1f"), (0x1f, ""));
+    assert_eq!(ok("0X1F"), (0x1f, ""));
+    assert_eq!(ok("010"), (8, "")); // leading 0: octal, as simple_strtoull(.., 0)
+    assert_eq!(ok("64k"), (64 * K, ""));
+    assert_eq!(ok("64K"), (64 * K, ""));
+    assert_eq!(ok("64m"), (64 * M, ""));
+    assert_eq!(ok("2G"), (2 * G, ""));
+    assert_eq!(ok("3t"), (3 << 40, ""));
+    assert_eq!(ok("5P"), (5 << 50, ""));
+    assert_eq!(ok("15e"), (15 << 60, ""));
+    assert_eq!(ok("0x10M"), (16 * M, ""));
+    assert_eq!(ok("64MB"), (64 * M, "B")); // one suffix only; the caller judges the rest
+    assert_eq!(ok("1@2"), (1, "@2"));
+    assert_eq!(ok("18446744073709551615"), (u64::MAX, ""));
+    assert_eq!(ok("0xffffffffffffffff"), (u64::MAX, ""));
+    assert_eq!(ok("0x1E"), (0x1e, "")); // 'E' is a hex digit here, as in Linux
+    assert_eq!(ok("08"), (0, "8")); // octal stops at 8
+}
+
+#[test]
+fn memparse_errors() {
+    for s in ["", "banana", "-1", "+1", " 1", "K", "0x", "0xg", "@1"] {
+        assert_eq!(memparse(s), Err(Reason::NotANumber), "{s:?}");
+    }
+    for s in [
+        "18446744073709551616",
+        "0x10000000000000000",
+        "16E",
+        "17179869184G",
+        "99999999999999999999999",
+    ] {
+        assert_eq!(memparse(s), Err(Reason::TooLarge), "{s:?}");
+    }
+    assert_eq!(parse_number("64M"), Ok((64, "M")));
+    assert_eq!(parse_number("ü"), Err(Reason::NotANumber));
+}
+
+#[test]
+fn size_display_round_trips() {
+    let cases = [
+        (0, "0"),
+        (1, "1"),
+        (1536, "1536"),
+        (64 * M, "64M"),
+        (3 * G, "3G"),
+        (K, "1K"),
+        (1 << 63, "8E"),
+        (u64::MAX, "18446744073709551615"),
+    ];
+    for (v, s) in cases {
+        assert_eq!(Size(v).to_string(), s);
+        assert_eq!(memparse(s), Ok((v, "")));
+    }
+}
+
+// -------------------------------------------------------------------- cma
+
+#[test]
+fn cma_values() {
+    let cma = |s: &str| EarlyParams::parse(s).cma;
+    assert_eq!(
+        cma("cma=64M"),
+        Some(CmaParam {
+            size: 64 * M,
+            base: None
+        })
+    );
+    assert_eq!(
+        cma("cma=0"),
+        Some(CmaParam {
+            size: 0,
+            base: None
+        })
+    ); // valid: no CMA
+    assert_eq!(
+        cma("cma=64M@0x10000000"),
+        Some(CmaParam {
+            size: 64 * M,
+            base: Some(0x1000_0000)
+        })
+    );
+    assert_eq!(
+        cma("cma=16m@1g"),
+        Some(CmaParam {
+            size: 16 * M,
+            base: Some(G)
+        })
+    );
+    assert_eq!(
+        cma("cma=\"32M@0\""),
+        Some(CmaParam {
+            size: 32 * M,
+            base: Some(0)
+        })
+    );
+    assert_eq!(cma("console=ttyS0"), None);
+    assert_eq!(
+        CmaParam {
+            size: 64 * M,
+            base: Some(256 * M)
+        }
+        .to_string(),
+        "64M@256M"
+    );
+    assert_eq!(
+        CmaParam {
+            size: 0,
+            base: None
+        }
+        .to_string(),
+        "0"
+    );
+}
+
+#[test]
+fn cma_errors() {
+    let cases = [
+        (
+            "cma=banana",
+            Reason::NotANumber,
+            "cma=banana: not a size (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64Q",
+            Reason::UnknownSuffix('Q'),
+            "cma=64Q: unknown size suffix 'Q' (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=",
+            Reason::EmptyValue,
+            "cma=: empty value (expected nn[KMG][@base])",
+        ),
+        (
+            "cma",
+            Reason::MissingValue,
+            "cma: missing value (expected cma=nn[KMG][@base])",
+        ),
+        (
+            "cma=64M@",
+            Reason::MissingBase,
+            "cma=64M@: missing base address after '@' (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64M@banana",
+            Reason::NotANumber,
+            "cma=64M@banana: not a size (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64M@1Q",
+            Reason::UnknownSuffix('Q'),
+            "cma=64M@1Q: unknown size suffix 'Q' (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64M-128M",
+            Reason::TrailingCharacters,
+            "cma=64M-128M: unexpected characters after the number (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64M@1G-2G",
+            Reason::TrailingCharacters,
+            "cma=64M@1G-2G: unexpected characters after the number (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64MB",
+            Reason::UnknownSuffix('B'),
+            "cma=64MB: unknown size suffix 'B' (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=16E",
+            Reason::TooLarge,
+            "cma=16E: too large (does not fit in 64 bits) (expected nn[KMG][@base])",
+        ),
+        (
+            "cma=64M@@1",
+            Reason::NotANumber,
+            "cma=64M@@1: not a size (expected nn[KMG][@base])",
+        ),
+    ];
+    for (line, reason, text) in cases {
+        let p = EarlyParams::parse(line);
+        assert_eq!(p.cma, None, "{line}");
+        assert_eq!(p.errors().len(), 1, "{line}");
+        assert_eq!(p.errors()[0].param, Param::Cma);
+        assert_eq!(p.errors()[0].reason, reason, "{line}");
+        assert_eq!(p.errors()[0].to_string(), text);
+        assert!(
+            p.unknown().is_empty(),
+            "malformed early params are not kept as words"
+        );
+    }
+    assert_eq!(EarlyParams::parse("cma=banana").errors()[0].value, "banana");
+}
+
+// -------------------------------------------------------------------- mem
+
+#[test]
+fn mem_values_and_errors() {
+    assert_eq!(EarlyParams::parse("mem=1G").mem, Some(G));
+    assert_eq!(EarlyParams::parse("mem=0x8000000").mem, Some(128 * M));
+    assert_eq!(EarlyParams::parse("mem=0").mem, Some(0));
+    let cases = [
+        ("mem=", "mem=: empty value (expected nn[KMG])"),
+        ("mem", "mem: missing value (expected mem=nn[KMG])"),
+        ("mem=lots", "mem=lots: not a size (expected nn[KMG])"),
+        (
+            "mem=64Q",
+            "mem=64Q: unknown size suffix 'Q' (expected nn[KMG])",
+        ),
+        (
+            "mem=64M@0",
+            "mem=64M@0: unexpected characters after the number (expected nn[KMG])",
+        ),
+        (
+            "mem=99999999999999999999",
+            "mem=99999999999999999999: too large (does not fit in 64 bits) (expected nn[KMG])",
+        ),
+    ];
+    for (line, text) in cases {
+        let p = EarlyParams::parse(line);
+        assert_eq!(p.mem, None);
+        assert_eq!(err(&p), [text]);
+    }
+}
+
+// --------------------------------------------------------------- loglevel
+
+#[test]
+fn loglevel_values_and_errors() {
+    for n in 0..=7u8 {
+        assert_eq!(
+            EarlyParams::parse(&format!("loglevel={n}")).loglevel,
+            Some(n)
+        );
+    }
+    assert_eq!(EarlyParams::parse("loglevel=0x7").loglevel, Some(7));
+    assert_eq!(EarlyParams::parse("loglevel=07").loglevel, Some(7));
+    let cases = [
+        (
+            "loglevel=12",
+            Reason::OutOfRange,
+            "loglevel=12: out of range (expected 0-7)",
+        ),
+        (
+            "loglevel=8",
+            Reason::OutOfRange,
+            "loglevel=8: out of range (expected 0-7)",
+        ),
+        (
+            "loglevel=",
+            Reason::EmptyValue,
+            "loglevel=: empty value (expected 0-7)",
+        ),
+        (
+            "loglevel",
+            Reason::MissingValue,
+            "loglevel: missing value (expected loglevel=0-7)",
+        ),
+        (
+            "loglevel=debug",
+            Reason::NotANumber,
+            "loglevel=debug: not a number (expected 0-7)",
+        ),
+        (
+            "loglevel=-1",
+            Reason::NotANumber,
+            "loglevel=-1: not a number (expected 0-7)",
+        ),
+        (
+            "loglevel=3k",
+            Reason::TrailingCharacters,
+            "loglevel=3k: unexpected characters after the number (expected 0-7)",
+        ),
+        (
+            "loglevel=99999999999999999999",
+            Reason::TooLarge,
+            "loglevel=99999999999999999999: too large (does not fit in 64 bits) (expected 0-7)",
+        ),
+    ];
+    for (line, reason, text) in cases {
+        let p = EarlyParams::parse(line);
+        assert_eq!(p.loglevel, None, "{line}");
+        assert_eq!(p.errors()[0].reason, reason, "{line}");
+        assert_eq!(err(&p), [text]);
+    }
+}
+
+// ------------------------------------------------------ repeats and words
+
+#[test]
+fn last_valid_occurrence_wins() {
+    let p = EarlyParams::parse("mem=1G cma=16M loglevel=3 mem=2G cma=banana loglevel=4 loglevel=9");
+    assert_eq!(p.mem, Some(2 * G));
+    assert_eq!(
+        p.cma,
+        Some(CmaParam {
+            size: 16 * M,
+            base: None
+        })
+    ); // the malformed one is ignored
+    assert_eq!(p.loglevel, Some(4));
+    assert_eq!(p.occurrences(Param::Mem), 2);
+    assert_eq!(p.occurrences(Param::Cma), 2);
+    assert_eq!(p.occurrences(Param::Loglevel), 3);
+    assert_eq!(
+        p.repeated().collect::<Vec<_>>(),
+        [(Param::Cma, 2), (Param::Mem, 2), (Param::Loglevel, 3)]
+    );
+    assert_eq!(
+        err(&p),
+        [
+            "cma=banana: not a size (expected nn[KMG][@base])",
+            "loglevel=9: out of range (expected 0-7)"
+        ]
+    );
+    let once = EarlyParams::parse("mem=1G");
+    assert_eq!(once.repeated().count(), 0);
+    assert_eq!(once.occurrences(Param::Cma), 0);
+}
+
+#[test]
+fn other_words_are_kept() {
+    let p = EarlyParams::parse(
+        "root=/dev/sda1 test iommu=strict console=ttyS0,9600 console=tty0 quiet foo= CMA=1M cmax=2",
+    );
+    assert_eq!(
+        p.unknown(),
+        [
+            "root=/dev/sda1",
+            "test",
+            "iommu=strict",
+            "console=ttyS0,9600",
+            "console=tty0",
+            "quiet",
+            "foo=",
+            "CMA=1M",
+            "cmax=2"
+        ]
+    );
+    assert!(p.has_flag("test"));
+    assert!(p.has_flag("quiet"));
+    assert!(p.has_flag("iommu=strict"));
+    assert!(!p.has_flag("iommu"));
+    assert!(!p.has_flag("tes"));
+    assert_eq!(p.get("iommu"), Some("strict"));
+    assert_eq!(p.get("console"), Some("tty0")); // last one wins
+    assert_eq!(p.get("foo"), Some(""));
+    assert_eq!(p.get("test"), None); // a bare word has no value
+    assert_eq!(p.get("missing"), None);
+    assert_eq!(p.cma, None); // names are case-sensitive
+    assert!(p.errors().is_empty());
+}
+
+#[test]
+fn quotes_like_linux_next_arg() {
+    let p = EarlyParams::parse(r#"foo="bar baz" "quoted word" "k=v w" x="" "#);
+    assert_eq!(
+        p.unknown(),
+        [
+            r#"foo="bar baz""#,
+            r#""quoted word""#,
+            r#""k=v w""#,
+            r#"x="""#
+        ]
+    );
+    assert_eq!(p.get("foo"), Some("bar baz"));
+    assert!(p.has_flag("quoted word"));
+    assert!(p.has_flag(r#""quoted word""#));
+    assert_eq!(p.get("k"), Some("v w"));
+    assert_eq!(p.get("x"), Some(""));
+    // An unterminated quote runs to the end of the line.
+    let p = EarlyParams::parse(r#"a="b c d"#);
+    assert_eq!(p.unknown(), [r#"a="b c d"#]);
+    assert_eq!(p.get("a"), Some("b c d"));
+    // '=' in first position does not count; a lone quote at the end.
+    let p = EarlyParams::parse(r#"=x ==y ""#);
+    assert_eq!(p.unknown(), ["=x", "==y", "\""]);
+    assert_eq!(p.get("="), Some("y"));
+    assert!(p.has_flag("=x"));
+    // A leading quote that is never closed swallows the rest of the line.
+    let p = EarlyParams::parse(r#"" =x mem=1G"#);
+    assert_eq!(p.unknown(), [r#"" =x mem=1G"#]);
+    assert_eq!(p.get(" "), Some("x mem=1G"));
+    assert_eq!(p.mem, None);
+}
+
+#[test]
+fn whitespace_and_empty_lines() {
+    assert!(EarlyParams::parse("").unknown().is_empty());
+    assert!(EarlyParams::parse(" \t\n\r\x0b\x0c ").unknown().is_empty());
+    let p = EarlyParams::parse("\t a\x0bb\n\nc  mem=1G\r\n");
+    assert_eq!(p.unknown(), ["a", "b", "c"]);
+    assert_eq!(p.mem, Some(G));
+    // Non-ASCII is fine (and not whitespace, even U+00A0).
+    let p = EarlyParams::parse("ünï=cödé\u{a0}x ✓");
+    assert_eq!(p.unknown(), ["ünï=cödé\u{a0}x", "✓"]);
+    assert_eq!(p.get("ünï"), Some("cödé\u{a0}x"));
+    let d: EarlyParams<'_> = EarlyParams::default();
+    assert!(d.unknown().is_empty() && d.errors().is_empty() && d.cma.is_none());
+}
+
+#[test]
+fn double_dash_ends_kernel_arguments() {
+    let p = EarlyParams::parse("a mem=1G -- b mem=2G  c");
+    assert_eq!(p.unknown(), ["a"]);
+    assert_eq!(p.mem, Some(G));
+    assert_eq!(p.init_args(), Some("b mem=2G  c"));
+    assert_eq!(EarlyParams::parse("a --").init_args(), Some(""));
+    assert_eq!(EarlyParams::parse("a --b").init_args(), None);
+    assert_eq!(EarlyParams::parse("a --b").unknown(), ["a", "--b"]);
+}
+
+#[test]
+fn fixed_capacities_count_what_is_dropped() {
+    let line: String = (0..40).map(|i| format!("w{i} ")).collect();
+    let p = EarlyParams::parse(&line);
+    assert_eq!(p.unknown().len(), MAX_WORDS);
+    assert_eq!(p.unknown()[31], "w31");
+    assert_eq!(p.dropped_unknown(), 8);
+
+    let line = "mem=x ".repeat(MAX_ERRORS + 3);
+    let p = EarlyParams::parse(&line);
+    assert_eq!(p.errors().len(), MAX_ERRORS);
+    assert_eq!(p.dropped_errors(), 3);
+    assert_eq!(p.occurrences(Param::Mem), MAX_ERRORS as u32 + 3);
+}
+
+#[test]
+fn param_names_and_reasons() {
+    assert_eq!(Param::ALL.map(Param::name), ["cma", "mem", "loglevel"]);
+    assert_eq!(
+        Param::ALL.map(Param::syntax),
+        ["nn[KMG][@base]", "nn[KMG]", "0-7"]
+    );
+    assert_eq!(Reason::NotANumber.to_string(), "not a number");
+    assert_eq!(
+        Reason::UnknownSuffix('ü').to_string(),
+        "unknown size suffix 'ü'"
+    );
+}
+
+/// Every file of the fuzzing seed corpus parses without panicking, and the
+/// results are consistent.
+#[test]
+fn fuzz_corpus() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/cmdline");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let line = String::from_utf8_lossy(&bytes);
+        let p = EarlyParams::parse(&line);
+        assert!(p.unknown().len() <= MAX_WORDS && p.errors().len() <= MAX_ERRORS);
+        for e in p.errors() {
+            assert!(!e.to_string().is_empty());
+        }
+        for w in p.unknown() {
+            assert!(line.contains(w));
+            let _ = (p.has_flag(w), p.get(w));
+        }
+        count += 1;
+    }
+    assert!(count >= 10, "expected a seed corpus, found {count} files");
+}

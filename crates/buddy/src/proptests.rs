@@ -1,0 +1,456 @@
+//! Property tests: random operation sequences checked against a simple model.
+//!
+//! The model is one state per frame of a 2048-frame span (unmanaged / free /
+//! allocated by handle `k`) plus the list of live allocations. After every
+//! operation the allocator's internals are checked against it:
+//!
+//! * every free block is on the list of its order, aligned, inside the span,
+//!   and covers only frames the model says are free; every model-free frame
+//!   is covered exactly once (no overlap, no lost page);
+//! * every live allocation's head carries its order;
+//! * coalescing is complete: no free block of order `< MAX_ORDER` has a free
+//!   buddy of the same order;
+//! * counters: free + allocated + unmanaged = span.
+//!
+//! Each operation's result must be exactly what the model predicts: an error
+//! (with the exact variant and fields) iff the operation is invalid, and an
+//! allocation failure iff no aligned free block exists.
+//!
+//! Number of cases: `PROPTEST_CASES` (default 10 000).
+
+use super::*;
+use proptest::prelude::*;
+
+const SPAN: usize = 2048;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Page {
+    Unmanaged,
+    Free,
+    /// Allocated; the index into `Model::blocks`.
+    Alloc(usize),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// `alloc(order)`; order 11 is invalid.
+    Alloc(u32),
+    /// Free a live allocation (by index, modulo the number of live ones).
+    FreeLive(usize),
+    /// Free an earlier freed block again (usually a double free, valid if the
+    /// same block was re-allocated meanwhile).
+    FreeAgain(usize),
+    /// Free a frame inside a live block, with a random order.
+    FreeInside(usize, usize, u32),
+    /// Free an arbitrary pfn: `base - 8 + offset`, with an arbitrary order.
+    FreeBogus(usize, u32),
+    /// `add_free_range(base - 8 + offset, ... + len)`: hot-add of a hole, or
+    /// an invalid (overlapping / out of span) range.
+    AddRange(usize, usize),
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let order = prop_oneof![
+        6 => 0u32..=2,
+        3 => 3u32..=6,
+        1 => 7u32..=MAX_ORDER + 1,
+    ];
+    prop_oneof![
+        40 => order.prop_map(Op::Alloc),
+        30 => any::<usize>().prop_map(Op::FreeLive),
+        5 => any::<usize>().prop_map(Op::FreeAgain),
+        5 => (any::<usize>(), any::<usize>(), 0u32..=MAX_ORDER + 1)
+            .prop_map(|(i, off, o)| Op::FreeInside(i, off, o)),
+        5 => (0usize..SPAN + 16, 0u32..=MAX_ORDER + 1).prop_map(|(p, o)| Op::FreeBogus(p, o)),
+        5 => (0usize..SPAN + 16, 0usize..80).prop_map(|(p, l)| Op::AddRange(p, l)),
+    ]
+}
+
+/// Initial layout: a base pfn that is not aligned to `MAX_ORDER` (nor to 2),
+/// and a list of segments `(len, kind)`: kind 0 is a hole, others are added
+/// with `add_free_range` (adjacent ones in separate calls, to exercise
+/// coalescing across calls). Frames past the last segment stay holes.
+#[derive(Clone, Debug)]
+struct Setup {
+    base_pfn: usize,
+    segments: Vec<(usize, u8)>,
+    reverse_adds: bool,
+}
+
+fn setup_strategy() -> impl Strategy<Value = Setup> {
+    (
+        0usize..(1 << 30),
+        0usize..512,
+        prop::collection::vec((1usize..400, 0u8..4), 1..14),
+        any::<bool>(),
+    )
+        .prop_map(|(k, m, segments, reverse_adds)| Setup {
+            // base = k * 2048 + odd number: never aligned to 2 or to 2^10.
+            base_pfn: k * 2048 + 2 * m + 1,
+            segments,
+            reverse_adds,
+        })
+}
+
+struct Model {
+    base: usize,
+    pages: Vec<Page>,
+    /// Every block ever allocated: (pfn, order, still live).
+    blocks: Vec<(usize, u32, bool)>,
+    /// Indices into `blocks` of the live allocations.
+    live: Vec<usize>,
+    /// Indices into `blocks` of freed allocations.
+    freed: Vec<usize>,
+}
+
+impl Model {
+    fn idx(&self, pfn: usize) -> Option<usize> {
+        pfn.checked_sub(self.base).filter(|&i| i < SPAN)
+    }
+
+    /// The exact result `free(pfn, order)` must have.
+    fn expect_free(&self, pfn: usize, order: u32) -> Result<(), BuddyError> {
+        if order > MAX_ORDER {
+            return Err(BuddyError::InvalidOrder { order });
+        }
+        let Some(i) = self.idx(pfn) else {
+            return Err(BuddyError::OutOfRange {
+                pfn,
+                span_start: self.base,
+                span_end: self.base + SPAN,
+            });
+        };
+        match self.pages[i] {
+            Page::Unmanaged => Err(BuddyError::NotManaged { pfn }),
+            Page::Free => Err(BuddyError::DoubleFree { pfn, order }),
+            Page::Alloc(k) => {
+                let (head, o, live) = self.blocks[k];
+                assert!(live);
+                if head != pfn {
+                    Err(BuddyError::NotBlockHead {
+                        pfn,
+                        order,
+                        head_pfn: head,
+                        head_order: o,
+                    })
+                } else if o != order {
+                    Err(BuddyError::WrongOrder {
+                        pfn,
+                        order,
+                        allocated_order: o,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Whether some naturally aligned run of `2^order` frames is all free.
+    fn has_free_aligned_block(&self, order: u32) -> bool {
+        let size = 1usize << order;
+        let first = (size - self.base % size) % size;
+        (first..SPAN)
+            .step_by(size)
+            .any(|i| i + size <= SPAN && self.pages[i..i + size].iter().all(|&p| p == Page::Free))
+    }
+
+    /// The exact result `add_free_range(start, end)` must have.
+    fn expect_add(&self, start: usize, end: usize) -> Result<(), BuddyError> {
+        if start > end {
+            return Err(BuddyError::InvalidRange {
+                start_pfn: start,
+                end_pfn: end,
+            });
+        }
+        if start < self.base || end > self.base + SPAN {
+            return Err(BuddyError::RangeOutOfSpan {
+                start_pfn: start,
+                end_pfn: end,
+                span_start: self.base,
+                span_end: self.base + SPAN,
+            });
+        }
+        match (start..end).find(|&p| self.pages[p - self.base] != Page::Unmanaged) {
+            Some(pfn) => Err(BuddyError::AlreadyManaged { pfn }),
+            None => Ok(()),
+        }
+    }
+
+    fn do_free(&mut self, k: usize) {
+        let (pfn, order, live) = self.blocks[k];
+        assert!(live);
+        let i = pfn - self.base;
+        for p in &mut self.pages[i..i + (1 << order)] {
+            assert_eq!(*p, Page::Alloc(k));
+            *p = Page::Free;
+        }
+        self.blocks[k].2 = false;
+        self.live.retain(|&x| x != k);
+        self.freed.push(k);
+    }
+
+    fn count(&self, what: fn(&Page) -> bool) -> usize {
+        self.pages.iter().filter(|p| what(p)).count()
+    }
+}
+
+/// Checks all structural invariants of `b` against the model.
+fn check(b: &BuddyAllocator<'_>, m: &Model) {
+    let mut covered = vec![false; SPAN];
+    let mut free_total = 0;
+    for order in 0..=MAX_ORDER {
+        let size = 1usize << order;
+        let mut n = 0;
+        let mut prev = NIL;
+        let mut cur = b.free_area[order as usize].head;
+        while cur != NIL {
+            let i = cur as usize;
+            let fm = b.meta[i];
+            assert_eq!(fm.state, FREE_HEAD, "list {order} entry {i} not a free head");
+            assert_eq!(u32::from(fm.order), order, "block on wrong list");
+            assert_eq!(fm.prev, prev, "broken back link");
+            let pfn = b.base_pfn + i;
+            assert_eq!(pfn % size, 0, "free block {pfn:#x} order {order} misaligned");
+            assert!(i + size <= SPAN, "free block beyond span");
+            for j in i..i + size {
+                assert!(!covered[j], "frame {j} on two free lists");
+                covered[j] = true;
+                assert_eq!(m.pages[j], Page::Free, "allocator-free frame not free in model");
+                if j != i {
+                    assert_eq!(b.meta[j].state, TAIL);
+                }
+            }
+            if order < MAX_ORDER {
+                let buddy = pfn ^ size;
+                if let Some(bi) = m.idx(buddy) {
+                    assert!(
+                        !b.meta[bi].is_head(FREE_HEAD, order),
+                        "incomplete coalescing: {pfn:#x} and {buddy:#x} both free at order {order}"
+                    );
+                }
+            }
+            n += 1;
+            assert!(n <= SPAN, "cycle in free list");
+            prev = cur;
+            cur = fm.next;
+        }
+        assert_eq!(n, b.free_count(order));
+        assert_eq!(b.free_blocks(order).count(), n);
+        free_total += n * size;
+    }
+    assert_eq!(free_total, b.free_pages());
+
+    let model_free = m.count(|p| *p == Page::Free);
+    let model_unmanaged = m.count(|p| *p == Page::Unmanaged);
+    let model_alloc = SPAN - model_free - model_unmanaged;
+    assert_eq!(b.free_pages(), model_free, "lost or duplicated free pages");
+    assert_eq!(b.managed_pages(), SPAN - model_unmanaged);
+    assert_eq!(b.allocated_pages(), model_alloc);
+    assert_eq!(b.free_pages() + b.allocated_pages() + model_unmanaged, SPAN);
+
+    for (i, p) in m.pages.iter().enumerate() {
+        match p {
+            Page::Free => assert!(covered[i], "model-free frame {i} on no free list"),
+            Page::Unmanaged => assert_eq!(b.meta[i].state, UNMANAGED),
+            Page::Alloc(k) => {
+                let (pfn, order, live) = m.blocks[*k];
+                assert!(live);
+                let head = pfn - m.base;
+                if i == head {
+                    assert!(b.meta[i].is_head(ALLOC_HEAD, order));
+                } else {
+                    assert_eq!(b.meta[i].state, TAIL);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        b.largest_free_order(),
+        (0..=MAX_ORDER).rev().find(|&o| b.free_count(o) > 0)
+    );
+}
+
+fn counts(b: &BuddyAllocator<'_>) -> [usize; NR_ORDERS] {
+    core::array::from_fn(|o| b.free_count(o as u32))
+}
+
+fn run(setup: Setup, ops: Vec<Op>) {
+    let base = setup.base_pfn;
+    let mut meta = vec![FrameMeta::UNMANAGED; SPAN];
+    let mut b = BuddyAllocator::new(base, &mut meta).unwrap();
+    let mut m = Model {
+        base,
+        pages: vec![Page::Unmanaged; SPAN],
+        blocks: Vec::new(),
+        live: Vec::new(),
+        freed: Vec::new(),
+    };
+
+    // Initial free ranges.
+    let mut ranges = Vec::new();
+    let mut at = 0;
+    for &(len, kind) in &setup.segments {
+        let end = (at + len).min(SPAN);
+        if kind != 0 && at < end {
+            ranges.push((base + at, base + end));
+        }
+        at = end;
+    }
+    if setup.reverse_adds {
+        ranges.reverse();
+    }
+    for &(s, e) in &ranges {
+        b.add_free_range(s, e).unwrap();
+        m.pages[s - base..e - base].fill(Page::Free);
+    }
+    check(&b, &m);
+
+    for op in ops {
+        match op {
+            Op::Alloc(order) => {
+                let before = counts(&b);
+                match b.alloc(order) {
+                    Ok(pfn) => {
+                        assert!(order <= MAX_ORDER);
+                        assert_eq!(pfn % (1 << order), 0, "misaligned allocation");
+                        let i = m.idx(pfn).expect("allocation outside span");
+                        assert!(i + (1 << order) <= SPAN);
+                        let k = m.blocks.len();
+                        for p in &mut m.pages[i..i + (1 << order)] {
+                            assert_eq!(*p, Page::Free, "allocation overlaps a live or unmanaged frame");
+                            *p = Page::Alloc(k);
+                        }
+                        m.blocks.push((pfn, order, true));
+                        m.live.push(k);
+                        // Smallest fitting block, split by `expand`: one block
+                        // less at the source order, one more at each order
+                        // in [order, source).
+                        let src = (order..=MAX_ORDER).find(|&o| before[o as usize] > 0).unwrap();
+                        let after = counts(&b);
+                        for o in 0..=MAX_ORDER {
+                            let o_ = o as usize;
+                            let expected = if o == src {
+                                before[o_] - 1
+                            } else if o >= order && o < src {
+                                before[o_] + 1
+                            } else {
+                                before[o_]
+                            };
+                            assert_eq!(after[o_], expected, "expand: wrong count at order {o}");
+                        }
+                    }
+                    Err(e) => {
+                        if order > MAX_ORDER {
+                            assert_eq!(e, BuddyError::InvalidOrder { order });
+                        } else {
+                            assert_eq!(e, BuddyError::OutOfMemory { order });
+                            assert!(
+                                !m.has_free_aligned_block(order),
+                                "alloc({order}) failed but the model has a free aligned block"
+                            );
+                        }
+                        assert_eq!(counts(&b), before);
+                    }
+                }
+            }
+            Op::FreeLive(i) | Op::FreeAgain(i) | Op::FreeInside(i, _, _) => {
+                let list = if matches!(op, Op::FreeAgain(_)) { &m.freed } else { &m.live };
+                if list.is_empty() {
+                    continue;
+                }
+                let k = list[i % list.len()];
+                let (head, order, _) = m.blocks[k];
+                let (pfn, order) = match op {
+                    Op::FreeInside(_, off, o) => (head + off % (1 << order), o),
+                    _ => (head, order),
+                };
+                let expected = m.expect_free(pfn, order);
+                let before = counts(&b);
+                let got = b.free(pfn, order);
+                assert_eq!(got, expected, "free({pfn:#x}, {order})");
+                match got {
+                    Ok(()) => {
+                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
+                        m.do_free(k);
+                    }
+                    Err(_) => assert_eq!(counts(&b), before, "failed free changed state"),
+                }
+            }
+            Op::FreeBogus(off, order) => {
+                let pfn = (base + off).wrapping_sub(8);
+                let expected = m.expect_free(pfn, order);
+                let before = counts(&b);
+                let got = b.free(pfn, order);
+                assert_eq!(got, expected, "free({pfn:#x}, {order})");
+                match got {
+                    Ok(()) => {
+                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
+                        m.do_free(k);
+                    }
+                    Err(_) => assert_eq!(counts(&b), before, "failed free changed state"),
+                }
+            }
+            Op::AddRange(off, len) => {
+                let start = (base + off).wrapping_sub(8);
+                let end = start.wrapping_add(len);
+                let expected = m.expect_add(start, end);
+                let before = counts(&b);
+                let got = b.add_free_range(start, end);
+                assert_eq!(got, expected, "add_free_range({start:#x}, {end:#x})");
+                match got {
+                    Ok(()) => m.pages[start - base..end - base].fill(Page::Free),
+                    Err(_) => assert_eq!(counts(&b), before, "failed add changed state"),
+                }
+            }
+        }
+        check(&b, &m);
+    }
+
+    // Free everything: the free lists must be exactly the canonical
+    // decomposition of the managed frames, i.e. what a fresh allocator
+    // given the same ranges has.
+    for k in m.live.clone() {
+        let (pfn, order, _) = m.blocks[k];
+        b.free(pfn, order).unwrap();
+        m.do_free(k);
+    }
+    check(&b, &m);
+    assert_eq!(b.free_pages(), b.managed_pages());
+
+    let mut fresh_meta = vec![FrameMeta::UNMANAGED; SPAN];
+    let mut fresh = BuddyAllocator::new(base, &mut fresh_meta).unwrap();
+    let mut i = 0;
+    while i < SPAN {
+        if m.pages[i] == Page::Free {
+            let j = (i..SPAN).find(|&j| m.pages[j] != Page::Free).unwrap_or(SPAN);
+            fresh.add_free_range(base + i, base + j).unwrap();
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    for order in 0..=MAX_ORDER {
+        let mut got: Vec<usize> = b.free_blocks(order).collect();
+        let mut want: Vec<usize> = fresh.free_blocks(order).collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "free blocks of order {order} after freeing everything");
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn buddy_matches_model(setup in setup_strategy(), ops in prop::collection::vec(op_strategy(), 1..64)) {
+        run(setup, ops);
+    }
+}

@@ -1,0 +1,516 @@
+//! Build HWRPB byte images for tests, fuzzing seeds and host-side kernel
+//! tests (feature `builder`, always on under `cfg(test)`).
+//!
+//! [`HwrpbBuilder::qemu`] lays the block out exactly like QEMU's PALcode
+//! (`init.c`, `struct hwrpb_combine`):
+//!
+//! ```text
+//! 0x000  struct hwrpb_struct       header, size = 0x140 (header only!)
+//! 0x140  struct percpu_struct[4]   4 slots of 0x270 reserved, nr_processors = cpus
+//! 0xb00  struct memdesc_struct     MDDT, 2 clusters
+//! 0xb18  struct memclust_struct[2] [0, pal_pages) console, [pal_pages, mem) free
+//! 0xb88  struct ctb_struct         one CTB, type 2 (serial), ctb_nr left 0
+//! 0xc98  struct crb_struct         CRB with one map entry (the HWRPB page)
+//! 0xce0  struct procdesc_struct x2 dispatch and fixup descriptors
+//! ```
+//!
+//! and pads the image to a whole 8 KiB page, the page QEMU maps at
+//! `0x10000000`. Fields can be changed before [`HwrpbBuilder::build`], and
+//! [`write_u64`] + [`fix_checksum`] corrupt single fields afterwards.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::layout::{PAGE_SIZE, cluster, crb, ctb, dsr, header, mddt, procdesc, slot};
+use crate::names::{cpu_type, sys_type};
+use crate::{MagicOrder, MemCluster, header_checksum, slot_flags};
+
+/// KSEG base: QEMU's PALcode runs at `0xfffffc0000000000 + pa` and writes
+/// such addresses into the CRB.
+pub const KSEG_BASE: u64 = 0xffff_fc00_0000_0000;
+
+/// `VPTPTR` in QEMU's `init.c`: the virtual page table base.
+pub const QEMU_VPTB: u64 = 0xffff_fffe_0000_0000;
+
+/// Number of per-CPU slots QEMU's `struct hwrpb_combine` reserves.
+pub const QEMU_CPU_SLOTS: u64 = 4;
+
+/// CTB type 2, "printer port" (serial console), what QEMU writes without
+/// VGA.
+pub const CTB_PRINTERPORT: u64 = 2;
+
+/// Overwrite the little-endian quadword at `offset`.
+///
+/// # Panics
+/// If `offset + 8 > bytes.len()` (test helper).
+pub fn write_u64(bytes: &mut [u8], offset: usize, value: u64) {
+    bytes[offset..offset + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+/// Read the little-endian quadword at `offset`.
+///
+/// # Panics
+/// If `offset + 8 > bytes.len()` (test helper).
+pub fn read_u64(bytes: &[u8], offset: usize) -> u64 {
+    u64::from_le_bytes(bytes[offset..offset + 8].try_into().unwrap())
+}
+
+/// Recompute and store the header checksum (Linux
+/// `hwrpb_update_checksum`), so a corrupted field is reported as itself
+/// rather than as a checksum mismatch.
+///
+/// # Panics
+/// If `bytes` is shorter than the header (test helper).
+pub fn fix_checksum(bytes: &mut [u8]) {
+    let sum = header_checksum(bytes).expect("image shorter than the HWRPB header");
+    write_u64(bytes, header::CHKSUM, sum);
+}
+
+/// The two clusters QEMU's PALcode describes for `memory_bytes` of RAM:
+/// `[0, console_pages)` with `usage = 1` (PALcode, its page tables and the
+/// HWRPB itself) and `[console_pages, memory_bytes / 8K)` with `usage = 0`.
+pub fn qemu_clusters(memory_bytes: u64, console_pages: u64) -> Vec<MemCluster> {
+    let total = memory_bytes / PAGE_SIZE;
+    vec![
+        MemCluster::new(0, console_pages, 1),
+        MemCluster::new(console_pages, total.saturating_sub(console_pages), 0),
+    ]
+}
+
+/// Offsets of the structures in a built image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuiltLayout {
+    /// `processor_offset`.
+    pub processors: usize,
+    /// `mddt_offset`.
+    pub mddt: usize,
+    /// `ctbt_offset` (0 if none).
+    pub ctb: usize,
+    /// `crb_offset` (0 if none).
+    pub crb: usize,
+    /// `dsr_offset` (0 if none).
+    pub dsr: usize,
+    /// Bytes actually used by structures (before page padding).
+    pub used: usize,
+}
+
+/// Parameters of an HWRPB image. Public fields; start from
+/// [`HwrpbBuilder::qemu`] and change what the test needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HwrpbBuilder {
+    /// `phys_addr`.
+    pub phys_addr: u64,
+    /// Byte order of the magic.
+    pub magic: MagicOrder,
+    /// `revision` (QEMU: 0).
+    pub revision: u64,
+    /// `cpuid` (QEMU: 0).
+    pub primary_cpu_id: u64,
+    /// `pagesize`.
+    pub page_size: u64,
+    /// `pa_bits` quadword.
+    pub pa_bits: u64,
+    /// `max_asn`.
+    pub max_asn: u64,
+    /// `ssn` (16 bytes).
+    pub ssn: [u8; 16],
+    /// `sys_type`.
+    pub sys_type: u64,
+    /// `sys_variation`.
+    pub sys_variation: u64,
+    /// `sys_revision`.
+    pub sys_revision: u64,
+    /// `intr_freq` (Hz * 4096).
+    pub intr_freq: u64,
+    /// `cycle_freq` (Hz).
+    pub cycle_freq: u64,
+    /// `vptb`.
+    pub vptb: u64,
+    /// `nr_processors`.
+    pub cpus: u64,
+    /// Slots reserved in the image (at least `cpus`; QEMU: 4).
+    pub reserved_cpu_slots: u64,
+    /// `type` of every populated slot.
+    pub cpu_type: u64,
+    /// `flags` of every populated slot (QEMU: 0x1cc).
+    pub cpu_flags: u64,
+    /// `pal_revision` of every populated slot (QEMU: 0).
+    pub pal_revision: u64,
+    /// `processor_size` (QEMU: 0x270).
+    pub processor_size: u64,
+    /// The memory clusters, written as given (unsorted lists make invalid
+    /// images on purpose).
+    pub clusters: Vec<MemCluster>,
+    /// Write a CTB (QEMU does).
+    pub with_ctb: bool,
+    /// Write a CRB (QEMU does).
+    pub with_crb: bool,
+    /// CRB map entries `(va, pa, count)`; `None` = QEMU's single entry
+    /// mapping the HWRPB page.
+    pub crb_map: Option<Vec<(u64, u64, u64)>>,
+    /// Write a DSR with this system name (SRM does, for revision >= 5).
+    pub dsr_sysname: Option<Vec<u8>>,
+    /// Set `size` to the whole image (SRM style) instead of the header only
+    /// (QEMU style).
+    pub size_covers_tables: bool,
+}
+
+impl HwrpbBuilder {
+    /// An HWRPB as QEMU's PALcode builds it for `memory_bytes` of RAM and
+    /// one EV67 CPU on a Clipper (ES40) at 250 MHz.
+    ///
+    /// `console_pages` (PALcode image + its page tables, rounded up to
+    /// pages) and `phys_addr` depend on the PALcode build; the defaults
+    /// here (32 pages, HWRPB at 0x10000, inside the console cluster) are
+    /// illustrative.
+    pub fn qemu(memory_bytes: u64) -> Self {
+        let mut ssn = [0u8; 16];
+        ssn[..4].copy_from_slice(b"QEMU");
+        HwrpbBuilder {
+            phys_addr: 0x1_0000,
+            magic: MagicOrder::Reversed,
+            revision: 0,
+            primary_cpu_id: 0,
+            page_size: PAGE_SIZE,
+            pa_bits: 40,
+            max_asn: 255,
+            ssn,
+            sys_type: sys_type::TSUNAMI,
+            sys_variation: sys_type::variation_for_member(5),
+            sys_revision: 0,
+            intr_freq: 1024 * 4096,
+            cycle_freq: 250_000_000,
+            vptb: QEMU_VPTB,
+            cpus: 1,
+            reserved_cpu_slots: QEMU_CPU_SLOTS,
+            cpu_type: cpu_type::EV67,
+            cpu_flags: slot_flags::USABLE,
+            pal_revision: 0,
+            processor_size: slot::LINUX_SIZE as u64,
+            clusters: qemu_clusters(memory_bytes, 32),
+            with_ctb: true,
+            with_crb: true,
+            crb_map: None,
+            dsr_sysname: None,
+            size_covers_tables: false,
+        }
+    }
+
+    /// Set the number of CPUs.
+    pub fn cpus(mut self, cpus: u64) -> Self {
+        self.cpus = cpus;
+        self
+    }
+
+    /// Set the CPU type of every slot.
+    pub fn cpu_type(mut self, cpu_type: u64) -> Self {
+        self.cpu_type = cpu_type;
+        self
+    }
+
+    /// Set the cycle counter frequency.
+    pub fn cycle_freq(mut self, hz: u64) -> Self {
+        self.cycle_freq = hz;
+        self
+    }
+
+    /// Replace the memory clusters.
+    pub fn clusters(mut self, clusters: Vec<MemCluster>) -> Self {
+        self.clusters = clusters;
+        self
+    }
+
+    /// SRM style: revision 5+ with a DSR naming the platform, and `size`
+    /// covering every table.
+    pub fn srm_style(mut self, sysname: &[u8]) -> Self {
+        self.revision = 9;
+        self.magic = MagicOrder::Ascii;
+        self.dsr_sysname = Some(sysname.to_vec());
+        self.size_covers_tables = true;
+        self
+    }
+
+    /// Where each structure goes.
+    pub fn layout(&self) -> BuiltLayout {
+        let slots = self.reserved_cpu_slots.max(self.cpus) as usize;
+        let processors = header::SIZE_OF;
+        let mddt_at = processors + slots * self.processor_size as usize;
+        let mut at = mddt_at + mddt::CLUSTERS + self.clusters.len() * cluster::SIZE_OF;
+        let ctb_at = if self.with_ctb {
+            let p = at;
+            at += ctb::QEMU_SIZE;
+            p
+        } else {
+            0
+        };
+        let crb_at = if self.with_crb {
+            let p = at;
+            let entries = self.crb_map.as_ref().map_or(1, Vec::len);
+            // QEMU's crb_struct has map[1], so it is 0x48 bytes even with
+            // zero entries; then the two procedure descriptors.
+            at += crb::MAP + entries.max(1) * crb::MAP_ENTRY_SIZE + 2 * procdesc::SIZE_OF;
+            p
+        } else {
+            0
+        };
+        let dsr_at = if let Some(name) = &self.dsr_sysname {
+            let p = at;
+            at += dsr::SIZE_OF + 8 + name.len().next_multiple_of(8);
+            p
+        } else {
+            0
+        };
+        BuiltLayout {
+            processors,
+            mddt: mddt_at,
+            ctb: ctb_at,
+            crb: crb_at,
+            dsr: dsr_at,
+            used: at,
+        }
+    }
+
+    /// Build the image: all structures, correct checksum, padded to a whole
+    /// number of 8 KiB pages.
+    pub fn build(&self) -> Vec<u8> {
+        let l = self.layout();
+        let len = l.used.next_multiple_of(PAGE_SIZE as usize);
+        let mut b = vec![0u8; len];
+        let w = |b: &mut Vec<u8>, off: usize, v: u64| write_u64(b, off, v);
+
+        // Header.
+        w(&mut b, header::PHYS_ADDR, self.phys_addr);
+        w(&mut b, header::ID, self.magic.value());
+        w(&mut b, header::REVISION, self.revision);
+        let size = if self.size_covers_tables {
+            l.used as u64
+        } else {
+            header::SIZE_OF as u64
+        };
+        w(&mut b, header::SIZE, size);
+        w(&mut b, header::CPUID, self.primary_cpu_id);
+        w(&mut b, header::PAGESIZE, self.page_size);
+        w(&mut b, header::PA_BITS, self.pa_bits);
+        w(&mut b, header::MAX_ASN, self.max_asn);
+        b[header::SSN..header::SSN + 16].copy_from_slice(&self.ssn);
+        w(&mut b, header::SYS_TYPE, self.sys_type);
+        w(&mut b, header::SYS_VARIATION, self.sys_variation);
+        w(&mut b, header::SYS_REVISION, self.sys_revision);
+        w(&mut b, header::INTR_FREQ, self.intr_freq);
+        w(&mut b, header::CYCLE_FREQ, self.cycle_freq);
+        w(&mut b, header::VPTB, self.vptb);
+        w(&mut b, header::NR_PROCESSORS, self.cpus);
+        w(&mut b, header::PROCESSOR_SIZE, self.processor_size);
+        w(&mut b, header::PROCESSOR_OFFSET, l.processors as u64);
+        w(&mut b, header::MDDT_OFFSET, l.mddt as u64);
+
+        // Per-CPU slots.
+        for i in 0..self.cpus as usize {
+            let s = l.processors + i * self.processor_size as usize;
+            w(&mut b, s + slot::FLAGS, self.cpu_flags);
+            w(&mut b, s + slot::PAL_REVISION, self.pal_revision);
+            w(&mut b, s + slot::TYPE, self.cpu_type);
+        }
+
+        // MDDT and clusters (chksum and optional_pa stay 0, as in QEMU).
+        w(
+            &mut b,
+            l.mddt + mddt::NUMCLUSTERS,
+            self.clusters.len() as u64,
+        );
+        for (i, c) in self.clusters.iter().enumerate() {
+            let at = l.mddt + mddt::CLUSTERS + i * cluster::SIZE_OF;
+            w(&mut b, at + cluster::START_PFN, c.start_pfn);
+            w(&mut b, at + cluster::NUMPAGES, c.numpages);
+            w(&mut b, at + cluster::NUMTESTED, c.numtested);
+            w(&mut b, at + cluster::BITMAP_VA, c.bitmap_va);
+            w(&mut b, at + cluster::BITMAP_PA, c.bitmap_pa);
+            w(&mut b, at + cluster::BITMAP_CHKSUM, c.bitmap_chksum);
+            w(&mut b, at + cluster::USAGE, c.usage);
+        }
+
+        // CTB: serial console, ctb_nr left 0 like QEMU.
+        if self.with_ctb {
+            w(&mut b, header::CTBT_OFFSET, l.ctb as u64);
+            w(&mut b, header::CTB_SIZE, ctb::QEMU_SIZE as u64);
+            w(&mut b, l.ctb + ctb::TYPE, CTB_PRINTERPORT);
+            // len = sizeof(ctb) - offsetof(ctb_struct, ipl)
+            w(&mut b, l.ctb + ctb::LEN, (ctb::QEMU_SIZE - 0x20) as u64);
+            w(&mut b, l.ctb + ctb::TERM_TYPE, CTB_PRINTERPORT);
+        }
+
+        // CRB: procedure descriptors after the map; KSEG virtual addresses.
+        if self.with_crb {
+            let kseg = |off: usize| KSEG_BASE + self.phys_addr + off as u64;
+            let pa = |off: usize| self.phys_addr + off as u64;
+            let map = self
+                .crb_map
+                .clone()
+                .unwrap_or_else(|| vec![(KSEG_BASE + self.phys_addr, self.phys_addr, 1)]);
+            let map_slots = map.len().max(1);
+            let dispatch = l.crb + crb::MAP + map_slots * crb::MAP_ENTRY_SIZE;
+            let fixup = dispatch + procdesc::SIZE_OF;
+            w(&mut b, header::CRB_OFFSET, l.crb as u64);
+            w(&mut b, l.crb + crb::DISPATCH_VA, kseg(dispatch));
+            w(&mut b, l.crb + crb::DISPATCH_PA, pa(dispatch));
+            w(&mut b, l.crb + crb::FIXUP_VA, kseg(fixup));
+            w(&mut b, l.crb + crb::FIXUP_PA, pa(fixup));
+            w(&mut b, l.crb + crb::MAP_ENTRIES, map.len() as u64);
+            w(
+                &mut b,
+                l.crb + crb::MAP_PAGES,
+                map.iter().fold(0u64, |s, e| s.wrapping_add(e.2)),
+            );
+            for (i, (va, p, count)) in map.iter().enumerate() {
+                let e = l.crb + crb::MAP + i * crb::MAP_ENTRY_SIZE;
+                w(&mut b, e + crb::MAP_VA, *va);
+                w(&mut b, e + crb::MAP_PA, *p);
+                w(&mut b, e + crb::MAP_COUNT, *count);
+            }
+        }
+
+        // DSR: sysname right after the fixed part.
+        if let Some(name) = &self.dsr_sysname {
+            w(&mut b, header::DSR_OFFSET, l.dsr as u64);
+            w(&mut b, l.dsr + dsr::SYSNAME_OFF, dsr::SIZE_OF as u64);
+            let count_at = l.dsr + dsr::SIZE_OF;
+            w(&mut b, count_at, name.len() as u64);
+            b[count_at + 8..count_at + 8 + name.len()].copy_from_slice(name);
+        }
+
+        fix_checksum(&mut b);
+        b
+    }
+}
+
+/// The seed corpus for the `parse` fuzz target: named valid images and
+/// single-field corruptions of them (checksum re-fixed, so each one reaches
+/// the check it targets). Names start with `valid-` or `invalid-`; the
+/// corpus regression test relies on that.
+pub fn seed_corpus() -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    let qemu = HwrpbBuilder::qemu(128 << 20).build();
+    out.push(("valid-qemu-128m-ev67", qemu.clone()));
+    out.push((
+        "valid-qemu-1g-4cpu-ev68cb",
+        HwrpbBuilder::qemu(1 << 30)
+            .cpus(4)
+            .cpu_type(cpu_type::EV68CB)
+            .build(),
+    ));
+    out.push((
+        "valid-srm-ds10-dsr",
+        HwrpbBuilder {
+            sys_variation: sys_type::variation_for_member(7),
+            cpu_type: cpu_type::EV6,
+            ..HwrpbBuilder::qemu(256 << 20)
+        }
+        .srm_style(b"AlphaServer DS10 466 MHz")
+        .build(),
+    ));
+    out.push((
+        "valid-holes-nvram",
+        HwrpbBuilder::qemu(0)
+            .clusters(vec![
+                MemCluster::new(0, 64, 1),
+                MemCluster::new(64, 8000, 0),
+                MemCluster::new(9000, 100, 2),
+                MemCluster::new(1 << 20, 1 << 16, 0),
+            ])
+            .build(),
+    ));
+
+    let corrupt = |name: &'static str, offset: usize, value: u64, fix: bool| {
+        let mut img = qemu.clone();
+        write_u64(&mut img, offset, value);
+        if fix {
+            fix_checksum(&mut img);
+        }
+        (name, img)
+    };
+    let l = HwrpbBuilder::qemu(128 << 20).layout();
+    let c1 = l.mddt + mddt::CLUSTERS + cluster::SIZE_OF;
+    out.push(corrupt(
+        "invalid-bad-magic",
+        header::ID,
+        0x4857_5250_4200_0001,
+        true,
+    ));
+    out.push(corrupt("invalid-checksum", header::CYCLE_FREQ, 1, false));
+    out.push(corrupt("invalid-page-size", header::PAGESIZE, 4096, true));
+    out.push(corrupt("invalid-size-huge", header::SIZE, u64::MAX, true));
+    out.push(corrupt("invalid-no-cpus", header::NR_PROCESSORS, 0, true));
+    out.push(corrupt("invalid-primary-cpu", header::CPUID, 11, true));
+    out.push(corrupt(
+        "invalid-slot-count-overflow",
+        header::NR_PROCESSORS,
+        1 << 60,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-mddt-out-of-bounds",
+        header::MDDT_OFFSET,
+        0x1ff8,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-ctb-overlaps-crb",
+        header::CTBT_OFFSET,
+        (l.crb - 8) as u64,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-ctb-overlaps-header",
+        header::CTBT_OFFSET,
+        0x100,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-no-clusters",
+        l.mddt + mddt::NUMCLUSTERS,
+        0,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-many-clusters",
+        l.mddt + mddt::NUMCLUSTERS,
+        u64::MAX,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-clusters-overlap",
+        c1 + cluster::START_PFN,
+        31,
+        true,
+    ));
+    let c0 = l.mddt + mddt::CLUSTERS;
+    out.push(corrupt(
+        "invalid-clusters-unsorted",
+        c0 + cluster::START_PFN,
+        100,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-cluster-end-overflow",
+        c1 + cluster::NUMPAGES,
+        u64::MAX,
+        true,
+    ));
+    out.push(corrupt(
+        "invalid-crb-map-entries",
+        l.crb + crb::MAP_ENTRIES,
+        1 << 40,
+        true,
+    ));
+    out.push(("invalid-truncated-header", qemu[..0x100].to_vec()));
+    out.push(("invalid-empty", Vec::new()));
+    out
+}

@@ -1,0 +1,161 @@
+//! The thin Alpha-only layer: PAL calls, barriers, KSEG addresses, traps.
+//! Everything here wraps assembly in `boot/*.s` behind typed functions.
+
+pub mod trap;
+
+/// KSEG: the superpage that maps all physical memory 1:1 at this offset
+/// (43-bit KSEG on EV6: virtual bit 40 selects physical bit 43).
+pub const KSEG_BASE: u64 = 0xffff_fc00_0000_0000;
+/// Alpha pages are 8 KiB.
+pub const PAGE_SIZE: u64 = 8192;
+/// Where the PALcode (and SRM) map the HWRPB.
+pub const HWRPB_VA: u64 = 0x1000_0000;
+
+/// Physical address to KSEG virtual address.
+pub const fn phys_to_kseg(pa: u64) -> u64 {
+    KSEG_BASE + (pa & 0x0000_00ff_ffff_ffff) + ((pa >> 43 & 1) << 40)
+}
+
+/// KSEG virtual address to physical address.
+pub const fn kseg_to_phys(va: u64) -> u64 {
+    let low = va & 0x0000_00ff_ffff_ffff;
+    let io = (va >> 40) & 1;
+    low + (io << 43)
+}
+
+unsafe extern "C" {
+    fn pal_halt() -> !;
+    fn pal_swpipl(ipl: u64) -> u64;
+    fn pal_rdps() -> u64;
+    fn pal_wrent(entry: u64, which: u64);
+    fn pal_wrkgp(gp: u64);
+    fn pal_whami() -> u64;
+    fn pal_tbi(kind: i64, va: u64);
+    fn pal_imb();
+    fn pal_draina();
+    fn alpha_rpcc() -> u64;
+    fn alpha_mb();
+    fn alpha_wmb();
+    fn alpha_implver() -> u64;
+    fn alpha_amask(mask: u64) -> u64;
+}
+
+/// `call_pal halt`: stops the CPU; under QEMU this ends the emulator.
+pub fn halt() -> ! {
+    unsafe { pal_halt() }
+}
+
+/// `call_pal swpipl`: sets the interrupt priority level, returns the old PS.
+pub fn swpipl(ipl: u64) -> u64 {
+    unsafe { pal_swpipl(ipl & 7) }
+}
+
+/// `call_pal rdps`: the processor status (IPL in bits 2:0, mode in bit 3).
+pub fn rdps() -> u64 {
+    unsafe { pal_rdps() }
+}
+
+/// The system entry points that `wrent` installs (OSF/1 numbering).
+#[derive(Clone, Copy, Debug)]
+#[repr(u64)]
+pub enum Entry {
+    Interrupt = 0,
+    Arithmetic = 1,
+    MemoryManagement = 2,
+    InstructionFault = 3,
+    Unaligned = 4,
+    System = 5,
+}
+
+/// `call_pal wrent`: installs a kernel entry point.
+pub fn wrent(entry: Entry, handler: unsafe extern "C" fn()) {
+    unsafe { pal_wrent(handler as usize as u64, entry as u64) }
+}
+
+/// `call_pal wrkgp`: the $gp the PALcode loads on every kernel entry.
+pub fn wrkgp(gp: u64) {
+    unsafe { pal_wrkgp(gp) }
+}
+
+/// `call_pal whami`: this CPU's number.
+pub fn whami() -> u64 {
+    unsafe { pal_whami() }
+}
+
+/// `call_pal tbi` with type -2 (TBIA): invalidate every translation.
+pub fn tbia() {
+    unsafe { pal_tbi(-2, 0) }
+}
+
+/// `call_pal tbi` with type 3 (TBIS): invalidate one translation.
+pub fn tbis(va: u64) {
+    unsafe { pal_tbi(3, va) }
+}
+
+/// `call_pal imb`: instruction memory barrier (after writing code).
+pub fn imb() {
+    unsafe { pal_imb() }
+}
+
+/// `call_pal draina`: wait for outstanding aborts (machine checks).
+pub fn draina() {
+    unsafe { pal_draina() }
+}
+
+/// `rpcc`: the cycle counter (bits 31:0 count cycles, 63:32 the OS offset).
+pub fn rpcc() -> u64 {
+    unsafe { alpha_rpcc() }
+}
+
+/// `mb`: full memory barrier.
+pub fn mb() {
+    unsafe { alpha_mb() }
+}
+
+/// `wmb`: write memory barrier.
+pub fn wmb() {
+    unsafe { alpha_wmb() }
+}
+
+/// `implver`: 0 EV4, 1 EV5, 2 EV6 family.
+pub fn implver() -> u64 {
+    unsafe { alpha_implver() }
+}
+
+/// `amask`: the returned value has bits *cleared* for present extensions
+/// (bit 0 BWX, 1 FIX, 2 CIX, 8 MVI, 9 precise traps).
+pub fn amask(mask: u64) -> u64 {
+    unsafe { alpha_amask(mask) }
+}
+
+/// The global pointer (`$29`) the linker chose for the kernel: every kernel
+/// entry must run with it.
+pub fn kernel_gp() -> u64 {
+    unsafe extern "C" {
+        fn alpha_read_gp() -> u64;
+    }
+    unsafe { alpha_read_gp() }
+}
+
+/// Image bounds from the link script.
+pub mod image {
+    unsafe extern "C" {
+        static __image_start: u8;
+        static __image_end: u8;
+        static __etext: u8;
+        static __bss_start: u8;
+        static __bss_end: u8;
+        static __boot_stack_bottom: u8;
+        static __boot_stack_top: u8;
+        static __cmdline: u8;
+    }
+    pub fn start() -> u64 { &raw const __image_start as u64 }
+    pub fn end() -> u64 { &raw const __image_end as u64 }
+    pub fn etext() -> u64 { &raw const __etext as u64 }
+    pub fn bss() -> (u64, u64) { (&raw const __bss_start as u64, &raw const __bss_end as u64) }
+    pub fn boot_stack() -> (u64, u64) {
+        (&raw const __boot_stack_bottom as u64, &raw const __boot_stack_top as u64)
+    }
+    /// The page below the image where QEMU writes the `-append` text.
+    pub fn cmdline() -> u64 { &raw const __cmdline as u64 }
+}

@@ -1,0 +1,149 @@
+//! What the firmware left for the kernel: the command line QEMU wrote below
+//! the image, and the HWRPB.
+
+use crate::arch::{self, image};
+use log::{error, info, warn};
+
+/// QEMU writes at most this many bytes of `-append` text (NUL included).
+pub const CMDLINE_MAX: usize = 0x100;
+
+/// The kernel command line, from the page below the image. Bytes after the
+/// first NUL are ignored; a line that is not printable ASCII is cut at the
+/// first bad byte, and the cut is reported.
+pub fn read_cmdline() -> &'static str {
+    // SAFETY: the link script leaves this page (inside RAM, below the image)
+    // for the command line; nothing else writes it.
+    let raw = unsafe { core::slice::from_raw_parts(image::cmdline() as *const u8, CMDLINE_MAX) };
+    let len = raw.iter().position(|&b| b == 0).unwrap_or(CMDLINE_MAX);
+    let good = raw[..len].iter().position(|&b| !(0x20..0x7f).contains(&b) && b != b'\t').unwrap_or(len);
+    if good < len {
+        crate::kprintln!(
+            "command line: byte {:#04x} at offset {good} is not printable ASCII; using the first {good} bytes",
+            raw[good]
+        );
+    } else if len == CMDLINE_MAX {
+        crate::kprintln!("command line: no terminating NUL in {CMDLINE_MAX} bytes; using them all");
+    }
+    // Printable ASCII is valid UTF-8.
+    core::str::from_utf8(&raw[..good]).unwrap_or("")
+}
+
+/// Reads and validates the HWRPB at virtual 0x10000000. A malformed block
+/// is reported with the parser's message; the kernel then goes on without
+/// it (and says which defaults it uses).
+pub fn read_hwrpb() -> Option<hwrpb::Hwrpb<'static>> {
+    // SAFETY: the console maps the HWRPB's first page at HWRPB_VA;
+    // `readable_size` only reads the first 32 bytes of it.
+    let head = unsafe {
+        core::slice::from_raw_parts(arch::HWRPB_VA as *const u8, hwrpb::DECLARED_SIZE_PREFIX)
+    };
+    let len = match hwrpb::readable_size(head) {
+        Ok(n) => n,
+        Err(e) => {
+            error!("HWRPB at {:#x} unusable: {e}", arch::HWRPB_VA);
+            return None;
+        }
+    };
+    // SAFETY: the console maps the HWRPB page by page, `len` whole pages.
+    let bytes = unsafe { core::slice::from_raw_parts(arch::HWRPB_VA as *const u8, len) };
+    match hwrpb::Hwrpb::parse(bytes) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            error!("HWRPB at {:#x} rejected: {e}", arch::HWRPB_VA);
+            None
+        }
+    }
+}
+
+/// QEMU's RPCC runs at 250 MHz whatever the HWRPB says; used only when the
+/// HWRPB is missing or its `cycle_freq` is implausible.
+const FALLBACK_CYCLE_FREQ: u64 = 250_000_000;
+
+/// The cycle counter's frequency from the HWRPB, sanity-checked.
+pub fn cycle_freq(h: Option<&hwrpb::Hwrpb>) -> u64 {
+    match h.map(|h| h.header().cycle_freq) {
+        Some(f) if (1_000_000..=10_000_000_000).contains(&f) => f,
+        Some(f) => {
+            crate::kprintln!("HWRPB cycle_freq {f} Hz is implausible; assuming {FALLBACK_CYCLE_FREQ} Hz");
+            FALLBACK_CYCLE_FREQ
+        }
+        None => {
+            crate::kprintln!("no HWRPB: assuming a {FALLBACK_CYCLE_FREQ} Hz cycle counter");
+            FALLBACK_CYCLE_FREQ
+        }
+    }
+}
+
+/// The boot banner: CPU, system, memory, from the HWRPB.
+pub fn banner(h: Option<&hwrpb::Hwrpb>) {
+    let implver = arch::implver();
+    let amask = !arch::amask(0x30f) & 0x30f;
+    let family = match implver {
+        0 => "EV4",
+        1 => "EV5",
+        2 => "EV6",
+        _ => "unknown",
+    };
+    let Some(h) = h else {
+        warn!("no valid HWRPB: CPU family {family} (implver {implver}), memory size unknown");
+        return;
+    };
+    let hd = h.header();
+    info!(
+        "HWRPB: revision {}, {} bytes at physical {:#x}, {} KiB pages, {}-bit physical addresses, serial \"{}\"",
+        hd.revision,
+        hd.size,
+        hd.phys_addr,
+        hd.page_size / 1024,
+        hd.pa_bits,
+        hd.serial_str()
+    );
+    let primary = h.primary_processor();
+    info!(
+        "CPU: {} (HWRPB type {:#x}; implver {implver} = {family}, amask extensions {amask:#x}), {} processor(s) in the HWRPB, {} usable, this is CPU {}",
+        primary.type_name(),
+        primary.cpu_type,
+        hd.nr_processors,
+        h.usable_processor_count(),
+        arch::whami()
+    );
+    info!(
+        "system: {} (type {}, variation {:#x}, revision {}), cycle counter {} MHz, timer {} Hz",
+        h.system_name(),
+        hd.sys_type,
+        hd.sys_variation,
+        hd.sys_revision,
+        hd.cycle_freq / 1_000_000,
+        hd.timer_hz()
+    );
+    let clusters = h.memory_clusters();
+    let count = clusters.clone().count();
+    info!(
+        "memory: {} MiB in {count} clusters, {} MiB available to the OS",
+        h.total_memory_bytes() >> 20,
+        h.available_memory_bytes() >> 20
+    );
+    for (i, c) in clusters.enumerate() {
+        info!(
+            "  cluster {i}: pfn {:#x}-{:#x} ({:#x}-{:#x}, {} pages){}{}",
+            c.start_pfn,
+            c.end_pfn(),
+            c.start_addr(),
+            c.end_addr(),
+            c.numpages,
+            if c.is_console() { " console/PALcode" } else { "" },
+            if c.is_nonvolatile() { " non-volatile" } else { "" }
+        );
+    }
+    let (is, ie) = (image::start(), image::end());
+    info!(
+        "image: {:#x}-{:#x} ({} KiB; text ends {:#x}), boot stack {:#x}-{:#x}, command line at {:#x}",
+        is,
+        ie,
+        (ie - is) / 1024,
+        image::etext(),
+        image::boot_stack().0,
+        image::boot_stack().1,
+        image::cmdline()
+    );
+}

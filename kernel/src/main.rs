@@ -1,0 +1,77 @@
+//! The Alpha unikernel's entry: console, command line, logging, traps,
+//! HWRPB banner, heap, then the self-tests or the crash tests if asked.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod bootinfo;
+mod console;
+mod heap;
+mod logger;
+mod selftest;
+mod time;
+
+use core::fmt::Write;
+use log::{info, warn};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Called from `boot/entry.s` with the boot stack set and `.bss` cleared.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_main() -> ! {
+    let uart_ok = console::init();
+    arch::trap::init();
+    kprintln!();
+    kprintln!("alpha-unikernel {VERSION} (Rust on Alpha via rustc_codegen_gcc)");
+    if !uart_ok {
+        kprintln!("console: COM1 scratch register did not answer; output may be lost");
+    }
+
+    let cmdline = bootinfo::read_cmdline();
+    let params = bootparam::EarlyParams::parse(cmdline);
+    logger::init(logger::filter_for_loglevel(params.loglevel.unwrap_or(6)));
+
+    let hwrpb = bootinfo::read_hwrpb();
+    time::init(bootinfo::cycle_freq(hwrpb.as_ref()));
+    info!("command line: \"{cmdline}\"");
+    for e in params.errors() {
+        warn!("boot parameter ignored: {e}");
+    }
+    for w in params.unknown() {
+        info!("boot parameter kept for later: {w}");
+    }
+    bootinfo::banner(hwrpb.as_ref());
+    heap::init();
+    let (hs, he) = heap::arena();
+    info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
+
+    if let Some(kind) = params.get("crash") {
+        selftest::crash::raise(kind);
+    }
+    if params.has_flag("test") {
+        let r = selftest::run_all();
+        let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
+        kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
+        kprintln!("KERNEL TEST RESULT: {verdict}");
+    }
+    info!("ready; halting (nothing else to do yet)");
+    arch::halt();
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let mut out = console::emergency();
+    let _ = write!(out, "\n*** KERNEL PANIC: {}", info.message());
+    match info.location() {
+        Some(l) => {
+            let _ = writeln!(out, " at {}:{}:{}", l.file(), l.line(), l.column());
+        }
+        None => {
+            let _ = writeln!(out, " (no location)");
+        }
+    }
+    let _ = writeln!(out, "*** kernel halted");
+    arch::halt();
+}

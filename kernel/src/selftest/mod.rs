@@ -1,0 +1,44 @@
+//! In-kernel self-tests (`-append "test"`): each test checks the kernel's
+//! compiled Rust against values computed on the host by `build.rs`, or
+//! against invariants, and the run ends with one summary line the host
+//! runner reads.
+
+mod arith;
+pub mod crash;
+
+use alloc::string::String;
+use log::{error, info};
+
+pub struct TestResult {
+    pub passed: usize,
+    pub failed: usize,
+}
+
+type Test = (&'static str, fn() -> Result<String, String>);
+
+const TESTS: &[Test] = &[
+    ("division-millicode", arith::division_millicode),
+    ("division-rust-ops", arith::division_rust_ops),
+    ("wide-128bit", arith::wide_128bit),
+    ("atomics", arith::atomics),
+    ("formatting", arith::formatting),
+    ("heap", arith::heap),
+];
+
+/// Runs every self-test, logging one line each.
+pub fn run_all() -> TestResult {
+    let mut r = TestResult { passed: 0, failed: 0 };
+    for (name, test) in TESTS {
+        match test() {
+            Ok(detail) => {
+                info!("selftest {name}: ok ({detail})");
+                r.passed += 1;
+            }
+            Err(why) => {
+                error!("selftest {name}: FAILED: {why}");
+                r.failed += 1;
+            }
+        }
+    }
+    r
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Bootstrap the Rust-to-Alpha toolchain, idempotently.
+#
+#   tools/bootstrap.sh            build what is missing, then check a probe
+#   tools/bootstrap.sh --print-env   (after a bootstrap) print the env file path
+#
+# Steps (each logs to $CACHE/logs/<step>.log; a failure names the step and log):
+#   1. Debian packages (binutils-alpha-linux-gnu, qemu-system-misc, gcc-12-source, ...)
+#   2. the pinned nightly from rust-toolchain.toml, with rust-src and rustc-dev
+#   3. libgccjit.so for alpha-linux-gnu from Debian's GCC 12 source, with
+#      tools/libgccjit-alpha.patch applied       (~8-15 minutes on 2 cores)
+#   4. rustc_codegen_gcc from the nightly's rustc-dev sources (~1 minute)
+#   5. libgccjit.so installed where the backend looks for it in the sysroot
+#   6. a tiny no_std probe compiled for Alpha and checked with objdump
+#
+# Everything lands in a cache outside the repository:
+#   ${ALPHA_UNIKERNEL_CACHE:-${XDG_CACHE_HOME:-~/.cache}/alpha-unikernel}
+# keyed by the GCC source version, the patch's hash and the rustc commit, so a
+# changed patch rebuilds libgccjit and an unchanged one costs seconds.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${ALPHA_UNIKERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/alpha-unikernel}
+LOGS=$CACHE/logs
+mkdir -p "$LOGS"
+START=$(date +%s)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '[bootstrap %4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
+
+# run_step NAME CMD...: run CMD with output to $LOGS/NAME.log, printing the
+# elapsed time every 30 s; on failure, name the step and the log and show its tail.
+run_step() {
+    local name=$1; shift
+    local log=$LOGS/$name.log
+    local t0; t0=$(date +%s)
+    say "step '$name' started (log: $log)"
+    ( "$@" ) >"$log" 2>&1 &
+    local pid=$!
+    local next=$(( t0 + 30 ))
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 2
+        if kill -0 "$pid" 2>/dev/null && (( $(date +%s) >= next )); then
+            next=$(( next + 30 ))
+            say "  ... '$name' still running, $(( $(date +%s) - t0 ))s elapsed; last log line: $(tail -n 1 "$log" | cut -c1-100)"
+        fi
+    done
+    if ! wait "$pid"; then
+        say "FAILED at step '$name' after $(( $(date +%s) - t0 ))s; full log: $log"
+        echo "----- last 30 lines of $log -----" >&2
+        tail -n 30 "$log" >&2
+        exit 1
+    fi
+    say "step '$name' done in $(( $(date +%s) - t0 ))s"
+}
+
+# ---------------------------------------------------------------- 1. packages
+PKGS=(binutils-alpha-linux-gnu qemu-system-misc gcc-12-source libgmp-dev libmpfr-dev
+      libmpc-dev flex bison make xz-utils gdb-multiarch python3)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    install_pkgs() {
+        $SUDO apt-get update
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+    }
+    say "installing Debian packages: ${missing[*]}"
+    run_step apt install_pkgs
+else
+    say "Debian packages present"
+fi
+
+# ---------------------------------------------------------------- 2. nightly
+CHANNEL=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$REPO/rust-toolchain.toml")
+[ -n "$CHANNEL" ] || { say "no channel in rust-toolchain.toml"; exit 1; }
+export PATH=$HOME/.cargo/bin:$PATH
+command -v rustup >/dev/null || { say "rustup not found: install it from rustup's distribution server first"; exit 1; }
+have_toolchain() {
+    rustup run "$CHANNEL" rustc --version >/dev/null 2>&1 &&
+    [ -d "$(rustup run "$CHANNEL" rustc --print sysroot)/lib/rustlib/rustc-src/rust/compiler/rustc_codegen_gcc" ] &&
+    [ -d "$(rustup run "$CHANNEL" rustc --print sysroot)/lib/rustlib/src/rust/library/core" ]
+}
+if ! have_toolchain; then
+    run_step rustup rustup toolchain install "$CHANNEL" --profile minimal -c rust-src -c rustc-dev
+else
+    say "toolchain $CHANNEL present"
+fi
+SYSROOT=$(rustup run "$CHANNEL" rustc --print sysroot)
+RUSTC_COMMIT=$(rustup run "$CHANNEL" rustc -vV | sed -n 's/^commit-hash: //p' | cut -c1-12)
+HOST=$(rustup run "$CHANNEL" rustc -vV | sed -n 's/^host: //p')
+
+# ---------------------------------------------------------------- 3. libgccjit
+GCC_TARBALL=/usr/src/gcc-12/gcc-12.2.0-dfsg.tar.xz
+GCC_DEB=$(dpkg-query -W -f='${Version}' gcc-12-source)
+PATCH=$REPO/tools/libgccjit-alpha.patch
+CONFIGURE_FLAGS=(--target=alpha-linux-gnu --enable-host-shared --enable-languages=jit
+    --disable-bootstrap --disable-multilib --enable-checking=release --without-headers
+    --disable-nls --disable-shared --disable-threads --disable-libsanitizer
+    --disable-libquadmath --disable-libssp --disable-libgomp --disable-libatomic
+    --with-as=/usr/bin/alpha-linux-gnu-as --with-ld=/usr/bin/alpha-linux-gnu-ld)
+JIT_KEY=$( { echo "$GCC_DEB"; cat "$PATCH"; echo "${CONFIGURE_FLAGS[*]}"; } | sha256sum | cut -c1-16)
+JIT_PREFIX=$CACHE/libgccjit-$JIT_KEY
+JIT_SO=$JIT_PREFIX/lib/libgccjit.so
+if [ ! -f "$JIT_PREFIX/.done" ]; then
+    say "building libgccjit for alpha-linux-gnu (gcc-12-source $GCC_DEB, key $JIT_KEY); this is the long step (~8-15 min)"
+    WORK=$CACHE/build-libgccjit-$JIT_KEY
+    rm -rf "$WORK" "$JIT_PREFIX"
+    mkdir -p "$WORK"
+    run_step gcc-extract tar -C "$WORK" -xf "$GCC_TARBALL"
+    run_step gcc-patch patch -d "$WORK/gcc-12.2.0" -p1 -i "$PATCH"
+    gcc_configure() {
+        mkdir -p "$WORK/build" && cd "$WORK/build"
+        "$WORK/gcc-12.2.0/configure" "${CONFIGURE_FLAGS[@]}" --prefix="$JIT_PREFIX"
+    }
+    run_step gcc-configure gcc_configure
+    gcc_make() {
+        cd "$WORK/build"
+        # Debian's dfsg tarball has no GCC manual; the tm.texi check would fail.
+        mkdir -p gcc && touch gcc/s-tm-texi
+        make -j"$JOBS" all-gcc
+    }
+    run_step gcc-make gcc_make
+    gcc_install() {
+        # The stamp again: the build made its prerequisites newer than it.
+        touch "$WORK/build/gcc/s-tm-texi"
+        make -C "$WORK/build" install-gcc
+    }
+    run_step gcc-install gcc_install
+    [ -f "$JIT_SO" ] || { say "libgccjit.so missing after install (see $LOGS/gcc-install.log)"; exit 1; }
+    touch "$JIT_PREFIX/.done"
+    rm -rf "$WORK"
+else
+    say "libgccjit cached: $JIT_SO"
+fi
+
+# ---------------------------------------------------------------- 4. rustc_codegen_gcc
+CG_KEY=$RUSTC_COMMIT
+CG_DIR=$CACHE/cg_gcc-$CG_KEY
+CG_SO=$CG_DIR/librustc_codegen_gcc.so
+if [ ! -f "$CG_DIR/.done" ]; then
+    build_cg() {
+        rm -rf "$CG_DIR/src"
+        mkdir -p "$CG_DIR"
+        cp -r "$SYSROOT/lib/rustlib/rustc-src/rust/compiler/rustc_codegen_gcc" "$CG_DIR/src"
+        rm -f "$CG_DIR/src/rust-toolchain" "$CG_DIR/src/rust-toolchain.toml"
+        cd "$CG_DIR/src"
+        # librustc_driver links libLLVM, which lives in the sysroot's lib/.
+        CARGO_TARGET_DIR=$CG_DIR/target RUSTFLAGS="-L native=$SYSROOT/lib" \
+            cargo +"$CHANNEL" build --release --no-default-features
+        cp "$CG_DIR/target/release/librustc_codegen_gcc.so" "$CG_SO"
+    }
+    run_step cg_gcc build_cg
+    touch "$CG_DIR/.done"
+else
+    say "rustc_codegen_gcc cached: $CG_SO"
+fi
+
+# ---------------------------------------------------------------- 5. sysroot
+JIT_DEST=$SYSROOT/lib/rustlib/$HOST/codegen-backends/lib/alpha-unknown-none/libgccjit.so
+if ! cmp -s "$JIT_SO" "$JIT_DEST" 2>/dev/null; then
+    mkdir -p "$(dirname "$JIT_DEST")"
+    cp "$JIT_SO" "$JIT_DEST"
+    say "installed libgccjit.so into the sysroot: $JIT_DEST"
+fi
+
+# The env file the build scripts source.
+ENV_FILE=$CACHE/env.sh
+cat >"$ENV_FILE.tmp" <<EOF
+# written by tools/bootstrap.sh
+export ALPHA_TOOLCHAIN_CHANNEL=$CHANNEL
+export ALPHA_CG_GCC=$CG_SO
+export ALPHA_LIBGCCJIT=$JIT_SO
+export ALPHA_CACHE=$CACHE
+EOF
+mv "$ENV_FILE.tmp" "$ENV_FILE"
+
+# ---------------------------------------------------------------- 6. probe
+PROBE_STAMP=$CACHE/probe-$JIT_KEY-$CG_KEY-$(sha256sum "$REPO/targets/alpha-unknown-none.json" "$REPO"/tools/probe/src/*.rs | sha256sum | cut -c1-12)
+if [ ! -f "$PROBE_STAMP" ]; then
+    probe() {
+        cd "$REPO/tools/probe"
+        CARGO_TARGET_DIR=$CACHE/probe-target RUSTFLAGS="-Zcodegen-backend=$CG_SO -Cllvm-args=-mcpu=ev6" \
+            cargo +"$CHANNEL" build --release --target "$REPO/targets/alpha-unknown-none.json" \
+            -Zjson-target-spec -Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
+        local lib=$CACHE/probe-target/alpha-unknown-none/release/libalpha_probe.a
+        alpha-linux-gnu-objdump -f "$lib" | tee /dev/stderr | grep -q "file format elf64-alpha"
+        alpha-linux-gnu-objdump -d "$lib" | grep -A40 "<probe_mix>:" | tee /dev/stderr | grep -qE "\s(mulq|addq|s8addq|sll|srl|zap|xor)\s"
+    }
+    run_step probe probe
+    touch "$PROBE_STAMP"
+    say "probe compiled for Alpha (elf64-alpha, Alpha instructions in probe_mix)"
+else
+    say "probe already checked for this toolchain"
+fi
+say "toolchain ready: $ENV_FILE"

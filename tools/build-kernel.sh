@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the kernel ELF for Alpha (bootstrapping the toolchain on first use)
+# and prints its path on the last line of stdout.
+#   tools/build-kernel.sh [--debug]
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROFILE=release
+[ "${1:-}" = "--debug" ] && PROFILE=dev
+
+"$REPO/tools/bootstrap.sh" >&2
+CACHE=${ALPHA_UNIKERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/alpha-unikernel}
+# shellcheck source=/dev/null
+. "$CACHE/env.sh"
+export PATH=$HOME/.cargo/bin:$PATH
+
+cd "$REPO"
+echo "[build] compiling the kernel for Alpha ($PROFILE)" >&2
+RUSTFLAGS="-Zcodegen-backend=$ALPHA_CG_GCC -Cllvm-args=-mcpu=ev6" \
+cargo +"$ALPHA_TOOLCHAIN_CHANNEL" build -p kernel --profile "$PROFILE" \
+    --target "$REPO/targets/alpha-unknown-none.json" -Zjson-target-spec \
+    -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem >&2
+dir=release; [ "$PROFILE" = dev ] && dir=debug
+ELF=$REPO/target/alpha-unknown-none/$dir/alpha-kernel
+alpha-linux-gnu-objdump -f "$ELF" | grep -q "elf64-alpha" || { echo "[build] $ELF is not an Alpha ELF" >&2; exit 1; }
+echo "$ELF"

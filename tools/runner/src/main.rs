@@ -1,0 +1,158 @@
+//! Host-side integration test runner: boots the kernel in
+//! `qemu-system-alpha -M clipper` once per test case, with a timeout,
+//! captures the serial console, and checks what the kernel printed and did
+//! (expected lines in order, forbidden lines, and per-case checks such as
+//! "the trap's PC lies in the function that raised it"). Prints one line
+//! per case and a final `N passed, N failed`.
+//!
+//!   qemu-runner --kernel PATH [--logs DIR] [--only SUBSTRING] [--list]
+
+mod cases;
+mod check;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cases::Case;
+use check::Symbols;
+
+struct Args {
+    kernel: PathBuf,
+    logs: PathBuf,
+    only: Option<String>,
+    list: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut kernel = None;
+    let mut logs = PathBuf::from("target/qemu-logs");
+    let mut only = None;
+    let mut list = false;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--kernel" => kernel = it.next().map(PathBuf::from),
+            "--logs" => logs = it.next().map(PathBuf::from).ok_or("--logs needs a directory")?,
+            "--only" => only = it.next(),
+            "--list" => list = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let kernel = kernel.ok_or("--kernel PATH is required")?;
+    Ok(Args { kernel, logs, only, list })
+}
+
+/// Output of one QEMU run.
+pub struct Run {
+    pub output: String,
+    pub exit: Option<i32>,
+    pub timed_out: bool,
+    pub seconds: f64,
+}
+
+fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
+    let mut cmd = Command::new("qemu-system-alpha");
+    cmd.args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot"]);
+    if !case.qemu.iter().any(|a| *a == "-m") {
+        cmd.args(["-m", "256M"]);
+    }
+    cmd.args(case.qemu);
+    cmd.arg("-kernel").arg(kernel);
+    if !case.append.is_empty() {
+        cmd.args(["-append", case.append]);
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-alpha: {e}"))?;
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::new();
+    for mut pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let buf = buf.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        }));
+    }
+    let deadline = start + Duration::from_secs(case.timeout_s);
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(st);
+        }
+        if Instant::now() >= deadline {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let raw = buf.lock().unwrap().clone();
+    let output = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
+    Ok(Run { output, exit: status.and_then(|s| s.code()), timed_out, seconds: start.elapsed().as_secs_f64() })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("qemu-runner: {e}");
+            std::process::exit(2);
+        }
+    };
+    let all = cases::all();
+    let selected: Vec<&Case> =
+        all.iter().filter(|c| args.only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
+    if args.list {
+        for c in &selected {
+            println!("{}  (-append \"{}\" {})", c.name, c.append, c.qemu.join(" "));
+        }
+        return;
+    }
+    let symbols = match Symbols::load(&args.kernel) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("qemu-runner: {e}");
+            std::process::exit(2);
+        }
+    };
+    std::fs::create_dir_all(&args.logs).ok();
+    let (mut passed, mut failed) = (0, 0);
+    for case in selected {
+        let result = boot(&args.kernel, case).and_then(|run| {
+            let log = args.logs.join(format!("{}.log", case.name));
+            std::fs::write(&log, &run.output).ok();
+            check::judge(case, &run, &symbols)
+                .map(|detail| (detail, run.seconds))
+                .map_err(|e| format!("{e}\n      log: {}\n{}", log.display(), check::tail(&run.output, 12)))
+        });
+        match result {
+            Ok((detail, secs)) => {
+                passed += 1;
+                println!("qemu test {} ... ok ({secs:.1}s{detail})", case.name);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("qemu test {} ... FAILED: {e}", case.name);
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the whole test suite:
+#   1. host tests of every portable crate and tool (`cargo test`), property
+#      tests with PROPTEST_CASES cases (default 10000);
+#   2. the kernel built for Alpha, booted in QEMU once per integration case
+#      by tools/runner, which checks what the kernel printed and did.
+# Ends with one line: `all: N passed, N failed`. Exit status 0 only if all passed.
+# The first run bootstraps the Alpha toolchain (~10-15 min, cached).
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+export PATH=$HOME/.cargo/bin:$PATH
+export PROPTEST_CASES=${PROPTEST_CASES:-10000}
+LOGDIR=$REPO/target/test-logs
+mkdir -p "$LOGDIR"
+
+ELF=$(tools/build-kernel.sh | tail -n 1) || { echo "kernel build failed"; echo "all: 0 passed, 1 failed"; exit 1; }
+
+echo "== host tests (cargo test, PROPTEST_CASES=$PROPTEST_CASES)"
+cargo test --workspace --exclude kernel 2>&1 | tee "$LOGDIR/cargo-test.log"
+cargo_rc=${PIPESTATUS[0]}
+read -r host_passed host_failed < <(awk '/^test result:/ {
+    for (i = 1; i <= NF; i++) { if ($i ~ /^passed;/) p += $(i-1); if ($i ~ /^failed;/) f += $(i-1) } }
+    END { print p+0, f+0 }' "$LOGDIR/cargo-test.log")
+host_passed=${host_passed:-0}; host_failed=${host_failed:-0}
+if [ "$cargo_rc" -ne 0 ] && [ "$host_failed" -eq 0 ]; then host_failed=1; fi   # build failure
+
+echo "== QEMU integration tests ($ELF)"
+cargo run -q -p qemu-runner -- --kernel "$ELF" --logs "$REPO/target/qemu-logs" 2>&1 | tee "$LOGDIR/qemu.log"
+qemu_rc=${PIPESTATUS[0]}
+line=$(tail -n 1 "$LOGDIR/qemu.log")
+q_passed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+q_failed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+q_passed=${q_passed:-0}; q_failed=${q_failed:-0}
+if [ "$qemu_rc" -ne 0 ] && [ "$q_failed" -eq 0 ]; then q_failed=1; fi
+
+echo "host: $host_passed passed, $host_failed failed; qemu: $q_passed passed, $q_failed failed"
+echo "all: $((host_passed + q_passed)) passed, $((host_failed + q_failed)) failed"
+[ $((host_failed + q_failed)) -eq 0 ]

@@ -8,13 +8,13 @@ extern crate alloc;
 mod arch;
 mod bootinfo;
 mod console;
-mod heap;
 mod logger;
+mod mm;
 mod selftest;
 mod time;
 
 use core::fmt::Write;
-use log::{info, warn};
+use log::{error, info, warn};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -43,9 +43,13 @@ pub extern "C" fn kernel_main() -> ! {
         info!("boot parameter kept for later: {w}");
     }
     bootinfo::banner(hwrpb.as_ref());
-    heap::init();
-    let (hs, he) = heap::arena();
+    mm::heap::init();
+    let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
+    match hwrpb.as_ref() {
+        Some(h) => mm::boot::init(h, &params),
+        None => error!("no HWRPB, so no memory map: running on the early heap alone"),
+    }
 
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);

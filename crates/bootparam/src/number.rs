@@ -16,7 +16,8 @@ use crate::Reason;
 /// wraps, a value that does not fit in 64 bits is an error.
 ///
 /// # Errors
-/// [`Reason::NotANumber`] if `s` does not start with a digit,
+/// [`Reason::NotANumber`] if `s` does not start with a digit (or is `0x`
+/// without a hex digit after it, which Linux would read as 0),
 /// [`Reason::TooLarge`] on overflow.
 pub fn parse_number(s: &str) -> Result<(u64, &str), Reason> {
     let bytes = s.as_bytes();

@@ -68,11 +68,18 @@ impl fmt::Display for Region {
 ///
 /// Unlike Linux, an empty array really has `cnt == 0` (Linux keeps one
 /// "empty dummy entry" of size 0 so that `regions[0]` always exists).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct RegionArray<const N: usize> {
     regions: [Region; N],
     cnt: usize,
     kind: RegionKind,
+}
+
+/// Shows only the regions in use, not the whole array.
+impl<const N: usize> fmt::Debug for RegionArray<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
 }
 
 impl<const N: usize> RegionArray<N> {

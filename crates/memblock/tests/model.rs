@@ -449,8 +449,110 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(op(), 1..40)
 }
 
+/// An operation with arbitrary 64-bit arguments, for the no-panic test.
+#[derive(Clone, Debug)]
+enum RawOp {
+    Add(u64, u64),
+    Remove(u64, u64),
+    Reserve(u64, u64),
+    Free(u64, u64),
+    Alloc(u64, u64, u64, u64, bool),
+    EnforceLimit(u64),
+    CapRange(u64, u64),
+    Query(u64, u64),
+}
+
+/// Mostly values near 0 and near u64::MAX, where arithmetic breaks.
+fn raw_u64() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        2 => 0..0x10000u64,
+        2 => (0..0x10000u64).prop_map(|d| u64::MAX - d),
+        1 => (0..64u32).prop_map(|k| 1u64 << k),
+        1 => any::<u64>(),
+    ]
+}
+
+fn raw_op() -> impl Strategy<Value = RawOp> {
+    let (a, b, c, d) = (raw_u64(), raw_u64(), raw_u64(), raw_u64());
+    prop_oneof![
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::Add(x, y)),
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::Remove(x, y)),
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::Reserve(x, y)),
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::Free(x, y)),
+        (a, b, c, d, any::<bool>()).prop_map(|(s, al, lo, hi, up)| RawOp::Alloc(s, al, lo, hi, up)),
+        raw_u64().prop_map(RawOp::EnforceLimit),
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::CapRange(x, y)),
+        (raw_u64(), raw_u64()).prop_map(|(x, y)| RawOp::Query(x, y)),
+    ]
+}
+
+/// Arbitrary arguments: no panic, no overflow (tests run with overflow
+/// checks), the invariants hold, and every allocation is valid.
+fn run_raw<const N: usize>(ops: &[RawOp]) {
+    let mut mb: Memblock<N> = Memblock::new();
+    for op in ops {
+        match *op {
+            RawOp::Add(b, s) => {
+                let _ = mb.add(b, s);
+            }
+            RawOp::Remove(b, s) => {
+                let _ = mb.remove(b, s);
+            }
+            RawOp::Reserve(b, s) => {
+                let _ = mb.reserve(b, s);
+            }
+            RawOp::Free(b, s) => {
+                let _ = mb.free(b, s);
+            }
+            RawOp::Alloc(size, align, lo, hi, up) => {
+                let dir = if up {
+                    Direction::BottomUp
+                } else {
+                    Direction::TopDown
+                };
+                let before: Vec<Region> = mb.free_ranges().collect();
+                if let Ok(a) = mb.alloc(size, align, lo, hi, dir) {
+                    assert!(
+                        a.is_multiple_of(align)
+                            && a >= lo
+                            && a.checked_add(size).is_some_and(|e| e <= hi)
+                    );
+                    assert!(before.iter().any(|r| r.base <= a && a + size <= r.end()));
+                }
+            }
+            RawOp::EnforceLimit(l) => {
+                let _ = mb.enforce_memory_limit(l);
+            }
+            RawOp::CapRange(b, s) => mb.cap_memory_range(b, s),
+            RawOp::Query(b, s) => {
+                let _ = (
+                    mb.is_reserved(b),
+                    mb.overlaps_reserved(b, s),
+                    mb.is_memory(b, s),
+                );
+                let _ = mb.free_ranges_in(b, s).count() + mb.free_ranges_in(b, s).rev().count();
+            }
+        }
+        check_invariants(mb.memory_regions(), "memory");
+        check_invariants(mb.reserved_regions(), "reserved");
+        let free: Vec<Region> = mb.free_ranges().collect();
+        check_invariants(&free, "free");
+        let _ = (
+            mb.total_memory(),
+            mb.reserved_size(),
+            mb.free_size(),
+            mb.dump(&mut String::new()),
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn arbitrary_u64_arguments(ops in prop::collection::vec(raw_op(), 1..30)) {
+        run_raw::<6>(&ops);
+    }
 
     #[test]
     fn pages_at_zero_capacity_8(ops in ops()) {

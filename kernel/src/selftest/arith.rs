@@ -160,7 +160,7 @@ pub fn formatting() -> Result<String, String> {
 }
 
 pub fn heap() -> Result<String, String> {
-    let (used_before, _) = crate::heap::usage();
+    let used_before = crate::mm::heap::stats().used;
     {
         let v: Vec<u64> = (0..10_000u64).map(|x| black_box(x) * 3).collect();
         if v.iter().sum::<u64>() != 3 * 9_999 * 10_000 / 2 {
@@ -188,7 +188,7 @@ pub fn heap() -> Result<String, String> {
             return Err("512 KiB vec! contents wrong".into());
         }
     }
-    let (used_after, free) = crate::heap::usage();
+    let crate::mm::heap::HeapStats { used: used_after, free, .. } = crate::mm::heap::stats();
     if used_after != used_before {
         return Err(format!("heap use {used_before} bytes before, {used_after} after dropping everything"));
     }

@@ -4,6 +4,7 @@
 //! runner reads.
 
 mod arith;
+mod mm;
 pub mod crash;
 
 use alloc::string::String;
@@ -23,6 +24,8 @@ const TESTS: &[Test] = &[
     ("atomics", arith::atomics),
     ("formatting", arith::formatting),
     ("heap", arith::heap),
+    ("mm-bad-frees", mm::bad_frees),
+    ("mm-storm", mm::storm),
 ];
 
 /// Runs every self-test, logging one line each.

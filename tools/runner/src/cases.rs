@@ -13,12 +13,21 @@ pub struct Case {
     pub forbid: &'static [&'static str],
     /// The trap report's PC must lie inside this function (crash tests).
     pub trap_pc_in: Option<&'static str>,
+    /// The memory reconciliation line must add up, with this much memory
+    /// and this much CMA (MiB).
+    pub memory: Option<MemExpect>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MemExpect {
+    pub total_mib: u64,
+    pub cma_mib: u64,
 }
 
 const NO_CRASH: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED"];
 
 const fn case(name: &'static str, append: &'static str) -> Case {
-    Case { name, append, qemu: &[], timeout_s: 90, expect: &[], forbid: NO_CRASH, trap_pc_in: None }
+    Case { name, append, qemu: &[], timeout_s: 90, expect: &[], forbid: NO_CRASH, trap_pc_in: None, memory: None }
 }
 
 pub fn all() -> Vec<Case> {
@@ -67,10 +76,40 @@ pub fn all() -> Vec<Case> {
                 "selftest atomics: ok",
                 "selftest formatting: ok",
                 "selftest heap: ok",
-                "selftest summary: 6 passed, 0 failed",
+                "selftest mm-bad-frees: ok",
+                "selftest mm-storm: ok",
+                "selftest summary: 8 passed, 0 failed",
                 "KERNEL TEST RESULT: PASS",
             ],
             ..case("selftest", "test")
+        },
+        mem("mm-64m", "", &["-m", "64M"], 64, 16, &["cma: reserved 16 MiB at 0x0003000000-0x0004000000 (default"]),
+        mem("mm-256m-cma64", "cma=64M", &["-m", "256M"], 256, 64, &["cma: reserved 64 MiB at 0x000c000000-0x0010000000 (cma="]),
+        mem("mm-1g-cma-at-base", "cma=32M@256M", &["-m", "1G"], 1024, 32, &["cma: reserved 32 MiB at 0x0010000000-0x0012000000 (cma="]),
+        mem("mm-2g-default", "", &["-m", "2G"], 2048, 16, &["cma: reserved 16 MiB at 0x007f000000-0x0080000000 (default"]),
+        mem("mm-cma-rounded", "cma=10M", &["-m", "256M"], 256, 16, &["cma: cma= size 0xa00000 rounded up to 16 MiB"]),
+        mem("mm-cma-too-large", "cma=1G", &["-m", "256M"], 256, 0, &[
+            "cma: cannot reserve 1024 MiB (cma=): no free 8 MiB-aligned range below 0x80000000",
+            "booting without CMA",
+        ]),
+        mem("mm-cma-malformed", "cma=banana", &["-m", "256M"], 256, 16, &[
+            "boot parameter ignored: cma=banana",
+            "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
+        ]),
+        mem("mm-cma-overlaps-kernel", "cma=16M@0", &["-m", "256M"], 256, 0, &[
+            "cma: cannot reserve 16 MiB (cma= at 0x0): 0x0-0x1000000 overlaps a reservation; booting without CMA",
+        ]),
+        mem("mm-cma-unaligned-base", "cma=16M@0x1802000", &["-m", "256M"], 256, 0, &[
+            "base is not aligned to 8 MiB; booting without CMA",
+        ]),
+        mem("mm-cma-off", "cma=0", &["-m", "256M"], 256, 0, &["cma: disabled (cma=0)"]),
+        mem("mm-mem-limit", "mem=128M", &["-m", "512M"], 128, 16, &["mem=128M: memory limited to 128 MiB"]),
+        Case {
+            qemu: &["-m", "2G"],
+            timeout_s: 300,
+            expect: &["selftest mm-storm: ok", "KERNEL TEST RESULT: PASS"],
+            memory: Some(MemExpect { total_mib: 2048, cma_mib: 64 }),
+            ..case("mm-storm-2g-cma64", "test cma=64M")
         },
         crash("crash-divzero", "crash=divzero", &[
             "crash test: raising 'divzero'",
@@ -113,4 +152,17 @@ fn crash(name: &'static str, append: &'static str, report: &'static [&'static st
         trap_pc_in: Some(pc_in),
         ..case(name, append)
     }
+}
+
+/// A memory-layout case: boots, checks the expected lines, and that the
+/// reconciliation line adds up to `total_mib` with `cma_mib` of CMA.
+fn mem(
+    name: &'static str,
+    append: &'static str,
+    qemu: &'static [&'static str],
+    total_mib: u64,
+    cma_mib: u64,
+    expect: &'static [&'static str],
+) -> Case {
+    Case { qemu, expect, memory: Some(MemExpect { total_mib, cma_mib }), ..case(name, append) }
 }

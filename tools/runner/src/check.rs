@@ -90,7 +90,57 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
             other => return Err(format!("trap PC {pc:#x} is in {other:?}, expected {func}")),
         }
     }
+    if let Some(m) = case.memory {
+        detail.push_str(&check_memory(&run.output, m.total_mib, m.cma_mib)?);
+    }
     Ok(detail)
+}
+
+/// The numbers of the kernel's memory reconciliation line:
+/// `memory: total T pages (M MiB) = reserved R + CMA C + buddy free F +
+/// buddy allocated A (heap H): reconciled`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reconcile {
+    pub total: u64,
+    pub mib: u64,
+    pub reserved: u64,
+    pub cma: u64,
+    pub free: u64,
+    pub allocated: u64,
+    pub verdict: String,
+}
+
+pub fn parse_reconcile(output: &str) -> Option<Reconcile> {
+    let line = output.lines().find(|l| l.contains("memory: total "))?;
+    let rest = &line[line.find("memory: total ")? + "memory: total ".len()..];
+    let nums: Vec<u64> = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let verdict = rest.rsplit(": ").next()?.trim().to_string();
+    match nums[..] {
+        [total, mib, reserved, cma, free, allocated, _heap, ..] => {
+            Some(Reconcile { total, mib, reserved, cma, free, allocated, verdict })
+        }
+        _ => None,
+    }
+}
+
+/// Checks the reconciliation independently of the kernel's own verdict.
+pub fn check_memory(output: &str, total_mib: u64, cma_mib: u64) -> Result<String, String> {
+    let r = parse_reconcile(output).ok_or("no memory reconciliation line")?;
+    let sum = r.reserved + r.cma + r.free + r.allocated;
+    if sum != r.total || r.verdict != "reconciled" {
+        return Err(format!("memory does not add up: {r:?} (sum {sum})"));
+    }
+    if r.total * 8 / 1024 != total_mib || r.mib != total_mib {
+        return Err(format!("total memory {} pages ({} MiB), expected {total_mib} MiB", r.total, r.mib));
+    }
+    if r.cma * 8 / 1024 != cma_mib {
+        return Err(format!("CMA {} pages, expected {cma_mib} MiB", r.cma));
+    }
+    Ok(format!(", memory {} pages = {} reserved + {} CMA + {} free + {} allocated", r.total, r.reserved, r.cma, r.free, r.allocated))
 }
 
 pub fn tail(s: &str, n: usize) -> String {
@@ -118,6 +168,18 @@ mod tests {
         assert_eq!(s.lookup(0xfffffc0000310044), Some("helper"));
         assert_eq!(s.lookup(0xfffffc0000310200), Some("__divq"));
         assert_eq!(s.lookup(0x10), None);
+    }
+
+    #[test]
+    fn reconcile_parse_and_check() {
+        let out = "[ 0.1] INFO  memory: total 32768 pages (256 MiB) = reserved 448 + CMA 2048 + buddy free 30272 + buddy allocated 0 (heap 0): reconciled\n";
+        let r = parse_reconcile(out).unwrap();
+        assert_eq!((r.total, r.mib, r.reserved, r.cma, r.free, r.allocated), (32768, 256, 448, 2048, 30272, 0));
+        assert!(check_memory(out, 256, 16).is_ok());
+        assert!(check_memory(out, 512, 16).unwrap_err().contains("expected 512 MiB"));
+        assert!(check_memory(out, 256, 0).unwrap_err().contains("CMA"));
+        let bad = out.replace("free 30272", "free 30271");
+        assert!(check_memory(&bad, 256, 16).unwrap_err().contains("does not add up"));
     }
 
     #[test]

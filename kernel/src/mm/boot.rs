@@ -1,0 +1,251 @@
+//! Boot-time memory setup: HWRPB clusters -> memblock -> early parameters
+//! (`mem=`, `cma=`) -> reservations -> CMA area -> buddy allocator. At the
+//! end the log shows the clusters, the memblock dump, the CMA reservation
+//! and the buddy totals, and checks that they add up to the page.
+
+use super::page::{BUDDY, CMA};
+use super::{LogLines, PAGE_SIZE, phys_ptr, phys_to_pfn, virt_to_phys};
+use crate::arch::image;
+use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
+use cma::Cma;
+use alloc::format;
+use alloc::string::{String, ToString};
+use log::{error, info, warn};
+use memblock::{Direction, Memblock, Region};
+use spin::Mutex;
+
+/// The memblock table: live during boot, kept afterwards for reports.
+pub static MEMBLOCK: Mutex<Memblock<128>> = Mutex::new(Memblock::new());
+
+/// The largest buddy block (2^MAX_ORDER pages, 8 MiB): the CMA area is
+/// aligned to it, as Linux aligns CMA to its largest page block.
+pub const CMA_ALIGN: u64 = PAGE_SIZE << MAX_ORDER;
+/// CMA size without `cma=` (Linux's CONFIG_CMA_SIZE_MBYTES default).
+pub const CMA_DEFAULT: u64 = 16 << 20;
+/// The CMA area must lie below this physical address: the Tsunami/Typhoon
+/// direct-mapped DMA window (Linux's core_tsunami.c: bus 2 GiB maps
+/// physical 0..2 GiB), so devices can reach it without the IOMMU.
+pub const DMA_DIRECT_LIMIT: u64 = 2 << 30;
+
+/// What boot set up, for the reconciliation and the status reports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemReport {
+    pub total_pages: u64,
+    pub reserved_pages: u64,
+    pub cma_pages: u64,
+    pub cma_base: u64,
+}
+
+pub static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0, cma_base: 0 });
+
+fn reserve(mb: &mut Memblock<128>, what: &str, base: u64, size: u64) {
+    let (b, e) = (base & !(PAGE_SIZE - 1), (base + size).next_multiple_of(PAGE_SIZE));
+    match mb.reserve(b, e - b) {
+        Ok(()) => info!("memblock: reserve {b:#012x}-{e:#012x} {what}"),
+        Err(err) => error!("memblock: cannot reserve {what} {b:#x}-{e:#x}: {err}"),
+    }
+}
+
+/// Allocates page-rounded, zeroed, permanently reserved memory from
+/// memblock (for allocator metadata), top-down below `limit`.
+fn memblock_alloc_zeroed(mb: &mut Memblock<128>, what: &str, bytes: u64) -> Option<u64> {
+    let size = bytes.next_multiple_of(PAGE_SIZE);
+    match mb.alloc(size, PAGE_SIZE, 0, memblock::ALLOC_ANYWHERE, Direction::TopDown) {
+        Ok(pa) => {
+            // SAFETY: memblock just reserved these bytes for us alone.
+            unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, size as usize) };
+            info!("memblock: alloc {pa:#012x}-{:#012x} {what}", pa + size);
+            Some(pa)
+        }
+        Err(e) => {
+            error!("memblock: cannot allocate {size} bytes for {what}: {e}");
+            None
+        }
+    }
+}
+
+/// Sets up memblock, CMA and the buddy allocator from the HWRPB.
+pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
+    let mut mb = MEMBLOCK.lock();
+
+    // 1. Every cluster is memory; those the console uses are reserved.
+    for c in hwrpb.memory_clusters() {
+        if let Err(e) = mb.add(c.start_addr(), c.size_bytes()) {
+            error!("memblock: cannot add cluster {:#x}-{:#x}: {e}", c.start_addr(), c.end_addr());
+            continue;
+        }
+        if !c.is_available() {
+            let what = if c.is_console() { "(console/PALcode cluster)" } else { "(non-volatile cluster)" };
+            reserve(&mut mb, what, c.start_addr(), c.size_bytes());
+        }
+    }
+
+    // 2. mem=: keep only the first N bytes of memory (never the kernel).
+    let kernel_end = virt_to_phys(image::end() as *const u8);
+    if let Some(limit) = params.mem {
+        let mut trial = mb.clone();
+        match trial.enforce_memory_limit(limit) {
+            Some(max) if max >= kernel_end => {
+                *mb = trial;
+                info!("mem={}M: memory limited to {} MiB, everything at or above {max:#x} dropped", limit >> 20, mb.total_memory() >> 20);
+            }
+            Some(max) => warn!("mem={limit:#x} would end memory at {max:#x}, inside the kernel (ends {kernel_end:#x}): ignored"),
+            None => info!("mem={}M is not less than the {} MiB of memory: nothing to drop", limit >> 20, mb.total_memory() >> 20),
+        }
+    }
+
+    // 3. What is already in use.
+    let image_start = virt_to_phys(image::start() as *const u8);
+    reserve(&mut mb, "(kernel image, early heap, boot stack)", image_start, kernel_end - image_start);
+    reserve(&mut mb, "(command line page)", virt_to_phys(image::cmdline() as *const u8), PAGE_SIZE);
+    let hd = hwrpb.header();
+    reserve(&mut mb, "(HWRPB)", hd.phys_addr, hwrpb.bytes().len() as u64);
+
+    // 4. CMA, while memblock is live.
+    let cma_area = reserve_cma(&mut mb, params);
+
+    // 5. The buddy allocator: metadata for every frame from the first to
+    //    the last page of memory, then every free page.
+    let (Some(start), Some(end)) = (mb.start_of_dram(), mb.end_of_dram()) else {
+        error!("memblock: no memory at all; no page allocator");
+        return;
+    };
+    let (base_pfn, end_pfn) = (phys_to_pfn(start), phys_to_pfn(end));
+    let frames = (end_pfn - base_pfn) as usize;
+    let meta_bytes = (frames * core::mem::size_of::<FrameMeta>()) as u64;
+    let cma_bitmap = cma_area.and_then(|(base, pages)| {
+        let words = cma::bitmap_words(pages as usize, 0);
+        memblock_alloc_zeroed(&mut mb, "(CMA bitmap)", (words * 8) as u64).map(|pa| (base, pages, pa, words))
+    });
+    let Some(meta_pa) = memblock_alloc_zeroed(&mut mb, "(buddy frame metadata)", meta_bytes) else {
+        return;
+    };
+    // SAFETY: reserved for this use forever; zeroed; FrameMeta is plain
+    // integers, so any bit pattern is a valid value.
+    let meta: &'static mut [FrameMeta] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(meta_pa), frames) };
+    let mut buddy = match BuddyAllocator::new(base_pfn as usize, meta) {
+        Ok(b) => b,
+        Err(e) => {
+            error!("buddy: cannot set up over pfn {base_pfn:#x}-{end_pfn:#x}: {e}");
+            return;
+        }
+    };
+    for r in mb.free_ranges() {
+        let (s, e) = (r.base.next_multiple_of(PAGE_SIZE), r.end() & !(PAGE_SIZE - 1));
+        if s < e {
+            if let Err(err) = buddy.add_free_range(phys_to_pfn(s) as usize, phys_to_pfn(e) as usize) {
+                error!("buddy: cannot add {s:#x}-{e:#x}: {err}");
+            }
+        }
+    }
+    if let Some((base, pages, bitmap_pa, words)) = cma_bitmap {
+        // SAFETY: reserved and zeroed above, for this bitmap alone.
+        let bitmap: &'static mut [usize] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(bitmap_pa), words) };
+        match Cma::new(phys_to_pfn(base) as usize, pages as usize, 0, bitmap) {
+            Ok(c) => *CMA.lock() = Some(c),
+            Err(e) => error!("cma: cannot manage {base:#x} ({pages} pages): {e}"),
+        }
+    }
+
+    // 6. Report and reconcile.
+    let mut out = LogLines::new();
+    let _ = mb.dump(&mut out);
+    drop(out);
+    let total_pages = mb.total_memory() / PAGE_SIZE;
+    let cma_pages = cma_area.map_or(0, |(_, p)| p);
+    let reserved_pages = reserved_in_memory(&mb) / PAGE_SIZE - cma_pages;
+    *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages, cma_base: cma_area.map_or(0, |(b, _)| b) };
+    *BUDDY.lock() = Some(buddy);
+    drop(mb);
+    let mut out = LogLines::new();
+    let _ = super::page::report(&mut out);
+    drop(out);
+    reconcile();
+}
+
+/// Bytes of `reserved` that lie in `memory`.
+fn reserved_in_memory(mb: &Memblock<128>) -> u64 {
+    let mut sum = 0;
+    for r in mb.reserved_regions() {
+        for m in mb.memory_regions() {
+            let (s, e) = (r.base.max(m.base), r.end().min(m.end()));
+            sum += e.saturating_sub(s);
+        }
+    }
+    sum
+}
+
+/// Reserves the CMA area in memblock: returns (base, pages), or None with
+/// a message saying why the kernel boots without CMA.
+fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Option<(u64, u64)> {
+    let (req, base) = match params.cma {
+        Some(p) => (p.size, p.base),
+        None => (CMA_DEFAULT, None),
+    };
+    let src = if params.cma.is_some() { "cma=" } else { "default" };
+    if req == 0 {
+        info!("cma: disabled (cma=0)");
+        return None;
+    }
+    let size = req.next_multiple_of(CMA_ALIGN);
+    if size != req {
+        info!("cma: {src} size {req:#x} rounded up to {} MiB (a multiple of the {} MiB largest buddy block)", size >> 20, CMA_ALIGN >> 20);
+    }
+    let free_mib = mb.free_ranges_in(0, DMA_DIRECT_LIMIT).map(|r: Region| r.size).sum::<u64>() >> 20;
+    let placed = match base {
+        Some(b) => {
+            let why = if b % CMA_ALIGN != 0 {
+                Some(format!("base is not aligned to {} MiB", CMA_ALIGN >> 20))
+            } else if b.checked_add(size).is_none_or(|e| e > DMA_DIRECT_LIMIT) {
+                Some(format!("the area must end below {:#x} (the direct-mapped DMA window)", DMA_DIRECT_LIMIT))
+            } else if !mb.is_memory(b, size) {
+                Some(format!("{b:#x}-{:#x} is not all memory", b + size))
+            } else if mb.overlaps_reserved(b, size) {
+                Some(format!("{b:#x}-{:#x} overlaps a reservation", b + size))
+            } else {
+                None
+            };
+            match why {
+                Some(why) => Err(why),
+                None => mb.reserve(b, size).map(|()| b).map_err(|e| e.to_string()),
+            }
+        }
+        None => mb
+            .alloc(size, CMA_ALIGN, 0, DMA_DIRECT_LIMIT, Direction::TopDown)
+            .map_err(|_| format!("no free {} MiB-aligned range below {:#x} ({free_mib} MiB free there)", CMA_ALIGN >> 20, DMA_DIRECT_LIMIT)),
+    };
+    match placed {
+        Ok(b) => {
+            info!("cma: reserved {} MiB at {b:#012x}-{:#012x} ({src}; below the {} GiB direct DMA window)", size >> 20, b + size, DMA_DIRECT_LIMIT >> 30);
+            Some((b, size / PAGE_SIZE))
+        }
+        Err(why) => {
+            error!("cma: cannot reserve {} MiB ({src}{}): {}; booting without CMA", size >> 20, base.map_or(String::new(), |b| format!(" at {b:#x}")), why);
+            None
+        }
+    }
+}
+
+/// The reconciliation line: every page of memory is reserved, in CMA, free
+/// in the buddy allocator, or allocated from it (the heap's share shown).
+pub fn reconcile() -> bool {
+    let r = *REPORT.lock();
+    let s = super::page::stats();
+    let heap = super::heap::stats();
+    let allocated = (s.managed - s.free) as u64;
+    let sum = r.reserved_pages + r.cma_pages + s.free as u64 + allocated;
+    let ok = sum == r.total_pages;
+    let verdict = if ok { "reconciled" } else { "MISMATCH" };
+    let line = format!(
+        "memory: total {} pages ({} MiB) = reserved {} + CMA {} + buddy free {} + buddy allocated {} (heap {}): {verdict}",
+        r.total_pages,
+        r.total_pages * PAGE_SIZE >> 20,
+        r.reserved_pages,
+        r.cma_pages,
+        s.free,
+        allocated,
+        heap.buddy_pages
+    );
+    if ok { info!("{line}") } else { error!("{line} (sum {sum})") }
+    ok
+}

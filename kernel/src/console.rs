@@ -24,7 +24,6 @@ mod reg {
     pub const LSR: u64 = 5;
     pub const SCR: u64 = 7;
 }
-const LSR_DATA_READY: u8 = 1 << 0;
 const LSR_THR_EMPTY: u8 = 1 << 5;
 /// Bound on the busy-wait for the transmitter: a UART that never drains
 /// must not hang the kernel silently; the character is dropped instead.
@@ -73,10 +72,6 @@ impl Uart16550 {
             core::hint::spin_loop();
         }
         self.reg(reg::DATA).write(byte);
-    }
-
-    pub fn try_receive(&mut self) -> Option<u8> {
-        (self.reg(reg::LSR).read() & LSR_DATA_READY != 0).then(|| self.reg(reg::DATA).read())
     }
 
     /// Characters dropped because the transmitter never became ready.

@@ -60,6 +60,10 @@ pub extern "C" fn kernel_main() -> ! {
         kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
         kprintln!("KERNEL TEST RESULT: {verdict}");
     }
+    let dropped = console::lock().dropped();
+    if dropped > 0 {
+        warn!("console: {dropped} characters dropped (transmitter never ready)");
+    }
     info!("ready; halting (nothing else to do yet)");
     arch::halt();
 }

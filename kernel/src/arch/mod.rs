@@ -1,5 +1,9 @@
 //! The thin Alpha-only layer: PAL calls, barriers, KSEG addresses, traps.
 //! Everything here wraps assembly in `boot/*.s` behind typed functions.
+//! It is the whole OSF/1 PAL interface the kernel needs; some calls (IPL
+//! changes, TLB invalidation, barriers) have no user until interrupts and
+//! DMA arrive, hence the `dead_code` allowance.
+#![allow(dead_code)]
 
 pub mod trap;
 
@@ -30,6 +34,8 @@ unsafe extern "C" {
     fn pal_wrent(entry: u64, which: u64);
     fn pal_wrkgp(gp: u64);
     fn pal_whami() -> u64;
+    fn pal_wrvptptr(vptptr: u64);
+    fn pal_cserve(function: u64, a1: u64, a2: u64) -> u64;
     fn pal_tbi(kind: i64, va: u64);
     fn pal_imb();
     fn pal_draina();
@@ -80,6 +86,16 @@ pub fn wrkgp(gp: u64) {
 /// `call_pal whami`: this CPU's number.
 pub fn whami() -> u64 {
     unsafe { pal_whami() }
+}
+
+/// `call_pal wrvptptr`: the virtual page table pointer.
+pub fn wrvptptr(vptptr: u64) {
+    unsafe { pal_wrvptptr(vptptr) }
+}
+
+/// `call_pal cserve`: console services (function codes are PALcode-specific).
+pub fn cserve(function: u64, a1: u64, a2: u64) -> u64 {
+    unsafe { pal_cserve(function, a1, a2) }
 }
 
 /// `call_pal tbi` with type -2 (TBIA): invalidate every translation.

@@ -33,10 +33,9 @@ pub struct MemReport {
     pub total_pages: u64,
     pub reserved_pages: u64,
     pub cma_pages: u64,
-    pub cma_base: u64,
 }
 
-pub static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0, cma_base: 0 });
+pub static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0 });
 
 fn reserve(mb: &mut Memblock<128>, what: &str, base: u64, size: u64) {
     let (b, e) = (base & !(PAGE_SIZE - 1), (base + size).next_multiple_of(PAGE_SIZE));
@@ -154,7 +153,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     let total_pages = mb.total_memory() / PAGE_SIZE;
     let cma_pages = cma_area.map_or(0, |(_, p)| p);
     let reserved_pages = reserved_in_memory(&mb) / PAGE_SIZE - cma_pages;
-    *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages, cma_base: cma_area.map_or(0, |(b, _)| b) };
+    *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages };
     *BUDDY.lock() = Some(buddy);
     drop(mb);
     let mut out = LogLines::new();

@@ -8,8 +8,10 @@ extern crate alloc;
 mod arch;
 mod bootinfo;
 mod console;
+mod dma;
 mod logger;
 mod mm;
+mod pci;
 mod selftest;
 mod time;
 
@@ -47,10 +49,18 @@ pub extern "C" fn kernel_main() -> ! {
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
     match hwrpb.as_ref() {
-        Some(h) => mm::boot::init(h, &params),
+        Some(h) => {
+            mm::boot::init(h, &params);
+            pci::enumerate();
+            dma::init(&params);
+        }
         None => error!("no HWRPB, so no memory map: running on the early heap alone"),
     }
 
+    let leak = params.has_flag("dma_leak_test");
+    if leak || ["fail_buddy", "fail_cma", "fail_iommu"].iter().any(|k| params.get(k).is_some()) {
+        selftest::dma::boot_probe(leak);
+    }
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);
     }
@@ -65,6 +75,7 @@ pub extern "C" fn kernel_main() -> ! {
         warn!("console: {dropped} characters dropped (transmitter never ready)");
     }
     info!("ready; halting (nothing else to do yet)");
+    dma::shutdown();
     arch::halt();
 }
 

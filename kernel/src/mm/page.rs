@@ -11,8 +11,10 @@ use spin::Mutex;
 pub(super) static BUDDY: Mutex<Option<BuddyAllocator<'static>>> = Mutex::new(None);
 pub(super) static CMA: Mutex<Option<Cma<'static>>> = Mutex::new(None);
 
-/// Why a page allocation or free failed.
+/// Why a page allocation or free failed. `repr(u8)` keeps its tag out of
+/// the niches of the errors it wraps (see `DmaError`).
 #[derive(Debug)]
+#[repr(u8)]
 pub enum PageError {
     /// The allocators are not set up (no HWRPB, or before `mm::boot::init`).
     NotReady,
@@ -49,11 +51,14 @@ pub fn alloc_pages(order: u32, zero: bool) -> Result<u64, PageError> {
 }
 
 /// Gives back pages from [`alloc_pages`]. A bad free (never allocated,
-/// wrong order, twice) is refused and changes nothing.
+/// wrong order, twice) is refused and changes nothing. Freeing pages that
+/// are still mapped for DMA is reported by DMA-API debug.
+#[track_caller]
 pub fn free_pages(pa: u64, order: u32) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
+    crate::dma::debug::on_free(pa, PAGE_SIZE << order, core::panic::Location::caller());
     BUDDY
         .lock()
         .as_mut()
@@ -70,10 +75,12 @@ pub fn cma_alloc(count: usize, align_order: u32) -> Result<u64, PageError> {
 }
 
 /// Releases pages from [`cma_alloc`].
+#[track_caller]
 pub fn cma_release(pa: u64, count: usize) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
+    crate::dma::debug::on_free(pa, PAGE_SIZE * count as u64, core::panic::Location::caller());
     CMA.lock().as_mut().ok_or(PageError::NoCma)?.release(phys_to_pfn(pa) as usize, count).map_err(PageError::Cma)
 }
 

@@ -194,3 +194,46 @@ pub fn heap() -> Result<String, String> {
     }
     Ok(format!("Vec, BTreeMap, String, 512 KiB block; heap back to {used_after} bytes used, {free} free"))
 }
+
+/// Enums whose variants hold `Option`s of other enums, built and decoded
+/// through `black_box`: rustc_codegen_gcc miscompiles the niche-in-niche
+/// layout rustc picks for them unless the outer enum has an explicit tag
+/// (`repr(u8)`), which the kernel's error types use. This checks that the
+/// kernel's own error types round-trip, and the `repr(u8)` pattern itself.
+pub fn enum_niche() -> Result<String, String> {
+    use crate::dma::DmaError;
+    use crate::mm::page::PageError;
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Inner {
+        A,
+        B(u64),
+        C { x: u64, y: u32 },
+    }
+    #[derive(Debug, PartialEq)]
+    #[repr(u8)]
+    enum Outer {
+        N,
+        M { size: usize, b: Option<Inner>, c: Option<Inner> },
+        E,
+    }
+    for (b, c) in [(None, Some(Inner::A)), (Some(Inner::B(7)), None), (None, None), (Some(Inner::C { x: 1, y: 2 }), Some(Inner::A))] {
+        let v = black_box(Outer::M { size: 5, b, c });
+        match &v {
+            Outer::M { size: 5, b: bb, c: cc } if *bb == b && *cc == c => {}
+            other => return Err(format!("Outer::M {{ b: {b:?}, c: {c:?} }} decoded as {other:?}")),
+        }
+    }
+    if black_box(Outer::N) != Outer::N || black_box(Outer::E) != Outer::E {
+        return Err("Outer::N / Outer::E decoded wrongly".into());
+    }
+    let e = black_box(DmaError::NoMemory { size: 5, buddy: None, cma: Some(PageError::NoCma) });
+    let text = format!("{e}");
+    if text != "no memory for 5 bytes (buddy: not tried; CMA: no CMA area)" {
+        return Err(format!("DmaError::NoMemory formats as {text:?}"));
+    }
+    match black_box(Some(PageError::Misaligned(3))) {
+        Some(PageError::Misaligned(3)) => {}
+        other => return Err(format!("Some(PageError::Misaligned(3)) decoded as {other:?}")),
+    }
+    Ok("Option-of-enum fields inside repr(u8) enums and the kernel's error types decode correctly".into())
+}

@@ -4,6 +4,7 @@
 //! runner reads.
 
 mod arith;
+pub mod dma;
 mod mm;
 pub mod crash;
 
@@ -24,8 +25,14 @@ const TESTS: &[Test] = &[
     ("atomics", arith::atomics),
     ("formatting", arith::formatting),
     ("heap", arith::heap),
+    ("codegen-enum-niche", arith::enum_niche),
     ("mm-bad-frees", mm::bad_frees),
     ("mm-storm", mm::storm),
+    ("dma-windows", dma::windows),
+    ("dma-coherent-cma-fallback", dma::coherent_cma_fallback),
+    ("dma-debug-reports", dma::debug_reports),
+    ("dma-fault-injection", dma::fault_injection),
+    ("dma-storm", dma::storm),
 ];
 
 /// Runs every self-test, logging one line each.

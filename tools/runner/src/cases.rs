@@ -76,12 +76,89 @@ pub fn all() -> Vec<Case> {
                 "selftest atomics: ok",
                 "selftest formatting: ok",
                 "selftest heap: ok",
+                "selftest codegen-enum-niche: ok",
                 "selftest mm-bad-frees: ok",
                 "selftest mm-storm: ok",
-                "selftest summary: 8 passed, 0 failed",
+                "selftest dma-windows: ok",
+                "selftest dma-coherent-cma-fallback: ok (12 MiB from CMA",
+                "selftest dma-debug-reports: ok",
+                "selftest dma-fault-injection: ok",
+                "selftest dma-storm: ok",
+                "selftest summary: 14 passed, 0 failed",
                 "KERNEL TEST RESULT: PASS",
             ],
-            ..case("selftest", "test")
+            ..case("selftest", "test cma=32M")
+        },
+        Case {
+            expect: &[
+                "pci: bus 0 has ",
+                "00:07.0 ISA bridge [0601]: 8086:0484",
+                "pchip: firmware window 0:",
+                "pchip: window 0: scatter-gather bus 0x00800000-0x00ffffff",
+                "pchip: window 1: scatter-gather bus 0x40000000-0x4fffffff",
+                "pchip: window 2: direct bus 0x80000000-0xffffffff -> physical 0x0",
+                "pchip: window 3: disabled",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+                "pchip: firmware DMA windows restored",
+            ],
+            ..case("pci-and-windows", "")
+        },
+        Case {
+            timeout_s: 300,
+            expect: &["selftest dma-coherent-cma-fallback: ok (12 MiB refused cleanly", "KERNEL TEST RESULT: PASS"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 0 }),
+            ..case("dma-no-cma", "test cma=0")
+        },
+        Case {
+            timeout_s: 300,
+            expect: &[
+                "iommu=strict: every device maps through the scatter-gather window",
+                "selftest dma-windows: ok",
+                "selftest dma-storm: ok",
+                "KERNEL TEST RESULT: PASS",
+            ],
+            ..case("dma-iommu-strict", "test iommu=strict")
+        },
+        Case {
+            timeout_s: 300,
+            expect: &["dma: DMA-API debug off (dma_debug=off)", "selftest dma-debug-reports: ok (skipped: dma_debug=off)", "KERNEL TEST RESULT: PASS"],
+            ..case("dma-debug-off", "test dma_debug=off")
+        },
+        Case {
+            expect: &[
+                "fault injection armed: fail_iommu=1",
+                "fault injection: failing IOMMU allocation #1",
+                "dma probe: alloc_coherent failed cleanly: fault-probe: no 4 free IOMMU entries",
+                "dma probe: map_single gave bus 0x4",
+                "dma probe: nothing leaked",
+            ],
+            ..case("dma-fail-iommu", "fail_iommu=1")
+        },
+        Case {
+            expect: &[
+                "fault injection: failing buddy allocation #1",
+                "dma probe: alloc_coherent gave Cma",
+                "dma probe: nothing leaked",
+            ],
+            ..case("dma-fail-buddy-cma-fallback", "fail_buddy=1")
+        },
+        Case {
+            expect: &[
+                "fault injection: failing buddy allocation #1",
+                "fault injection: failing CMA allocation #1",
+                "dma probe: alloc_coherent failed cleanly: no memory for 32768 bytes",
+                "dma probe: nothing leaked",
+            ],
+            ..case("dma-fail-buddy-and-cma", "fail_buddy=1 fail_cma=1")
+        },
+        Case {
+            expect: &[
+                "dma probe: leaving ",
+                "DMA-API: fault-probe: mapping leaked at shutdown: Single bus 0x4",
+                "DMA-API debug: 1 mappings live at shutdown",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC"],
+            ..case("dma-leak-reported", "dma_leak_test")
         },
         mem("mm-64m", "", &["-m", "64M"], 64, 16, &["cma: reserved 16 MiB at 0x0003000000-0x0004000000 (default"]),
         mem("mm-256m-cma64", "cma=64M", &["-m", "256M"], 256, 64, &["cma: reserved 64 MiB at 0x000c000000-0x0010000000 (cma="]),

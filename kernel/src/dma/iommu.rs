@@ -1,0 +1,265 @@
+//! The windows the DMA API maps through: the Pchip's direct-mapped window
+//! and its two scatter-gather windows, each with an `IommuArena` over a
+//! page table allocated from the buddy allocator, aligned to its size.
+
+use super::{DmaDevice, DmaError, SgEntry, WindowPolicy};
+use super::fault::{self, Site};
+use crate::mm::{PAGE_SIZE, page, phys_ptr};
+use crate::pci::pchip::{self, Window, csr};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use iommu_arena::{FlushPolicy, IommuArena, IommuTlb};
+use log::{error, info};
+use spin::Mutex;
+
+/// Window 2: bus 2 GiB..4 GiB maps physical 0..2 GiB (Linux's
+/// `__direct_map_base`/`__direct_map_size` on Tsunami).
+pub const DIRECT_BASE: u64 = 0x8000_0000;
+pub const DIRECT_SIZE: u64 = 0x8000_0000;
+/// Window 0: 8 MiB scatter-gather at bus 8 MiB, for devices with ISA-sized masks.
+pub const ISA_SG_BASE: u64 = 0x0080_0000;
+pub const ISA_SG_SIZE: u64 = 0x0080_0000;
+/// Window 1: scatter-gather at bus 1 GiB, sized from memory (at most 1 GiB).
+pub const PCI_SG_BASE: u64 = 0x4000_0000;
+static PCI_SG_SIZE: AtomicU64 = AtomicU64::new(0);
+static STRICT: AtomicBool = AtomicBool::new(false);
+/// Entries per Pchip TLB line: IOMMU runs start on this boundary.
+pub const ALIGN_ENTRY: usize = 4;
+
+pub fn pci_sg_size() -> u64 {
+    PCI_SG_SIZE.load(Ordering::Relaxed)
+}
+
+pub fn strict() -> bool {
+    STRICT.load(Ordering::Relaxed)
+}
+
+/// The Pchip's TLB, as the arena sees it.
+pub struct PchipTlb;
+
+impl IommuTlb for PchipTlb {
+    fn invalidate_all(&mut self) {
+        pchip::tlb_invalidate_all();
+    }
+    fn invalidate_range(&mut self, first: u64, last: u64) {
+        pchip::tlb_invalidate(first, last);
+    }
+}
+
+struct Arenas {
+    isa: IommuArena<'static>,
+    pci: IommuArena<'static>,
+}
+
+static ARENAS: Mutex<Option<Arenas>> = Mutex::new(None);
+
+/// Linux's `size_for_memory`: the SG window covers memory, at most 1 GiB.
+fn size_for_memory(total: u64) -> u64 {
+    total.next_power_of_two().clamp(8 << 20, 1 << 30)
+}
+
+/// A page table for a window of `size` bytes: one 8-byte PTE per 8 KiB,
+/// from the buddy allocator (naturally aligned to its own size), zeroed.
+fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
+    let entries = (size / PAGE_SIZE) as usize;
+    let bytes = (entries * 8) as u64;
+    let order = (bytes.div_ceil(PAGE_SIZE)).next_power_of_two().trailing_zeros();
+    match page::alloc_pages(order, true) {
+        Ok(pa) if pa % bytes.max(PAGE_SIZE) == 0 => {
+            // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
+            Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), entries) })
+        }
+        Ok(pa) => {
+            error!("iommu: page table at {pa:#x} is not aligned to its size {bytes:#x}");
+            let _ = page::free_pages(pa, order);
+            None
+        }
+        Err(e) => {
+            error!("iommu: no memory for a {bytes}-byte page table: {e}");
+            None
+        }
+    }
+}
+
+fn table_pa(t: &[u64]) -> u64 {
+    crate::mm::virt_to_phys(t.as_ptr())
+}
+
+/// Saves the firmware's windows, programs ours, flushes the TLB.
+pub fn init(strict: bool) {
+    STRICT.store(strict, Ordering::Relaxed);
+    pchip::save_firmware_windows();
+    let total = crate::mm::boot::REPORT.lock().total_pages * PAGE_SIZE;
+    let pci_size = size_for_memory(total);
+    let (Some(isa_t), Some(pci_t)) = (alloc_table(ISA_SG_SIZE), alloc_table(pci_size)) else {
+        error!("iommu: scatter-gather windows not set up; DMA limited to the direct window");
+        return;
+    };
+    let (isa_pa, pci_pa) = (table_pa(isa_t), table_pa(pci_t));
+    // Allocations start on 4-entry boundaries: the Pchip's TLB caches PTEs
+    // four at a time. Freed entries are flushed lazily, as in Linux.
+    let isa = IommuArena::new(ISA_SG_BASE, isa_t, ALIGN_ENTRY, FlushPolicy::LazyWrap);
+    let pci = IommuArena::new(PCI_SG_BASE, pci_t, ALIGN_ENTRY, FlushPolicy::LazyWrap);
+    let (isa, pci) = match (isa, pci) {
+        (Ok(i), Ok(p)) => (i, p),
+        (Err(e), _) | (_, Err(e)) => {
+            error!("iommu: arena setup failed: {e}");
+            return;
+        }
+    };
+    Window { wsba: ISA_SG_BASE | csr::WSBA_ENA | csr::WSBA_SG, wsm: (ISA_SG_SIZE - 1) & 0xfff0_0000, tba: isa_pa }.write(0);
+    Window { wsba: PCI_SG_BASE | csr::WSBA_ENA | csr::WSBA_SG, wsm: (pci_size - 1) & 0xfff0_0000, tba: pci_pa }.write(1);
+    Window { wsba: DIRECT_BASE | csr::WSBA_ENA, wsm: (DIRECT_SIZE - 1) & 0xfff0_0000, tba: 0 }.write(2);
+    Window::default().write(3);
+    pchip::tlb_invalidate_all();
+    PCI_SG_SIZE.store(pci_size, Ordering::Relaxed);
+    *ARENAS.lock() = Some(Arenas { isa, pci });
+    for n in 0..4 {
+        info!("pchip: window {n}: {}", Window::read(n).describe());
+    }
+    if strict {
+        info!("iommu=strict: every device maps through the scatter-gather window");
+    }
+}
+
+/// The PTE behind a scatter-gather bus address (for tests).
+pub fn pte(bus: u64) -> Option<u64> {
+    let guard = ARENAS.lock();
+    let a = guard.as_ref()?;
+    let arena = if bus >= PCI_SG_BASE { &a.pci } else { &a.isa };
+    arena.entry_of(bus).ok().and_then(|e| arena.pte(e))
+}
+
+/// Pages spanned by `len` bytes at `pa`.
+fn span_pages(pa: u64, len: u64) -> u64 {
+    ((pa % PAGE_SIZE) + len).div_ceil(PAGE_SIZE)
+}
+
+/// Entries of both SG arenas in use (isa, pci).
+pub fn used_entries() -> (usize, usize) {
+    ARENAS.lock().as_ref().map_or((0, 0), |a| (a.isa.used_entries(), a.pci.used_entries()))
+}
+
+/// Chooses a window for `[pa, pa+len)` and maps it; returns the bus address.
+pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
+    let direct_ok = pa.checked_add(len).is_some_and(|end| end <= DIRECT_SIZE)
+        && DIRECT_BASE + pa + len - 1 <= dev.dma_mask;
+    let use_direct = match dev.policy {
+        WindowPolicy::ForceDirect => true,
+        WindowPolicy::ForceSg => false,
+        WindowPolicy::Auto => !strict() && direct_ok,
+    };
+    if use_direct {
+        return if direct_ok {
+            Ok(DIRECT_BASE + pa)
+        } else {
+            Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
+        };
+    }
+    let pages = span_pages(pa, len);
+    let first = map_pages(dev, pages, len, pa, |i| (pa & !(PAGE_SIZE - 1)) + i * PAGE_SIZE)?;
+    Ok(first + pa % PAGE_SIZE)
+}
+
+/// Allocates `pages` entries in the first SG arena the mask reaches and
+/// fills them with `page_pa(i)`; returns the run's bus address.
+fn map_pages(dev: &DmaDevice, pages: u64, len: u64, pa: u64, page_pa: impl Fn(u64) -> u64) -> Result<u64, DmaError> {
+    let mut guard = ARENAS.lock();
+    let arenas = guard.as_mut().ok_or(DmaError::NotReady)?;
+    let pci_end = PCI_SG_BASE + pci_sg_size() - 1;
+    let isa_end = ISA_SG_BASE + ISA_SG_SIZE - 1;
+    let arena = if pci_end <= dev.dma_mask {
+        &mut arenas.pci
+    } else if isa_end <= dev.dma_mask {
+        &mut arenas.isa
+    } else {
+        return Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize });
+    };
+    if fault::should_fail(Site::Iommu) {
+        return Err(DmaError::IommuFull { dev: dev.name, pages: pages as usize });
+    }
+    let entry = arena
+        .alloc(pages as usize, 1, None, &mut PchipTlb)
+        .map_err(|_| DmaError::IommuFull { dev: dev.name, pages: pages as usize })?;
+    for i in 0..pages {
+        if let Err(e) = arena.set_pte(entry + i as usize, page_pa(i)) {
+            error!("iommu: set_pte({}, {:#x}): {e}", entry + i as usize, page_pa(i));
+        }
+    }
+    crate::arch::wmb();
+    arena.dma_addr(entry).map_err(|_| DmaError::NotReady)
+}
+
+/// Undoes [`map`] for the same bus address and length.
+pub fn unmap(bus: u64, len: u64) {
+    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&bus) {
+        return; // nothing to undo in a direct window
+    }
+    let pages = span_pages(bus, len);
+    free_run(bus & !(PAGE_SIZE - 1), pages);
+}
+
+fn free_run(bus: u64, pages: u64) {
+    let mut guard = ARENAS.lock();
+    let Some(arenas) = guard.as_mut() else { return };
+    let arena = if bus >= PCI_SG_BASE { &mut arenas.pci } else { &mut arenas.isa };
+    match arena.entry_of(bus) {
+        Ok(entry) => {
+            if let Err(e) = arena.free(entry, pages as usize, &mut PchipTlb) {
+                error!("iommu: freeing {pages} entries at bus {bus:#x} failed: {e}");
+            }
+        }
+        Err(e) => error!("iommu: bus address {bus:#x}: {e}"),
+    }
+}
+
+/// Pages a scatter-gather list needs (each segment's page span).
+pub fn sg_pages(sg: &[SgEntry]) -> u64 {
+    sg.iter().map(|s| span_pages(s.pa, s.len as u64)).sum()
+}
+
+/// Maps a scatter-gather list: direct per segment if allowed and reachable,
+/// else one IOMMU run for all segments.
+pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
+    let all_direct = sg.iter().all(|s| {
+        s.pa + s.len as u64 <= DIRECT_SIZE && DIRECT_BASE + s.pa + s.len as u64 - 1 <= dev.dma_mask
+    });
+    let direct = match dev.policy {
+        WindowPolicy::ForceDirect => true,
+        WindowPolicy::ForceSg => false,
+        WindowPolicy::Auto => !strict() && all_direct,
+    };
+    if direct {
+        if !all_direct {
+            return Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa: sg[0].pa, len: sg[0].len });
+        }
+        for s in sg.iter_mut() {
+            s.bus = DIRECT_BASE + s.pa;
+        }
+        return Ok(sg[0].bus);
+    }
+    // Page i of the run belongs to the segment whose span covers it.
+    let mut pages_pa = alloc::vec::Vec::new();
+    for s in sg.iter() {
+        let base = s.pa & !(PAGE_SIZE - 1);
+        for p in 0..span_pages(s.pa, s.len as u64) {
+            pages_pa.push(base + p * PAGE_SIZE);
+        }
+    }
+    let total: u64 = pages_pa.len() as u64;
+    let run = map_pages(dev, total, total * PAGE_SIZE, sg[0].pa, |i| pages_pa[i as usize])?;
+    let mut page = 0;
+    for s in sg.iter_mut() {
+        s.bus = run + page * PAGE_SIZE + s.pa % PAGE_SIZE;
+        page += span_pages(s.pa, s.len as u64);
+    }
+    Ok(sg[0].bus)
+}
+
+/// Undoes [`map_sg`].
+pub fn unmap_sg(sg: &[SgEntry]) {
+    let bus = sg[0].bus;
+    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&bus) {
+        return;
+    }
+    free_run(bus & !(PAGE_SIZE - 1), sg_pages(sg));
+}

@@ -1,0 +1,326 @@
+//! The DMA API drivers use (after Linux's `dma-mapping.h` and Alpha's
+//! `pci_iommu.c`):
+//!
+//! * [`alloc_coherent`] / [`free_coherent`]: zeroed memory with a bus
+//!   address; buddy pages first, then the CMA area when the buddy allocator
+//!   cannot give a large enough contiguous block (the Alpha CMA patch's
+//!   fallback in `alpha_pci_alloc_coherent`), then an error;
+//! * [`map_single`] / [`unmap_single`], [`map_sg`] / [`unmap_sg`]: streaming
+//!   mappings of memory the driver already has;
+//! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers.
+//!
+//! A mapping uses the direct-mapped window when the device's DMA mask and
+//! the window reach the memory (and `iommu=strict` is off), else a
+//! scatter-gather window through the IOMMU: the PCI window, or the ISA
+//! window for masks below it. No window reachable is a clear error.
+//!
+//! The Tsunami/Typhoon keeps DMA coherent with the CPU caches, so the syncs
+//! are memory barriers only: `wmb` before the device may read what the CPU
+//! wrote, `mb` before the CPU reads what the device wrote.
+
+pub mod debug;
+pub mod fault;
+pub mod iommu;
+
+use crate::arch::{mb, wmb};
+use crate::mm::page::{self, PageError};
+use crate::mm::{PAGE_SIZE, phys_ptr};
+use buddy::MAX_ORDER;
+use core::fmt;
+use core::panic::Location;
+use debug::Kind;
+use fault::Site;
+
+/// Which window a device's mappings may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowPolicy {
+    /// Direct when reachable, else scatter-gather.
+    Auto,
+    /// Always through the IOMMU (as with `iommu=strict`).
+    ForceSg,
+    /// Only the direct window (fails if it cannot reach).
+    ForceDirect,
+}
+
+/// What the DMA API needs to know about a device.
+#[derive(Clone, Copy, Debug)]
+pub struct DmaDevice {
+    pub name: &'static str,
+    /// The highest bus address the device can generate.
+    pub dma_mask: u64,
+    pub policy: WindowPolicy,
+}
+
+impl DmaDevice {
+    pub const fn new(name: &'static str, dma_mask: u64) -> Self {
+        DmaDevice { name, dma_mask, policy: WindowPolicy::Auto }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    ToDevice,
+    FromDevice,
+    Bidirectional,
+}
+
+/// `repr(u8)`: an explicit tag. Without it rustc stores this enum's tag in
+/// the niche of the `Option<PageError>` inside `NoMemory` (a niche inside
+/// a niche), which rustc_codegen_gcc currently miscompiles (the value then
+/// decodes as another variant); see the `codegen-enum-niche` self-test.
+#[derive(Debug)]
+#[repr(u8)]
+pub enum DmaError {
+    /// The DMA layer is not set up (no page allocator or no Pchip).
+    NotReady,
+    /// Neither the buddy allocator nor CMA could give the memory.
+    NoMemory { size: usize, buddy: Option<PageError>, cma: Option<PageError> },
+    /// No window can reach this memory with this device's mask.
+    NoWindow { dev: &'static str, mask: u64, pa: u64, len: usize },
+    /// The scatter-gather window has no run of free entries this long.
+    IommuFull { dev: &'static str, pages: usize },
+    /// Zero-length request.
+    Empty,
+    /// Refused by DMA-API debug (bad unmap).
+    Refused,
+}
+
+impl fmt::Display for DmaError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            DmaError::NotReady => f.write_str("DMA not initialised"),
+            DmaError::NoMemory { size, buddy, cma } => {
+                write!(f, "no memory for {size} bytes (buddy: ")?;
+                match buddy {
+                    Some(e) => write!(f, "{e}")?,
+                    None => f.write_str("not tried")?,
+                }
+                f.write_str("; CMA: ")?;
+                match cma {
+                    Some(e) => write!(f, "{e})"),
+                    None => f.write_str("not tried)"),
+                }
+            }
+            DmaError::NoWindow { dev, mask, pa, len } => write!(
+                f,
+                "{dev}: no DMA window reaches {pa:#x}+{len:#x} with DMA mask {mask:#x} (windows: direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x})",
+                iommu::DIRECT_BASE,
+                iommu::DIRECT_BASE + iommu::DIRECT_SIZE - 1,
+                iommu::PCI_SG_BASE,
+                iommu::PCI_SG_BASE + iommu::pci_sg_size() - 1,
+                iommu::ISA_SG_BASE,
+                iommu::ISA_SG_BASE + iommu::ISA_SG_SIZE - 1
+            ),
+            DmaError::IommuFull { dev, pages } => write!(f, "{dev}: no {pages} free IOMMU entries"),
+            DmaError::Empty => f.write_str("zero-length DMA request"),
+            DmaError::Refused => f.write_str("refused by DMA-API debug"),
+        }
+    }
+}
+
+/// Where coherent memory came from; it goes back there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    Buddy { order: u32 },
+    Cma { pages: usize },
+}
+
+/// A coherent buffer: CPU pointer, physical and bus addresses.
+#[derive(Debug)]
+pub struct Coherent {
+    pub cpu: *mut u8,
+    pub pa: u64,
+    pub bus: u64,
+    pub size: usize,
+    pub backing: Backing,
+}
+
+fn release_backing(pa: u64, backing: Backing) {
+    let r = match backing {
+        Backing::Buddy { order } => page::free_pages(pa, order),
+        Backing::Cma { pages } => page::cma_release(pa, pages),
+    };
+    if let Err(e) = r {
+        log::error!("dma: giving back {pa:#x} ({backing:?}) failed: {e}");
+    }
+}
+
+/// Zeroed, DMA-reachable memory of at least `size` bytes.
+#[track_caller]
+pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError> {
+    let site = Location::caller();
+    if size == 0 {
+        return Err(DmaError::Empty);
+    }
+    let pages = size.div_ceil(PAGE_SIZE as usize);
+    let order = pages.next_power_of_two().trailing_zeros();
+    let mut buddy_err = None;
+    let mut got = None;
+    if order <= MAX_ORDER {
+        let r = if fault::should_fail(Site::Buddy) {
+            Err(PageError::Buddy(buddy::BuddyError::OutOfMemory { order }))
+        } else {
+            page::alloc_pages(order, true)
+        };
+        match r {
+            Ok(pa) => got = Some((pa, Backing::Buddy { order })),
+            Err(e) => buddy_err = Some(e),
+        }
+    }
+    let mut cma_err = None;
+    if got.is_none() {
+        let r = if fault::should_fail(Site::Cma) {
+            Err(PageError::Cma(cma::CmaError::NoSpace { count: pages, align_order: 0 }))
+        } else {
+            page::cma_alloc(pages, order.min(MAX_ORDER))
+        };
+        match r {
+            Ok(pa) => {
+                // SAFETY: the CMA area just gave us these pages.
+                unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, pages * PAGE_SIZE as usize) };
+                got = Some((pa, Backing::Cma { pages }));
+            }
+            Err(e) => cma_err = Some(e),
+        }
+    }
+    let Some((pa, backing)) = got else {
+        return Err(DmaError::NoMemory { size, buddy: buddy_err, cma: cma_err });
+    };
+    let len = (pages as u64) * PAGE_SIZE;
+    match iommu::map(dev, pa, len) {
+        Ok(bus) => {
+            debug::on_map(bus, debug::Entry { dev: dev.name, phys: alloc::vec![(pa, len)], len, kind: Kind::Coherent, site });
+            Ok(Coherent { cpu: phys_ptr(pa), pa, bus, size, backing })
+        }
+        Err(e) => {
+            release_backing(pa, backing);
+            Err(e)
+        }
+    }
+}
+
+/// Unmaps and frees a coherent buffer, back to where it came from.
+#[track_caller]
+pub fn free_coherent(dev: &DmaDevice, c: Coherent) {
+    let site = Location::caller();
+    let len = (c.size.div_ceil(PAGE_SIZE as usize) as u64) * PAGE_SIZE;
+    if !debug::on_unmap(dev.name, c.bus, len, Kind::Coherent, site) {
+        return;
+    }
+    iommu::unmap(c.bus, len);
+    release_backing(c.pa, c.backing);
+}
+
+/// Maps `len` bytes at physical `pa` for the device; returns the bus address.
+#[track_caller]
+pub fn map_single(dev: &DmaDevice, pa: u64, len: usize, dir: Direction) -> Result<u64, DmaError> {
+    if len == 0 {
+        return Err(DmaError::Empty);
+    }
+    let bus = iommu::map(dev, pa, len as u64)?;
+    let e = debug::Entry { dev: dev.name, phys: alloc::vec![(pa, len as u64)], len: len as u64, kind: Kind::Single, site: Location::caller() };
+    debug::on_map(bus, e);
+    sync_for_device(dev, bus, len, dir);
+    Ok(bus)
+}
+
+/// Undoes [`map_single`] (same bus address and length).
+#[track_caller]
+pub fn unmap_single(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) -> Result<(), DmaError> {
+    if !debug::on_unmap(dev.name, bus, len as u64, Kind::Single, Location::caller()) {
+        return Err(DmaError::Refused);
+    }
+    sync_for_cpu(dev, bus, len, dir);
+    iommu::unmap(bus, len as u64);
+    Ok(())
+}
+
+/// One scatter-gather segment: the driver fills `pa` and `len`; `map_sg`
+/// fills `bus`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SgEntry {
+    pub pa: u64,
+    pub len: usize,
+    pub bus: u64,
+}
+
+/// Maps a list of segments. Through the IOMMU all segments share one run
+/// of entries, so the device sees them back to back page by page.
+#[track_caller]
+pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry], dir: Direction) -> Result<(), DmaError> {
+    let site = Location::caller();
+    if sg.is_empty() || sg.iter().any(|s| s.len == 0) {
+        return Err(DmaError::Empty);
+    }
+    let first = iommu::map_sg(dev, sg)?;
+    let pages = iommu::sg_pages(sg);
+    let phys = sg.iter().map(|s| (s.pa, s.len as u64)).collect();
+    debug::on_map(first, debug::Entry { dev: dev.name, phys, len: pages * PAGE_SIZE, kind: Kind::Sg, site });
+    wmb();
+    let _ = dir;
+    Ok(())
+}
+
+/// Undoes [`map_sg`].
+#[track_caller]
+pub fn unmap_sg(dev: &DmaDevice, sg: &[SgEntry], dir: Direction) -> Result<(), DmaError> {
+    let pages = iommu::sg_pages(sg);
+    if !debug::on_unmap(dev.name, sg[0].bus, pages * PAGE_SIZE, Kind::Sg, Location::caller()) {
+        return Err(DmaError::Refused);
+    }
+    let _ = dir;
+    mb();
+    iommu::unmap_sg(sg);
+    Ok(())
+}
+
+/// The device may now read what the CPU wrote.
+pub fn sync_for_device(_dev: &DmaDevice, _bus: u64, _len: usize, dir: Direction) {
+    match dir {
+        Direction::FromDevice => mb(),
+        _ => wmb(),
+    }
+}
+
+/// The CPU may now read what the device wrote.
+pub fn sync_for_cpu(_dev: &DmaDevice, _bus: u64, _len: usize, _dir: Direction) {
+    mb();
+}
+
+/// Sets up the windows (call after `pci::enumerate` and `mm::boot::init`).
+pub fn init(params: &bootparam::EarlyParams) {
+    if let Some(v) = params.get("dma_debug") {
+        match v {
+            "off" | "0" => debug::set_enabled(false),
+            "on" | "1" => debug::set_enabled(true),
+            other => log::warn!("dma_debug={other}: expected on or off; keeping it on"),
+        }
+    }
+    log::info!("dma: DMA-API debug {}", if debug::enabled() { "on" } else { "off (dma_debug=off)" });
+    for (key, site) in [("fail_buddy", Site::Buddy), ("fail_cma", Site::Cma), ("fail_iommu", Site::Iommu)] {
+        if let Some(v) = params.get(key) {
+            match v.parse::<u64>() {
+                Ok(n) if n > 0 => {
+                    fault::arm(site, n);
+                    log::warn!("fault injection armed: {key}={n}");
+                }
+                _ => log::warn!("{key}={v}: expected a positive count; ignored"),
+            }
+        }
+    }
+    let strict = match params.get("iommu") {
+        Some("strict") => true,
+        Some(other) => {
+            log::warn!("iommu={other}: only iommu=strict is known; ignored");
+            false
+        }
+        None => false,
+    };
+    iommu::init(strict);
+}
+
+/// At shutdown: report leaked mappings and give the firmware its windows back.
+pub fn shutdown() {
+    debug::report_leaks();
+    crate::pci::pchip::restore();
+}

@@ -7,6 +7,7 @@ use super::fault::{self, Site};
 use crate::mm::{PAGE_SIZE, page, phys_ptr};
 use crate::pci::pchip::{self, Window, csr};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use dma_policy::{Choice, Policy, span_pages};
 use iommu_arena::{FlushPolicy, IommuArena, IommuTlb};
 use log::{error, info};
 use spin::Mutex;
@@ -129,9 +130,24 @@ pub fn pte(bus: u64) -> Option<u64> {
     arena.entry_of(bus).ok().and_then(|e| arena.pte(e))
 }
 
-/// Pages spanned by `len` bytes at `pa`.
-fn span_pages(pa: u64, len: u64) -> u64 {
-    ((pa % PAGE_SIZE) + len).div_ceil(PAGE_SIZE)
+/// The windows as the policy sees them.
+fn windows() -> dma_policy::Windows {
+    let mut w = dma_policy::tsunami_windows(pci_sg_size().max(PAGE_SIZE));
+    if ARENAS.lock().is_none() {
+        w.sg = None;
+        w.isa = None;
+    }
+    w
+}
+
+fn choose(dev: &DmaDevice, pa: u64, len: u64) -> Result<Choice, DmaError> {
+    let policy = match dev.policy {
+        WindowPolicy::Auto => Policy::Auto,
+        WindowPolicy::ForceSg => Policy::ForceSg,
+        WindowPolicy::ForceDirect => Policy::ForceDirect,
+    };
+    dma_policy::choose_window(&windows(), pa, len, dev.dma_mask, policy, strict())
+        .map_err(|_| DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
 }
 
 /// Entries of both SG arenas in use (isa, pci).
@@ -141,39 +157,21 @@ pub fn used_entries() -> (usize, usize) {
 
 /// Chooses a window for `[pa, pa+len)` and maps it; returns the bus address.
 pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
-    let direct_ok = pa.checked_add(len).is_some_and(|end| end <= DIRECT_SIZE)
-        && DIRECT_BASE + pa + len - 1 <= dev.dma_mask;
-    let use_direct = match dev.policy {
-        WindowPolicy::ForceDirect => true,
-        WindowPolicy::ForceSg => false,
-        WindowPolicy::Auto => !strict() && direct_ok,
-    };
-    if use_direct {
-        return if direct_ok {
-            Ok(DIRECT_BASE + pa)
-        } else {
-            Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
-        };
+    let choice = choose(dev, pa, len)?;
+    if choice == Choice::Direct {
+        return Ok(DIRECT_BASE + pa);
     }
     let pages = span_pages(pa, len);
-    let first = map_pages(dev, pages, len, pa, |i| (pa & !(PAGE_SIZE - 1)) + i * PAGE_SIZE)?;
+    let first = map_pages(dev, choice, pages, |i| (pa & !(PAGE_SIZE - 1)) + i * PAGE_SIZE)?;
     Ok(first + pa % PAGE_SIZE)
 }
 
-/// Allocates `pages` entries in the first SG arena the mask reaches and
-/// fills them with `page_pa(i)`; returns the run's bus address.
-fn map_pages(dev: &DmaDevice, pages: u64, len: u64, pa: u64, page_pa: impl Fn(u64) -> u64) -> Result<u64, DmaError> {
+/// Allocates `pages` entries in the chosen SG arena and fills them with
+/// `page_pa(i)`; returns the run's bus address.
+fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) -> u64) -> Result<u64, DmaError> {
     let mut guard = ARENAS.lock();
     let arenas = guard.as_mut().ok_or(DmaError::NotReady)?;
-    let pci_end = PCI_SG_BASE + pci_sg_size() - 1;
-    let isa_end = ISA_SG_BASE + ISA_SG_SIZE - 1;
-    let arena = if pci_end <= dev.dma_mask {
-        &mut arenas.pci
-    } else if isa_end <= dev.dma_mask {
-        &mut arenas.isa
-    } else {
-        return Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize });
-    };
+    let arena = if choice == Choice::Isa { &mut arenas.isa } else { &mut arenas.pci };
     if fault::should_fail(Site::Iommu) {
         return Err(DmaError::IommuFull { dev: dev.name, pages: pages as usize });
     }
@@ -217,26 +215,19 @@ pub fn sg_pages(sg: &[SgEntry]) -> u64 {
     sg.iter().map(|s| span_pages(s.pa, s.len as u64)).sum()
 }
 
-/// Maps a scatter-gather list: direct per segment if allowed and reachable,
-/// else one IOMMU run for all segments.
+/// Maps a scatter-gather list: direct per segment if every segment may use
+/// the direct window, else one IOMMU run for all segments.
 pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
-    let all_direct = sg.iter().all(|s| {
-        s.pa + s.len as u64 <= DIRECT_SIZE && DIRECT_BASE + s.pa + s.len as u64 - 1 <= dev.dma_mask
-    });
-    let direct = match dev.policy {
-        WindowPolicy::ForceDirect => true,
-        WindowPolicy::ForceSg => false,
-        WindowPolicy::Auto => !strict() && all_direct,
-    };
-    if direct {
-        if !all_direct {
-            return Err(DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa: sg[0].pa, len: sg[0].len });
-        }
+    let choices = sg.iter().map(|s| choose(dev, s.pa, s.len as u64)).collect::<Result<alloc::vec::Vec<_>, _>>()?;
+    if choices.iter().all(|c| *c == Choice::Direct) {
         for s in sg.iter_mut() {
             s.bus = DIRECT_BASE + s.pa;
         }
         return Ok(sg[0].bus);
     }
+    // One window for the whole list: the PCI one unless some segment can
+    // only use the ISA one.
+    let choice = if choices.contains(&Choice::Isa) { Choice::Isa } else { Choice::Sg };
     // Page i of the run belongs to the segment whose span covers it.
     let mut pages_pa = alloc::vec::Vec::new();
     for s in sg.iter() {
@@ -245,8 +236,7 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
             pages_pa.push(base + p * PAGE_SIZE);
         }
     }
-    let total: u64 = pages_pa.len() as u64;
-    let run = map_pages(dev, total, total * PAGE_SIZE, sg[0].pa, |i| pages_pa[i as usize])?;
+    let run = map_pages(dev, choice, pages_pa.len() as u64, |i| pages_pa[i as usize])?;
     let mut page = 0;
     for s in sg.iter_mut() {
         s.bus = run + page * PAGE_SIZE + s.pa % PAGE_SIZE;

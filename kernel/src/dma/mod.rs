@@ -152,35 +152,44 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
     if size == 0 {
         return Err(DmaError::Empty);
     }
-    let pages = size.div_ceil(PAGE_SIZE as usize);
-    let order = pages.next_power_of_two().trailing_zeros();
-    let mut buddy_err = None;
-    let mut got = None;
-    if order <= MAX_ORDER {
-        let r = if fault::should_fail(Site::Buddy) {
-            Err(PageError::Buddy(buddy::BuddyError::OutOfMemory { order }))
-        } else {
-            page::alloc_pages(order, true)
-        };
-        match r {
-            Ok(pa) => got = Some((pa, Backing::Buddy { order })),
-            Err(e) => buddy_err = Some(e),
-        }
-    }
-    let mut cma_err = None;
-    if got.is_none() {
-        let r = if fault::should_fail(Site::Cma) {
-            Err(PageError::Cma(cma::CmaError::NoSpace { count: pages, align_order: 0 }))
-        } else {
-            page::cma_alloc(pages, order.min(MAX_ORDER))
-        };
-        match r {
-            Ok(pa) => {
-                // SAFETY: the CMA area just gave us these pages.
-                unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, pages * PAGE_SIZE as usize) };
-                got = Some((pa, Backing::Cma { pages }));
+    // Buddy block first; CMA when no block is large enough or the buddy
+    // allocator fails (dma_policy::coherent_plan).
+    let Some((first, fallback)) = dma_policy::coherent_plan(size as u64, MAX_ORDER) else {
+        return Err(DmaError::Empty);
+    };
+    let pages = (size as u64).div_ceil(PAGE_SIZE) as usize;
+    let (mut buddy_err, mut cma_err, mut got) = (None, None, None);
+    for source in [Some(first), fallback].into_iter().flatten() {
+        match source {
+            dma_policy::Source::Buddy { order } => {
+                let r = if fault::should_fail(Site::Buddy) {
+                    Err(PageError::Buddy(buddy::BuddyError::OutOfMemory { order }))
+                } else {
+                    page::alloc_pages(order, true)
+                };
+                match r {
+                    Ok(pa) => got = Some((pa, Backing::Buddy { order })),
+                    Err(e) => buddy_err = Some(e),
+                }
             }
-            Err(e) => cma_err = Some(e),
+            dma_policy::Source::Cma { pages, align_order } => {
+                let r = if fault::should_fail(Site::Cma) {
+                    Err(PageError::Cma(cma::CmaError::NoSpace { count: pages as usize, align_order }))
+                } else {
+                    page::cma_alloc(pages as usize, align_order)
+                };
+                match r {
+                    Ok(pa) => {
+                        // SAFETY: the CMA area just gave us these pages.
+                        unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, (pages * PAGE_SIZE) as usize) };
+                        got = Some((pa, Backing::Cma { pages: pages as usize }));
+                    }
+                    Err(e) => cma_err = Some(e),
+                }
+            }
+        }
+        if got.is_some() {
+            break;
         }
     }
     let Some((pa, backing)) = got else {

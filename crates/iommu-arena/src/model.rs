@@ -104,17 +104,17 @@ impl CachingIommu {
     pub fn check_fresh(&mut self, arena: &IommuArena<'_>, first: usize, n: usize) -> usize {
         let ptes = arena.ptes();
         let mut found = 0;
-        for e in first..first + n {
-            if let Some(cached) = self.cache[e] {
-                if cached != ptes[e] {
-                    self.stale.push(Stale {
-                        entry: e,
-                        cached,
-                        current: ptes[e],
-                        by_access: false,
-                    });
-                    found += 1;
-                }
+        for (e, &current) in ptes.iter().enumerate().skip(first).take(n) {
+            if let Some(cached) = self.cache[e]
+                && cached != current
+            {
+                self.stale.push(Stale {
+                    entry: e,
+                    cached,
+                    current,
+                    by_access: false,
+                });
+                found += 1;
             }
         }
         found

@@ -31,9 +31,12 @@ fn pte_format() {
     assert_eq!(mk_iommu_pte(0), 1);
     assert_eq!(mk_iommu_pte(0x2000), 0x3);
     assert_eq!(mk_iommu_pte(0x1234_6000), (0x1234_6000 >> 12) | 1);
-    assert_eq!(mk_iommu_pte(0x1234_6000) & 2, 0, "bit 1 is always 0");
+    // pa bit 12 is 0 (8 KiB pages), so the shift never collides with the
+    // valid bit; pa bit 13 lands in PTE bit 1.
+    assert_eq!(mk_iommu_pte(0x1234_6000), 0x12347);
+    assert_eq!(mk_iommu_pte(0x1234_4000) & 2, 0);
     assert_eq!(mk_iommu_pte(0x1234_7fff), mk_iommu_pte(0x1234_6000));
-    for pa in [0u64, 0x2000, 0x7_fffe_000, 0xffff_ffff_ffff_e000] {
+    for pa in [0u64, 0x2000, 0x7fff_e000, 0xffff_ffff_ffff_e000] {
         assert_eq!(iommu_pte_pa(mk_iommu_pte(pa)), Some(pa));
     }
     assert_eq!(iommu_pte_pa(0), None);
@@ -91,8 +94,11 @@ fn new_clears_table_and_bitmap() {
     assert_eq!(a.flush_mode(), FlushMode::DirtyBitmap);
     assert!(!a.is_dirty(0));
     assert!(a.ptes().iter().all(|&p| p == 0));
-    drop(a);
-    assert_eq!(map, [0, 0, u64::MAX], "extra bitmap word must be left alone");
+    assert_eq!(
+        map,
+        [0, 0, u64::MAX],
+        "extra bitmap word must be left alone"
+    );
 
     let mut ptes = [7u64; 4];
     let a = IommuArena::new(0, &mut ptes, 8, FlushPolicy::LazyWrap).unwrap();
@@ -111,7 +117,9 @@ fn new_errors() {
     );
     assert_eq!(
         IommuArena::new(BASE + 4096, &mut ptes, 1, lazy()).unwrap_err(),
-        IommuError::MisalignedBase { dma_base: BASE + 4096 }
+        IommuError::MisalignedBase {
+            dma_base: BASE + 4096
+        }
     );
     let top = u64::MAX - 16 * 8192 + 1; // the 16 pages end at 2^64
     assert!(IommuArena::new(top, &mut ptes, 1, lazy()).is_ok());
@@ -132,11 +140,17 @@ fn new_errors() {
     let mut map = [0u64; 1];
     assert_eq!(
         IommuArena::new(BASE, &mut big, 1, FlushPolicy::DirtyBitmap(&mut map)).unwrap_err(),
-        IommuError::BitmapTooSmall { words: 1, needed: 2 }
+        IommuError::BitmapTooSmall {
+            words: 1,
+            needed: 2
+        }
     );
     assert_eq!(
         IommuArena::new(BASE, &mut big, 1, FlushPolicy::DirtyBitmap(&mut [])).unwrap_err(),
-        IommuError::BitmapTooSmall { words: 0, needed: 2 }
+        IommuError::BitmapTooSmall {
+            words: 0,
+            needed: 2
+        }
     );
 }
 
@@ -160,7 +174,10 @@ fn alloc_is_next_fit_and_marks_invalid() {
     a.free(0, 3, &mut tlb).unwrap();
     assert_eq!(a.alloc(1, 0, None, &mut tlb), Ok(5));
     assert_eq!(tlb.all, 1);
-    assert!(tlb.ranges.is_empty(), "entries below next_entry are not flushed at free");
+    assert!(
+        tlb.ranges.is_empty(),
+        "entries below next_entry are not flushed at free"
+    );
     let s = a.stats();
     assert_eq!((s.allocs, s.frees, s.wraps, s.invalidate_all), (3, 1, 0, 1));
 }
@@ -188,7 +205,10 @@ fn alloc_errors_leave_state_unchanged() {
     }
     assert_eq!(
         a.alloc(17, 0, None, &mut tlb),
-        Err(IommuError::TooLarge { npages: 17, max: 16 })
+        Err(IommuError::TooLarge {
+            npages: 17,
+            max: 16
+        })
     );
     assert_eq!(
         a.alloc(usize::MAX, 0, None, &mut tlb),
@@ -266,18 +286,28 @@ fn alignment_and_align_entry() {
     assert_eq!(a.alloc(2, 4, None, &mut tlb), Ok(12));
     assert_eq!(a.alloc(1, 32, None, &mut tlb), Ok(32));
     // An alignment larger than the table: only entry 0 qualifies, and it is taken.
-    assert!(matches!(a.alloc(1, 1 << 20, None, &mut tlb), Err(IommuError::NoSpace { .. })));
+    assert!(matches!(
+        a.alloc(1, 1 << 20, None, &mut tlb),
+        Err(IommuError::NoSpace { .. })
+    ));
 
     // align_entry = 4 (Tsunami): every allocation starts on a 4-PTE line.
     let mut ptes = [0u64; 64];
     let mut a = linux(&mut ptes, 4);
     assert_eq!(a.alloc(1, 0, None, &mut tlb), Ok(0));
     assert_eq!(a.alloc(5, 0, None, &mut tlb), Ok(4));
-    assert_eq!(a.alloc(1, 2, None, &mut tlb), Ok(12), "max(align, align_entry)");
+    assert_eq!(
+        a.alloc(1, 2, None, &mut tlb),
+        Ok(12),
+        "max(align, align_entry)"
+    );
     assert_eq!(a.alloc(1, 16, None, &mut tlb), Ok(16));
     assert_eq!(
         a.alloc(100, 0, None, &mut tlb),
-        Err(IommuError::TooLarge { npages: 100, max: 64 })
+        Err(IommuError::TooLarge {
+            npages: 100,
+            max: 64
+        })
     );
 }
 
@@ -290,7 +320,11 @@ fn boundary_is_in_bus_address_terms() {
     let mut a = IommuArena::new(base, &mut ptes, 1, FlushPolicy::LazyWrap).unwrap();
     let mut tlb = CountingTlb::default();
     assert_eq!(a.alloc(4, 0, Some(0x10000), &mut tlb), Ok(0)); // pages 0x2001..=0x2004
-    assert_eq!(a.alloc(4, 0, Some(0x10000), &mut tlb), Ok(7), "would cross 0x2008");
+    assert_eq!(
+        a.alloc(4, 0, Some(0x10000), &mut tlb),
+        Ok(7),
+        "would cross 0x2008"
+    );
     assert_eq!(a.alloc(8, 0, Some(0x10000), &mut tlb), Ok(15));
     assert_eq!(a.alloc(2, 0, Some(0x10000), &mut tlb), Ok(23));
     for (p, n) in [(0usize, 4u64), (7, 4), (15, 8), (23, 2)] {
@@ -299,11 +333,14 @@ fn boundary_is_in_bus_address_terms() {
         assert_eq!(first >> 16, last >> 16);
     }
     // Boundary and alignment together: aligned entries are odd bus pages.
-    assert_eq!(a.alloc(2, 2, Some(0x4000), &mut tlb), Err(IommuError::NoSpace {
-        npages: 2,
-        align: 2,
-        boundary: 0x4000
-    }));
+    assert_eq!(
+        a.alloc(2, 2, Some(0x4000), &mut tlb),
+        Err(IommuError::NoSpace {
+            npages: 2,
+            align: 2,
+            boundary: 0x4000
+        })
+    );
     assert_eq!(a.alloc(1, 2, Some(0x4000), &mut tlb), Ok(26));
     // A boundary as large as the bus address space is no constraint.
     assert_eq!(a.alloc(3, 0, Some(1 << 63), &mut tlb), Ok(27));
@@ -326,7 +363,11 @@ fn lazy_wrap_flushes_once_on_wrap() {
     // Now 6..12 is above next_entry: freeing it flushes that range at once.
     a.free(6, 6, &mut tlb).unwrap();
     assert_eq!(tlb.ranges, vec![(BASE + 6 * 8192, BASE + 12 * 8192 - 1)]);
-    assert_eq!(a.alloc(7, 0, None, &mut tlb), Ok(5), "reachable without a wrap");
+    assert_eq!(
+        a.alloc(7, 0, None, &mut tlb),
+        Ok(5),
+        "reachable without a wrap"
+    );
     assert_eq!(tlb.all, 2);
 }
 
@@ -355,7 +396,10 @@ fn dirty_bitmap_flushes_only_for_dirty_entries() {
     assert_eq!(tlb.all, 1, "initial flush");
     assert_eq!(a.alloc(4, 0, None, &mut tlb), Ok(4));
     a.free(4, 4, &mut tlb).unwrap();
-    assert!(tlb.ranges.is_empty() && tlb.all == 1, "free never touches the TLB");
+    assert!(
+        tlb.ranges.is_empty() && tlb.all == 1,
+        "free never touches the TLB"
+    );
     assert!(a.is_dirty(4) && a.is_dirty(7) && !a.is_dirty(3) && !a.is_dirty(8));
     assert!(!a.is_dirty(1000));
     // Clean entries 8..16 are handed out without a flush...
@@ -377,14 +421,22 @@ fn dirty_bitmap_flushes_only_for_dirty_entries() {
     a.free(10, 6, &mut tlb).unwrap();
     a.free(4, 2, &mut tlb).unwrap();
     assert_eq!(tlb.all, 3);
-    assert_eq!(a.alloc(4, 0, None, &mut tlb), Ok(10), "wraps onto dirty 10..");
+    assert_eq!(
+        a.alloc(4, 0, None, &mut tlb),
+        Ok(10),
+        "wraps onto dirty 10.."
+    );
     assert_eq!(tlb.all, 4);
 
     // A wrap onto entries not freed since the last flush needs no flush
     // (Linux flushes on every wrap).
     for dirty_mode in [true, false] {
         let (mut ptes, mut map) = ([0u64; 16], [0u64; 1]);
-        let mut a = if dirty_mode { dirty(&mut ptes, &mut map, 1) } else { linux(&mut ptes, 1) };
+        let mut a = if dirty_mode {
+            dirty(&mut ptes, &mut map, 1)
+        } else {
+            linux(&mut ptes, 1)
+        };
         let mut tlb = CountingTlb::default();
         a.alloc(4, 0, None, &mut tlb).unwrap();
         a.alloc(12, 0, None, &mut tlb).unwrap();
@@ -444,15 +496,27 @@ fn free_errors_leave_state_unchanged() {
             entries: 16
         })
     );
-    assert_eq!(a.free(2, 3, &mut tlb), Err(IommuError::NotAllocated { entry: 4 }));
-    assert_eq!(a.free(6, 1, &mut tlb), Err(IommuError::NotAllocated { entry: 6 }));
-    assert_eq!(a.free(12, 1, &mut tlb), Err(IommuError::Reserved { entry: 12 }));
+    assert_eq!(
+        a.free(2, 3, &mut tlb),
+        Err(IommuError::NotAllocated { entry: 4 })
+    );
+    assert_eq!(
+        a.free(6, 1, &mut tlb),
+        Err(IommuError::NotAllocated { entry: 6 })
+    );
+    assert_eq!(
+        a.free(12, 1, &mut tlb),
+        Err(IommuError::Reserved { entry: 12 })
+    );
     assert_eq!(a.ptes(), &before[..]);
     assert_eq!(a.used_entries(), 6);
     assert_eq!(a.stats().frees, 0);
     // Double free.
     a.free(0, 4, &mut tlb).unwrap();
-    assert_eq!(a.free(0, 4, &mut tlb), Err(IommuError::NotAllocated { entry: 0 }));
+    assert_eq!(
+        a.free(0, 4, &mut tlb),
+        Err(IommuError::NotAllocated { entry: 0 })
+    );
     assert_eq!(a.used_entries(), 2);
 }
 
@@ -471,6 +535,52 @@ fn partial_and_spanning_frees() {
     assert_eq!(a.used_entries(), 3);
     assert_eq!(a.largest_free_run(), 8);
     assert_eq!(a.free_entries(), 13);
+}
+
+#[test]
+fn partial_free_must_not_leave_a_run_starting_mid_line() {
+    let mut ptes = [0u64; 32];
+    let mut a = linux(&mut ptes, 4);
+    let mut tlb = CountingTlb::default();
+    a.reserve(10, 1).unwrap();
+    assert_eq!(a.alloc(8, 0, None, &mut tlb), Ok(0));
+    assert_eq!(a.alloc(2, 0, None, &mut tlb), Ok(8));
+    assert_eq!(a.alloc(4, 0, None, &mut tlb), Ok(12));
+    let before: Vec<u64> = a.ptes().to_vec();
+    // The head of 0..8 up to entry 2 or 6: the rest would start mid-line.
+    for n in [2usize, 6] {
+        assert_eq!(
+            a.free(0, n, &mut tlb),
+            Err(IommuError::SplitsLine {
+                entry: n,
+                align_entry: 4
+            })
+        );
+    }
+    assert_eq!(
+        a.free(12, 1, &mut tlb),
+        Err(IommuError::SplitsLine {
+            entry: 13,
+            align_entry: 4
+        })
+    );
+    assert_eq!(a.ptes(), &before[..]);
+    // Allowed: a head ending on a line, a tail, an allocation followed by a
+    // reserved entry or the end of the table, two adjacent allocations.
+    a.free(0, 4, &mut tlb).unwrap();
+    a.free(7, 1, &mut tlb).unwrap();
+    a.free(8, 2, &mut tlb).unwrap();
+    a.free(14, 2, &mut tlb).unwrap();
+    a.free(4, 3, &mut tlb).unwrap();
+    a.free(12, 2, &mut tlb).unwrap();
+    assert_eq!(a.used_entries(), 1);
+    // With align_entry = 1 any split is fine.
+    let mut ptes = [0u64; 8];
+    let mut a = linux(&mut ptes, 1);
+    a.alloc(8, 0, None, &mut tlb).unwrap();
+    a.free(0, 3, &mut tlb).unwrap();
+    a.free(5, 1, &mut tlb).unwrap();
+    assert_eq!(a.used_entries(), 4);
 }
 
 #[test]
@@ -494,7 +604,10 @@ fn reserve_marks_entries_permanently_used() {
     assert_eq!(a.alloc(3, 0, None, &mut tlb), Ok(6), "skips the hole");
     assert_eq!(a.reserve(0, 8), Err(IommuError::InUse { entry: 2 }));
     assert_eq!(a.alloc(2, 0, None, &mut tlb), Ok(9));
-    assert_eq!(a.free(2, 1, &mut tlb), Err(IommuError::Reserved { entry: 2 }));
+    assert_eq!(
+        a.free(2, 1, &mut tlb),
+        Err(IommuError::Reserved { entry: 2 })
+    );
     assert_eq!(a.set_pte(3, 0x2000), Err(IommuError::Reserved { entry: 3 }));
     assert_eq!(a.used_entries(), 9);
     assert_eq!(a.largest_free_run(), 21);
@@ -529,8 +642,14 @@ fn set_pte_and_errors() {
             entries: 8
         })
     );
-    assert_eq!(a.set_pte(0, 0x1000), Err(IommuError::MisalignedPhys { pa: 0x1000 }));
-    assert_eq!(a.set_pte(2, 0x2000), Err(IommuError::NotAllocated { entry: 2 }));
+    assert_eq!(
+        a.set_pte(0, 0x1000),
+        Err(IommuError::MisalignedPhys { pa: 0x1000 })
+    );
+    assert_eq!(
+        a.set_pte(2, 0x2000),
+        Err(IommuError::NotAllocated { entry: 2 })
+    );
     assert_eq!(a.set_pte(0, 0x6_0000), Ok(()));
     assert_eq!(a.pte(0), Some(0x61));
     assert_eq!(a.pte(8), None);
@@ -551,15 +670,24 @@ fn map_checks_everything_first() {
     a.alloc(3, 0, None, &mut tlb).unwrap();
     a.alloc(3, 0, None, &mut tlb).unwrap(); // 3..6
     let before: Vec<u64> = a.ptes().to_vec();
-    assert_eq!(a.map(0, [0x2000, 0x4000, 0x5000]), Err(IommuError::MisalignedPhys { pa: 0x5000 }));
-    assert_eq!(a.map(4, [0x2000; 3]), Err(IommuError::NotAllocated { entry: 6 }));
+    assert_eq!(
+        a.map(0, [0x2000, 0x4000, 0x5000]),
+        Err(IommuError::MisalignedPhys { pa: 0x5000 })
+    );
+    assert_eq!(
+        a.map(4, [0x2000; 3]),
+        Err(IommuError::NotAllocated { entry: 6 })
+    );
     assert_eq!(
         a.map(7, (0..).map(|i| i << PAGE_SHIFT)),
         Err(IommuError::NotAllocated { entry: 7 })
     );
     assert_eq!(a.ptes(), &before[..], "nothing written on error");
     assert_eq!(a.map(0, [0x2000, 0x4000, 0xa000]), Ok(3));
-    assert_eq!(a.map(1, [0x2000]), Err(IommuError::AlreadyMapped { entry: 1 }));
+    assert_eq!(
+        a.map(1, [0x2000]),
+        Err(IommuError::AlreadyMapped { entry: 1 })
+    );
     assert_eq!(a.map(3, core::iter::empty()), Ok(0));
     assert_eq!(a.map(3, (0..3).map(|i| 0x10_0000 + i * PAGE_SIZE)), Ok(3));
     assert_eq!(a.pte(5), Some(mk_iommu_pte(0x10_4000)));
@@ -618,16 +746,22 @@ fn map_single_and_unmap_single() {
     // 16000 bytes at offset 0x1234 in a page: 3 pages.
     let bus = a.map_single(0x40_1234, 16_000, 0, None, &mut tlb).unwrap();
     assert_eq!(bus, BASE + 0x1234);
-    assert_eq!(&a.ptes()[..4], &[
-        mk_iommu_pte(0x40_0000),
-        mk_iommu_pte(0x40_2000),
-        mk_iommu_pte(0x40_4000),
-        0
-    ]);
+    assert_eq!(
+        &a.ptes()[..4],
+        &[
+            mk_iommu_pte(0x40_0000),
+            mk_iommu_pte(0x40_2000),
+            mk_iommu_pte(0x40_4000),
+            0
+        ]
+    );
     // The ISA bridge's 64 KiB alignment (Linux align = 8).
     let bus2 = a.map_single(0x8000, 1, 8, None, &mut tlb).unwrap();
     assert_eq!(bus2, BASE + 8 * 8192);
-    assert_eq!(a.map_single(0, 0, 0, None, &mut tlb), Err(IommuError::ZeroCount));
+    assert_eq!(
+        a.map_single(0, 0, 0, None, &mut tlb),
+        Err(IommuError::ZeroCount)
+    );
     assert_eq!(
         a.map_single(u64::MAX - 10, 12, 0, None, &mut tlb),
         Err(IommuError::PhysOverflow {
@@ -675,7 +809,10 @@ fn display_and_debug() {
             entries: 2,
         },
         IommuError::InvalidAlignEntry { align_entry: 3 },
-        IommuError::BitmapTooSmall { words: 1, needed: 2 },
+        IommuError::BitmapTooSmall {
+            words: 1,
+            needed: 2,
+        },
         IommuError::ZeroCount,
         IommuError::InvalidAlignment { align_pages: 3 },
         IommuError::InvalidBoundary { boundary: 3 },
@@ -693,6 +830,10 @@ fn display_and_debug() {
         IommuError::NotAllocated { entry: 5 },
         IommuError::Reserved { entry: 5 },
         IommuError::InUse { entry: 5 },
+        IommuError::SplitsLine {
+            entry: 5,
+            align_entry: 4,
+        },
         IommuError::AlreadyMapped { entry: 5 },
         IommuError::MisalignedPhys { pa: 0x1001 },
         IommuError::PhysOverflow { pa: 1, len: 2 },
@@ -729,7 +870,10 @@ fn display_and_debug() {
     let mut ptes = [0u64; 8];
     let a = linux(&mut ptes, 4);
     let dbg = format!("{a:?}");
-    assert!(dbg.contains("dma_base: 0x40000000") && dbg.contains("LazyWrap"), "{dbg}");
+    assert!(
+        dbg.contains("dma_base: 0x40000000") && dbg.contains("LazyWrap"),
+        "{dbg}"
+    );
 }
 
 // ----------------------------------------------------------------------
@@ -743,7 +887,10 @@ fn reuse_scenario(a: &mut IommuArena<'_>, iommu: &mut CachingIommu) -> usize {
     map_n(a, p, 4, 1);
     for i in 0..4 {
         let dma = a.dma_addr(p + i).unwrap();
-        assert_eq!(iommu.device_access(a, dma), Some((1 << 24) + (i as u64) * 8192));
+        assert_eq!(
+            iommu.device_access(a, dma),
+            Some((1 << 24) + (i as u64) * 8192)
+        );
     }
     assert_eq!(iommu.cached_entries(), 4);
     a.free(p, 4, iommu).unwrap();
@@ -791,7 +938,11 @@ fn caching_iommu_catches_a_skipped_flush() {
         };
         a.broken_skip_flush = true;
         let mut iommu = CachingIommu::new(BASE, 8, 1);
-        assert_eq!(reuse_scenario(&mut a, &mut iommu), 8, "4 by check_fresh, 4 by DMA");
+        assert_eq!(
+            reuse_scenario(&mut a, &mut iommu),
+            8,
+            "4 by check_fresh, 4 by DMA"
+        );
         let s = iommu.stale[0];
         assert!(!s.by_access);
         assert_eq!(iommu_pte_pa(s.cached), Some(1 << 24), "the old page");

@@ -81,6 +81,15 @@ fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
     }
 }
 
+/// The dirty-entry bitmap for a table of `entries` PTEs.
+fn alloc_bitmap(entries: usize) -> Option<&'static mut [u64]> {
+    let words = iommu_arena::dirty_bitmap_words(entries);
+    let order = ((words * 8) as u64).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros();
+    let pa = page::alloc_pages(order, true).ok()?;
+    // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
+    Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), words) })
+}
+
 fn table_pa(t: &[u64]) -> u64 {
     crate::mm::virt_to_phys(t.as_ptr())
 }
@@ -97,9 +106,16 @@ pub fn init(strict: bool) {
     };
     let (isa_pa, pci_pa) = (table_pa(isa_t), table_pa(pci_t));
     // Allocations start on 4-entry boundaries: the Pchip's TLB caches PTEs
-    // four at a time. Freed entries are flushed lazily, as in Linux.
-    let isa = IommuArena::new(ISA_SG_BASE, isa_t, ALIGN_ENTRY, FlushPolicy::LazyWrap);
-    let pci = IommuArena::new(PCI_SG_BASE, pci_t, ALIGN_ENTRY, FlushPolicy::LazyWrap);
+    // four at a time. Freed entries are tracked in a dirty bitmap and the TLB
+    // is invalidated only before one of them is handed out again (the
+    // crate's DirtyBitmap policy: same placement as Linux's lazy flush on
+    // wrap, 3-64x fewer invalidations in its measurements).
+    let (Some(isa_dirty), Some(pci_dirty)) = (alloc_bitmap(isa_t.len()), alloc_bitmap(pci_t.len())) else {
+        error!("iommu: no memory for the dirty-entry bitmaps; no scatter-gather windows");
+        return;
+    };
+    let isa = IommuArena::new(ISA_SG_BASE, isa_t, ALIGN_ENTRY, FlushPolicy::DirtyBitmap(isa_dirty));
+    let pci = IommuArena::new(PCI_SG_BASE, pci_t, ALIGN_ENTRY, FlushPolicy::DirtyBitmap(pci_dirty));
     let (isa, pci) = match (isa, pci) {
         (Ok(i), Ok(p)) => (i, p),
         (Err(e), _) | (_, Err(e)) => {
@@ -117,6 +133,7 @@ pub fn init(strict: bool) {
     for n in 0..4 {
         info!("pchip: window {n}: {}", Window::read(n).describe());
     }
+    info!("iommu: runs aligned to {ALIGN_ENTRY} entries, freed entries flushed before reuse (dirty bitmap)");
     if strict {
         info!("iommu=strict: every device maps through the scatter-gather window");
     }
@@ -148,6 +165,11 @@ fn choose(dev: &DmaDevice, pa: u64, len: u64) -> Result<Choice, DmaError> {
     };
     dma_policy::choose_window(&windows(), pa, len, dev.dma_mask, policy, strict())
         .map_err(|_| DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
+}
+
+/// Both SG arenas' counters (isa, pci): allocations, wraps, TLB invalidations.
+pub fn stats() -> Option<(iommu_arena::IommuStats, iommu_arena::IommuStats)> {
+    ARENAS.lock().as_ref().map(|a| (a.isa.stats(), a.pci.stats()))
 }
 
 /// Entries of both SG arenas in use (isa, pci).

@@ -294,9 +294,10 @@ pub fn storm() -> Result<String, String> {
     if after != before || debug::errors() != errors0 {
         return Err(format!("storm left state behind: {before:?} -> {after:?}, {} debug reports", debug::errors() - errors0));
     }
+    let (isa, pci) = iommu::stats().ok_or("no IOMMU arenas")?;
     Ok(format!(
-        "{maps} mappings, {full} refused for a full window; IOMMU entries in use at the end of the storm: ISA {}, PCI {}; now 0/0, DMA-API debug silent",
-        peak.0, peak.1
+        "{maps} mappings, {full} refused for a full window; IOMMU entries in use at the end of the storm: ISA {}, PCI {}; now 0/0, DMA-API debug silent; TLB invalidations since boot: ISA {} all + {} ranged over {} wraps, PCI {} all + {} ranged over {} wraps",
+        peak.0, peak.1, isa.invalidate_all, isa.invalidate_range, isa.wraps, pci.invalidate_all, pci.invalidate_range, pci.wraps
     ))
 }
 

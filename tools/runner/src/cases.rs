@@ -87,7 +87,7 @@ pub fn all() -> Vec<Case> {
                 "selftest summary: 14 passed, 0 failed",
                 "KERNEL TEST RESULT: PASS",
             ],
-            ..case("selftest", "test cma=32M")
+            ..case("selftest", "test cma=64M")
         },
         Case {
             expect: &[

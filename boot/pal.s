@@ -198,3 +198,17 @@ alpha_read_gp:
         mov     $29, $0
         ret     $31, ($26), 1
         .end    alpha_read_gp
+
+# void abort(void): what the GCC backend calls for core::intrinsics::abort;
+# goes to the kernel's report-and-halt (kernel/src/main.rs).
+        .globl  abort
+        .ent    abort
+        .align  4
+abort:
+        br      $27, 1f
+1:      ldah    $29, 0($27)     !gpdisp!2
+        lda     $29, 0($29)     !gpdisp!2
+        ldq     $27, kernel_abort($29)  !literal
+        jsr     $26, ($27), kernel_abort
+        call_pal 0x00
+        .end    abort

@@ -74,8 +74,22 @@ pub extern "C" fn kernel_main() -> ! {
     if dropped > 0 {
         warn!("console: {dropped} characters dropped (transmitter never ready)");
     }
+    if params.has_flag("bench") {
+        selftest::bench::run();
+    }
     info!("ready; halting (nothing else to do yet)");
     dma::shutdown();
+    arch::halt();
+}
+
+/// The GCC backend lowers `core::intrinsics::abort` (used by `core` on
+/// "cannot happen" paths such as a sort's broken `Ord`) to a call to C's
+/// `abort`, which `boot/pal.s` routes here (defining `abort` in Rust would
+/// clash with the backend's own declaration of it): report it and halt.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_abort() -> ! {
+    let mut out = console::emergency();
+    let _ = writeln!(out, "\n*** KERNEL ABORT: core::intrinsics::abort() was called\n*** kernel halted");
     arch::halt();
 }
 

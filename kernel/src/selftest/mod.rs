@@ -4,6 +4,7 @@
 //! runner reads.
 
 mod arith;
+pub mod bench;
 pub mod dma;
 mod mm;
 pub mod crash;

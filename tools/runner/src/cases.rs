@@ -90,6 +90,19 @@ pub fn all() -> Vec<Case> {
             ..case("selftest", "test cma=64M")
         },
         Case {
+            timeout_s: 120,
+            expect: &[
+                "bench: cycles per operation",
+                "bench: alloc_pages+free_pages order 0",
+                "bench: alloc_pages+free_pages order 10",
+                "bench: cma_alloc+cma_release 512 pages",
+                "bench: alloc+free_coherent 128 KiB bench-sg",
+                "bench: map+unmap_single 65536 B bench-sg",
+                "bench: done",
+            ],
+            ..case("kernel-bench", "bench")
+        },
+        Case {
             expect: &[
                 "pci: bus 0 has ",
                 "00:07.0 ISA bridge [0601]: 8086:0484",

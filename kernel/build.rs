@@ -46,6 +46,7 @@ fn main() {
     fs::write(out.join("wide_vectors.rs"), wide_vectors()).unwrap();
     fs::write(out.join("fmt_expected.rs"), fmt_expected()).unwrap();
     println!("cargo:rerun-if-changed=src/selftest/fmt_cases.rs");
+    println!("cargo:rerun-if-changed=src/selftest/splitmix.rs");
     println!("cargo:rerun-if-changed=build.rs");
 }
 
@@ -63,18 +64,7 @@ fn fmt_expected() -> String {
     s
 }
 
-/// SplitMix64: a small, well-known seeded generator, so the vectors are the
-/// same on every build.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+include!("src/selftest/splitmix.rs");
 
 const EDGES: &[u64] = &[
     0, 1, 2, 3, 5, 7, 10, 255, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000,

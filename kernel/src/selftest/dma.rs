@@ -8,6 +8,7 @@ use crate::mm::{PAGE_SIZE, page};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use super::splitmix::SplitMix;
 
 const FULL: u64 = u64::MAX;
 
@@ -193,16 +194,6 @@ pub fn fault_injection() -> Result<String, String> {
     Ok(format!("{} error paths, nothing leaked: {}", seen.len(), seen.join("; ")))
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
 
 /// Random map/unmap of singles, scatter-gather lists and coherent buffers
 /// through every window; ends with the arenas empty and debug silent.
@@ -215,7 +206,7 @@ pub fn storm() -> Result<String, String> {
         dev("storm-isa", 0x00ff_ffff, WindowPolicy::Auto),
     ];
     let pool = page::alloc_pages(6, false).map_err(|e| format!("{e}"))?; // 512 KiB to map from
-    let mut rng = Rng(0xd0a5_7041_0000_0001);
+    let mut rng = SplitMix(0xd0a5_7041_0000_0001);
     let mut singles: Vec<(usize, u64, usize)> = Vec::new();
     let mut sgs: Vec<(usize, Vec<SgEntry>)> = Vec::new();
     let mut coh: Vec<(usize, dma::Coherent)> = Vec::new();

@@ -9,22 +9,9 @@ use crate::mm::{PAGE_SIZE, phys_ptr};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use super::splitmix::SplitMix;
 use buddy::MAX_ORDER;
 
-/// SplitMix64, seeded: the storm is the same on every boot.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Writes `tag` into the first and last quadword of `bytes` at `pa`.
 fn stamp(pa: u64, bytes: u64, tag: u64) {
@@ -56,7 +43,7 @@ pub fn storm() -> Result<String, String> {
     if before.managed == 0 {
         return Err("no buddy allocator".into());
     }
-    let mut rng = Rng(0x5707_0a1f_a000_0001);
+    let mut rng = SplitMix(0x5707_0a1f_a000_0001);
     let mut pages: Vec<(u64, u32)> = Vec::new();
     let mut cma: Vec<(u64, usize)> = Vec::new();
     let mut blobs: Vec<Vec<u8>> = Vec::new();

@@ -5,6 +5,7 @@
 
 mod arith;
 pub mod bench;
+mod splitmix;
 pub mod dma;
 mod mm;
 pub mod crash;

@@ -1,0 +1,21 @@
+// SplitMix64: a small, well-known seeded generator, so that test vectors and
+// storms are the same on every build and boot. Shared by the self-tests and
+// (through `include!`) the build script.
+
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0).
+    #[allow(dead_code)]
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

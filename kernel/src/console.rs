@@ -1,12 +1,13 @@
 //! The serial console: COM1, a 16550 UART on the ISA bus behind the
 //! Tsunami/Typhoon Pchip's PCI I/O space, written in the style of the
-//! `uart_16550` crate with `volatile` register accesses.
+//! `uart_16550` crate. Register accesses go through `arch::mmio` (single
+//! `ldbu`/`stb` instructions with I/O barriers) rather than the `volatile`
+//! crate: the GCC backend was seen folding a volatile read into a preceding
+//! volatile write to the same register (see `boot/io.s`).
 
-use crate::arch::phys_to_kseg;
+use crate::arch::{mmio, phys_to_kseg};
 use core::fmt;
-use core::ptr::NonNull;
 use spin::{Mutex, MutexGuard};
-use volatile::VolatilePtr;
 
 /// Physical base of PCI I/O space on Pchip 0 of a Tsunami/Typhoon
 /// (Linux: TSUNAMI_IO(0), KSEG 0xfffffd01fc000000).
@@ -42,28 +43,33 @@ impl Uart16550 {
         Uart16550 { base, dropped: 0 }
     }
 
-    fn reg(&self, off: u64) -> VolatilePtr<'_, u8> {
+    fn read(&self, off: u64) -> u8 {
         // SAFETY: the constructor's contract: base..base+8 are UART registers.
-        unsafe { VolatilePtr::new(NonNull::new_unchecked((self.base + off) as *mut u8)) }
+        unsafe { mmio::read8(self.base + off) }
+    }
+
+    fn write(&self, off: u64, v: u8) {
+        // SAFETY: as for `read`.
+        unsafe { mmio::write8(self.base + off, v) }
     }
 
     /// 115200 baud 8N1, FIFOs on, interrupts off. Returns whether the
     /// scratch register answered (a UART is present).
     pub fn init(&mut self) -> bool {
-        self.reg(reg::IER).write(0x00);
-        self.reg(reg::LCR).write(0x80); // DLAB
-        self.reg(reg::DATA).write(0x01); // divisor 1: 115200 baud
-        self.reg(reg::IER).write(0x00);
-        self.reg(reg::LCR).write(0x03); // 8 bits, no parity, 1 stop
-        self.reg(reg::FCR).write(0xc7); // enable + clear FIFOs, 14-byte threshold
-        self.reg(reg::MCR).write(0x0b); // DTR, RTS, OUT2
-        self.reg(reg::SCR).write(0x5a);
-        self.reg(reg::SCR).read() == 0x5a
+        self.write(reg::IER, 0x00);
+        self.write(reg::LCR, 0x80); // DLAB
+        self.write(reg::DATA, 0x01); // divisor 1: 115200 baud
+        self.write(reg::IER, 0x00);
+        self.write(reg::LCR, 0x03); // 8 bits, no parity, 1 stop
+        self.write(reg::FCR, 0xc7); // enable + clear FIFOs, 14-byte threshold
+        self.write(reg::MCR, 0x0b); // DTR, RTS, OUT2
+        self.write(reg::SCR, 0x5a);
+        self.read(reg::SCR) == 0x5a
     }
 
     pub fn send(&mut self, byte: u8) {
         let mut spins = 0;
-        while self.reg(reg::LSR).read() & LSR_THR_EMPTY == 0 {
+        while self.read(reg::LSR) & LSR_THR_EMPTY == 0 {
             spins += 1;
             if spins == TX_SPIN_LIMIT {
                 self.dropped += 1;
@@ -71,7 +77,7 @@ impl Uart16550 {
             }
             core::hint::spin_loop();
         }
-        self.reg(reg::DATA).write(byte);
+        self.write(reg::DATA, byte);
     }
 
     /// Characters dropped because the transmitter never became ready.

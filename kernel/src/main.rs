@@ -9,6 +9,7 @@ mod arch;
 mod bootinfo;
 mod console;
 mod dma;
+mod drivers;
 mod logger;
 mod mm;
 mod pci;

@@ -5,6 +5,7 @@
 //! DMA arrive, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod mmio;
 pub mod trap;
 
 /// KSEG: the superpage that maps all physical memory 1:1 at this offset

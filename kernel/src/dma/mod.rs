@@ -51,12 +51,6 @@ pub struct DmaDevice {
     pub policy: WindowPolicy,
 }
 
-impl DmaDevice {
-    pub const fn new(name: &'static str, dma_mask: u64) -> Self {
-        DmaDevice { name, dma_mask, policy: WindowPolicy::Auto }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     ToDevice,

@@ -22,8 +22,10 @@
 //!   receive path instead of the network; without RX started (SR) it is
 //!   dropped.
 //! * Receive copies the frame plus 4 bytes (an unwritten CRC: whatever the
-//!   model's frame buffer held) and reports FL = length + 4, FS | LS, and
-//!   FF in promiscuous mode. No CRC is computed.
+//!   model's frame buffer held) and reports FL = length + 4 and FS | LS
+//!   only (the FF/MF bits its filter computes are overwritten before the
+//!   descriptor is written). No CRC is computed. Broadcast always passes
+//!   the filter; promiscuous (CSR6 PR, set after reset) passes everything.
 //! * DMA errors are ignored: `pci_dma_write`/`pci_dma_read` results are not
 //!   checked, CSR5 FBE is never set. The Typhoon IOMMU model has no TLB: it
 //!   reads the PTE on every access, and an invalid PTE (or a bus address
@@ -40,7 +42,7 @@
 //! that handles them). Internal loopback on the 21143 reports no carrier
 //! (TDES0 NC/LO) on the transmit side; those are not treated as errors.
 
-use crate::arch::{mb, wmb};
+use crate::arch::{mb, mmio, wmb};
 use crate::dma::{self, Coherent, Direction, DmaDevice, WindowPolicy, iommu};
 use crate::mm::{PAGE_SIZE, heap, page, phys_ptr};
 use crate::pci::{self, Bar, PciDevice};
@@ -86,23 +88,21 @@ struct Csrs {
 }
 
 impl Csrs {
-    /// A 32-bit CSR read, then `mb` (as Linux's `readl` on Alpha).
+    /// A 32-bit CSR read (`arch::mmio`: one `ldl`, then `mb`).
     fn read(self, off: usize) -> u32 {
         debug_assert!(off < csr::WINDOW_LEN && off % 4 == 0);
         // SAFETY: `base` is the KSEG address of the chip's 128-byte CSR BAR
         // with decode enabled; `off` is an aligned CSR offset inside it.
-        let v = unsafe { ((self.base + off as u64) as *const u32).read_volatile() };
-        mb();
-        v
+        unsafe { mmio::read32(self.base + off as u64) }
     }
 
-    /// `mb`, then a 32-bit CSR write (as Linux's `writel` on Alpha), so
-    /// that descriptor writes reach memory before a start or poll demand.
+    /// A 32-bit CSR write (`arch::mmio`: `mb`, one `stl`, `mb`): the
+    /// barrier before makes descriptor writes reach memory before a start
+    /// or poll demand.
     fn write(self, off: usize, v: u32) {
         debug_assert!(off < csr::WINDOW_LEN && off % 4 == 0);
-        mb();
         // SAFETY: as in `read`.
-        unsafe { ((self.base + off as u64) as *mut u32).write_volatile(v) };
+        unsafe { mmio::write32(self.base + off as u64, v) }
     }
 }
 
@@ -152,20 +152,38 @@ fn wait_for(us: u64, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// The CSR window: BAR1 (memory) if assigned, else BAR0 (I/O), as
+/// (KSEG address, description, I/O decode, memory decode), from the BARs
+/// the enumeration decoded.
+fn csr_bar(pci: &PciDevice) -> Result<(u64, String, bool, bool), String> {
+    let min = csr::WINDOW_LEN as u64;
+    match (pci.bars[1], pci.bars[0]) {
+        (Some(b @ Bar::Memory { addr, size, .. }), _) if addr != 0 && size >= min => {
+            return Ok((b.kseg(), format!("BAR1 memory {addr:#x}"), false, true));
+        }
+        (_, Some(b @ Bar::Io { port, size })) if port != 0 && size as u64 >= min => {
+            return Ok((b.kseg(), format!("BAR0 I/O {port:#x}"), true, false));
+        }
+        _ => {}
+    }
+    Err(format!(
+        "{}: no usable CSR BAR (decoded BAR1 {:?}, BAR0 {:?})",
+        pci.bdf, pci.bars[1], pci.bars[0]
+    ))
+}
+
+/// True if a 21143 was found on bus 0 (to skip the self-test without one).
+#[allow(dead_code)]
+pub fn present() -> bool {
+    pci::find(VENDOR_DEC, DEVICE_21143).is_some()
+}
+
 /// Finds the 21143 on bus 0, enables its CSR BAR and bus mastering, resets
 /// it and reads its station address.
 pub fn probe() -> Result<Tulip, String> {
     let pci = pci::find(VENDOR_DEC, DEVICE_21143)
         .ok_or_else(|| String::from("no DEC 21143 (1011:0019) on PCI bus 0 (QEMU: -nic user,model=tulip)"))?;
-    let (base, bar, io, memory) = match (pci.bars[1], pci.bars[0]) {
-        (Some(b @ Bar::Memory { addr, size, .. }), _) if addr != 0 && size >= csr::WINDOW_LEN as u64 => {
-            (b.kseg(), format!("BAR1 memory {addr:#x}"), false, true)
-        }
-        (_, Some(b @ Bar::Io { port, size })) if port != 0 && size as usize >= csr::WINDOW_LEN => {
-            (b.kseg(), format!("BAR0 I/O {port:#x}"), true, false)
-        }
-        (b1, b0) => return Err(format!("{}: no usable CSR BAR (BAR1 {b1:?}, BAR0 {b0:?})", pci.bdf)),
-    };
+    let (base, bar, io, memory) = csr_bar(&pci)?;
     pci.enable(io, memory, true);
     let mut nic = Tulip { pci, csrs: Csrs { base }, bar, mac: None };
     nic.reset()?;

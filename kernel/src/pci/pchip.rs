@@ -9,7 +9,7 @@
 //!
 //! What the firmware left is saved first and restored by [`restore`].
 
-use crate::arch::{mb, phys_to_kseg};
+use crate::arch::{mb, mmio, phys_to_kseg};
 use log::info;
 use spin::Mutex;
 
@@ -26,8 +26,6 @@ pub mod csr {
     pub const fn tba(n: usize) -> u64 {
         0x200 + 0x40 * n as u64
     }
-    pub const PCTL: u64 = 0x300;
-    pub const PERROR: u64 = 0x3c0;
     pub const TLBIV: u64 = 0x480;
     pub const TLBIA: u64 = 0x4c0;
     /// WSBA bits: window enable, scatter-gather.
@@ -37,12 +35,12 @@ pub mod csr {
 
 pub fn read(off: u64) -> u64 {
     // SAFETY: an 8-byte access to a Pchip CSR.
-    unsafe { (phys_to_kseg(PCHIP0_CSR_PHYS + off) as *const u64).read_volatile() }
+    unsafe { mmio::read64(phys_to_kseg(PCHIP0_CSR_PHYS + off)) }
 }
 
 pub fn write(off: u64, v: u64) {
     // SAFETY: an 8-byte access to a Pchip CSR.
-    unsafe { (phys_to_kseg(PCHIP0_CSR_PHYS + off) as *mut u64).write_volatile(v) }
+    unsafe { mmio::write64(phys_to_kseg(PCHIP0_CSR_PHYS + off), v) }
 }
 
 /// One window's registers.

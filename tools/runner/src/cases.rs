@@ -84,10 +84,43 @@ pub fn all() -> Vec<Case> {
                 "selftest dma-debug-reports: ok",
                 "selftest dma-fault-injection: ok",
                 "selftest dma-storm: ok",
-                "selftest summary: 14 passed, 0 failed",
+                "selftest tulip-loopback-sg: ok (skipped: no DEC 21143",
+                "selftest tulip-loopback-direct: ok (skipped: no DEC 21143",
+                "selftest summary: 16 passed, 0 failed",
                 "KERNEL TEST RESULT: PASS",
             ],
             ..case("selftest", "test cma=64M")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            timeout_s: 300,
+            expect: &[
+                "driver: tulip (DEC 21143)",
+                "selftest tulip-loopback-sg: ok (00:02.0 via BAR1 memory",
+                "window ForceSg; rings bus 0x4",
+                "(scatter-gather), TX pa",
+                "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale mapping: bus 0x4",
+                "refused the write",
+                "still poison",
+                "selftest tulip-loopback-direct: ok (00:02.0 via BAR1 memory",
+                "window ForceDirect; rings bus 0x8",
+                "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale-mapping phase skipped",
+                "selftest summary: 16 passed, 0 failed",
+                "KERNEL TEST RESULT: PASS",
+                "DMA-API debug: 0 mappings live at shutdown",
+            ],
+            ..case("dma-device-proof-tulip", "test cma=64M")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip", "-m", "2G"],
+            timeout_s: 300,
+            expect: &[
+                "iommu=strict: every device maps through the scatter-gather window",
+                "selftest tulip-loopback-sg: ok (",
+                "selftest tulip-loopback-direct: ok (",
+                "KERNEL TEST RESULT: PASS",
+            ],
+            ..case("dma-device-proof-tulip-strict-2g", "test iommu=strict")
         },
         Case {
             timeout_s: 120,

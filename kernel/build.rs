@@ -18,7 +18,7 @@ fn main() {
     let target = env::var("TARGET").unwrap_or_default();
 
     if target.contains("alpha") {
-        for name in ["entry", "pal", "trap", "divide", "io"] {
+        for name in ["entry", "pal", "trap", "divide", "io", "callback"] {
             let src = repo.join("boot").join(format!("{name}.s"));
             let obj = out.join(format!("{name}.o"));
             println!("cargo:rerun-if-changed={}", src.display());

@@ -147,3 +147,27 @@ pub fn banner(h: Option<&hwrpb::Hwrpb>) {
         image::cmdline()
     );
 }
+
+/// Exercises the console callbacks (the path an SRM boot uses before the
+/// UART driver takes over): one line through CRB PUTS, and GET_ENV of the
+/// boot flags, each reported.
+pub fn console_callbacks(h: Option<&hwrpb::Hwrpb>) {
+    use crate::arch::callback::{ConsoleCallbacks, env};
+    let Some(cb) = h.and_then(ConsoleCallbacks::from_hwrpb) else {
+        warn!("console callbacks: no CRB dispatch routine in the HWRPB");
+        return;
+    };
+    // Hold the console lock so the callback's line is not interleaved.
+    let guard = crate::console::lock();
+    let r = cb.puts(0, b"console callbacks: this line was written by the console's CRB PUTS routine\r\n");
+    drop(guard);
+    match r {
+        Ok(n) => info!("console callbacks: PUTS wrote {n} bytes"),
+        Err(e) => warn!("{e}"),
+    }
+    let mut buf = [0u8; 64];
+    match cb.get_env(env::BOOTED_OSFLAGS, &mut buf) {
+        Ok(n) => info!("console callbacks: BOOTED_OSFLAGS = {:?}", core::str::from_utf8(&buf[..n]).unwrap_or("<not UTF-8>")),
+        Err(e) => info!("{e}; boot flags come from the command line page instead"),
+    }
+}

@@ -46,6 +46,7 @@ pub extern "C" fn kernel_main() -> ! {
         info!("boot parameter kept for later: {w}");
     }
     bootinfo::banner(hwrpb.as_ref());
+    bootinfo::console_callbacks(hwrpb.as_ref());
     mm::heap::init();
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);

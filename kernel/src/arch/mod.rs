@@ -5,6 +5,7 @@
 //! DMA arrive, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod callback;
 pub mod mmio;
 pub mod trap;
 

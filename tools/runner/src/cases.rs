@@ -46,6 +46,15 @@ pub fn all() -> Vec<Case> {
             ..case("boot-banner", "")
         },
         Case {
+            expect: &[
+                "console callbacks: this line was written by the console's CRB PUTS routine",
+                "console callbacks: PUTS wrote 76 bytes",
+                "console callback GET_ENV: not supported by this console (status 0xc000000000000000)",
+                "ready; halting",
+            ],
+            ..case("console-callbacks", "")
+        },
+        Case {
             qemu: &["-m", "1G", "-smp", "2"],
             expect: &["CPU: ", "2 processor", "memory: 1024 MiB", "ready; halting"],
             ..case("banner-1g-smp2", "")

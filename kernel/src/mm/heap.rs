@@ -48,18 +48,29 @@ struct KernelHeap(Mutex<Regions>);
 // blocks the page allocator gave to this module alone).
 unsafe impl Send for Regions {}
 
+/// Why the heap could not grow (`repr(u8)`: see `DmaError`).
+#[derive(Debug)]
+#[repr(u8)]
+enum GrowError {
+    /// All `MAX_REGIONS` slots are in use.
+    NoSlot,
+    /// The request needs a block larger than the buddy allocator's largest.
+    TooLarge { bytes: u64 },
+    Pages(PageError),
+}
+
 impl Regions {
     /// Allocates a buddy block large enough for `layout` and makes it a heap.
-    fn grow(&mut self, layout: Layout) -> Result<usize, PageError> {
-        let slot = self.r.iter().position(Option::is_none).ok_or(PageError::NotReady)?;
+    fn grow(&mut self, layout: Layout) -> Result<usize, GrowError> {
+        let slot = self.r.iter().position(Option::is_none).ok_or(GrowError::NoSlot)?;
         // Room for the layout, its alignment and the allocator's hole header.
         let need = (layout.size() + layout.align() + 64) as u64;
         let bytes = need.max(GROW_MIN).next_power_of_two().max(PAGE_SIZE);
         let order = (bytes / PAGE_SIZE).trailing_zeros();
         if order > MAX_ORDER {
-            return Err(PageError::NotReady);
+            return Err(GrowError::TooLarge { bytes });
         }
-        let pa = page::alloc_pages(order, false)?;
+        let pa = page::alloc_pages(order, false).map_err(GrowError::Pages)?;
         // SAFETY: a fresh buddy block of PAGE_SIZE << order bytes, ours now.
         let heap = unsafe { Heap::new(phys_ptr(pa), (PAGE_SIZE << order) as usize) };
         self.r[slot] = Some(Region { heap, order: Some(order) });
@@ -81,8 +92,9 @@ unsafe impl GlobalAlloc for KernelHeap {
                 .as_mut()
                 .and_then(|r| r.heap.allocate_first_fit(layout).ok())
                 .map_or(ptr::null_mut(), |p| p.as_ptr()),
-            Err(_) => {
+            Err(e) => {
                 regs.grow_failures += 1;
+                log::debug!("heap: cannot grow for {} bytes (align {}): {e:?}", layout.size(), layout.align());
                 ptr::null_mut()
             }
         }

@@ -59,6 +59,16 @@ enum GrowError {
     Pages(PageError),
 }
 
+impl core::fmt::Display for GrowError {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        match self {
+            GrowError::NoSlot => write!(f, "all {MAX_REGIONS} heap regions in use"),
+            GrowError::TooLarge { bytes } => write!(f, "needs a {bytes}-byte block, more than the largest buddy block"),
+            GrowError::Pages(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 impl Regions {
     /// Allocates a buddy block large enough for `layout` and makes it a heap.
     fn grow(&mut self, layout: Layout) -> Result<usize, GrowError> {
@@ -94,7 +104,7 @@ unsafe impl GlobalAlloc for KernelHeap {
                 .map_or(ptr::null_mut(), |p| p.as_ptr()),
             Err(e) => {
                 regs.grow_failures += 1;
-                log::debug!("heap: cannot grow for {} bytes (align {}): {e:?}", layout.size(), layout.align());
+                log::debug!("heap: cannot grow for {} bytes (align {}): {e}", layout.size(), layout.align());
                 ptr::null_mut()
             }
         }

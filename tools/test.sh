@@ -3,7 +3,9 @@
 #   1. host tests of every portable crate and tool (`cargo test`), property
 #      tests with PROPTEST_CASES cases (default 10000);
 #   2. the kernel built for Alpha, booted in QEMU once per integration case
-#      by tools/runner, which checks what the kernel printed and did.
+#      by tools/runner, which checks what the kernel printed and did;
+#   3. tools/net-test: the kernel with the 21143 under QEMU user networking
+#      (hostfwd to 127.0.0.1 only), 10,000 UDP echoes, HTTP, a bounded soak.
 # Ends with one line: `all: N passed, N failed`. Exit status 0 only if all passed.
 # The first run bootstraps the Alpha toolchain (~10-15 min, cached).
 set -uo pipefail
@@ -34,6 +36,15 @@ q_failed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
 q_passed=${q_passed:-0}; q_failed=${q_failed:-0}
 if [ "$qemu_rc" -ne 0 ] && [ "$q_failed" -eq 0 ]; then q_failed=1; fi
 
-echo "host: $host_passed passed, $host_failed failed; qemu: $q_passed passed, $q_failed failed"
-echo "all: $((host_passed + q_passed)) passed, $((host_failed + q_failed)) failed"
-[ $((host_failed + q_failed)) -eq 0 ]
+echo "== network tests from the host (tools/net-test: UDP echo, HTTP, soak; loopback only)"
+cargo run -q --release -p net-test -- --kernel "$ELF" 2>&1 | tee "$LOGDIR/net.log"
+net_rc=${PIPESTATUS[0]}
+line=$(tail -n 1 "$LOGDIR/net.log")
+n_passed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+n_failed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+n_passed=${n_passed:-0}; n_failed=${n_failed:-0}
+if [ "$net_rc" -ne 0 ] && [ "$n_failed" -eq 0 ]; then n_failed=1; fi
+
+echo "host: $host_passed passed, $host_failed failed; qemu: $q_passed passed, $q_failed failed; net: $n_passed passed, $n_failed failed"
+echo "all: $((host_passed + q_passed + n_passed)) passed, $((host_failed + q_failed + n_failed)) failed"
+[ $((host_failed + q_failed + n_failed)) -eq 0 ]

@@ -12,6 +12,7 @@ mod dma;
 mod drivers;
 mod logger;
 mod mm;
+mod net;
 mod pci;
 mod selftest;
 mod time;
@@ -78,6 +79,9 @@ pub extern "C" fn kernel_main() -> ! {
     }
     if params.has_flag("bench") {
         selftest::bench::run();
+    }
+    if params.has_flag("net") {
+        net::run(&params);
     }
     info!("ready; halting (nothing else to do yet)");
     dma::shutdown();

@@ -295,7 +295,12 @@ pub struct Cma<'a> {
     /// log2 of the pages represented by one bit.
     order_per_bit: u32,
     /// `bitmap_bits(count, order_per_bit)` bits; set = allocated.
-    bitmap: &'a mut BitSlice<usize, Lsb0>,
+    /// The bitmap's words (bit `i` of the area is bit `i % usize::BITS` of
+    /// word `i / usize::BITS`, `Lsb0`), viewed through `bitvec` for
+    /// updates ([`Cma::bits_mut`]) and scanned a word at a time for search.
+    words: &'a mut [usize],
+    /// Bits in use (one per `2^order_per_bit` pages).
+    nbits: usize,
     /// Number of set bits.
     used_bits: usize,
 }
@@ -356,15 +361,17 @@ impl<'a> Cma<'a> {
             return Err(CmaError::BitmapTooSmall { words, needed });
         };
         storage.fill(0);
-        // Fails only for bitmaps beyond bitvec's limit (2^(BITS-3) bits).
-        let bits = BitSlice::<usize, Lsb0>::try_from_slice_mut(storage)
+        // Fails only for bitmaps beyond bitvec's limit (2^(BITS-3) bits);
+        // checking once here lets `bits_mut` build its view without failing.
+        BitSlice::<usize, Lsb0>::try_from_slice_mut(storage)
             .map_err(|_| CmaError::AreaTooLarge { base_pfn, count })?;
         let nbits = bitmap_bits(count, order_per_bit);
         Ok(Cma {
             base_pfn,
             count,
             order_per_bit,
-            bitmap: &mut bits[..nbits],
+            words: storage,
+            nbits,
             used_bits: 0,
         })
     }
@@ -422,7 +429,7 @@ impl<'a> Cma<'a> {
         let bitmap_no = self
             .find_zero_area(nbits, self.aligned_mask(align_order), self.aligned_offset(align_order))
             .ok_or(no_space)?;
-        self.bitmap[bitmap_no..bitmap_no + nbits].fill(true);
+        self.bits_mut()[bitmap_no..bitmap_no + nbits].fill(true);
         self.used_bits += nbits;
         Ok(self.base_pfn + (bitmap_no << self.order_per_bit))
     }
@@ -465,7 +472,7 @@ impl<'a> Cma<'a> {
         let bitmap_no = offset >> self.order_per_bit;
         // In bounds: offset + count <= self.count, a multiple of the chunk size.
         let range = bitmap_no..bitmap_no + self.pages_to_bits(count);
-        if let Some(i) = self.bitmap[range.clone()].first_zero() {
+        if let Some(i) = next_bit(self.words, range.start, range.end, false).map(|b| b - range.start) {
             return Err(CmaError::NotAllocated {
                 pfn,
                 count,
@@ -473,7 +480,7 @@ impl<'a> Cma<'a> {
             });
         }
         self.used_bits -= range.len();
-        self.bitmap[range].fill(false);
+        self.bits_mut()[range].fill(false);
         Ok(())
     }
 
@@ -515,28 +522,66 @@ impl<'a> Cma<'a> {
         (self.base_pfn & ((1usize << align_order) - 1)) >> self.order_per_bit
     }
 
+    /// The bitmap as a `bitvec` slice (read-only; for tests).
+    #[cfg(test)]
+    fn bits(&self) -> &BitSlice<usize, Lsb0> {
+        &BitSlice::from_slice(self.words)[..self.nbits]
+    }
+
+    /// The bitmap as a `bitvec` slice, for range updates.
+    fn bits_mut(&mut self) -> &mut BitSlice<usize, Lsb0> {
+        &mut BitSlice::from_slice_mut(self.words)[..self.nbits]
+    }
+
     /// `bitmap_find_next_zero_area_off`: the lowest bit number `i` such that
     /// `(i + offset) & mask == 0` and bits `i .. i + nbits` are all clear.
     ///
-    /// Word-at-a-time: `first_zero` skips full words, and a collision inside
-    /// a candidate run (found with `first_one`, skipping empty words) moves
-    /// the search past the collision.
+    /// Word-at-a-time over the raw storage (like Linux's `find_next_bit`):
+    /// [`next_bit`] skips whole full (or empty) words with one compare and
+    /// finds the bit inside a word with `trailing_zeros`; a collision inside
+    /// a candidate run moves the search past the collision.
     fn find_zero_area(&self, nbits: usize, mask: usize, offset: usize) -> Option<usize> {
-        let maxno = self.bitmap.len();
+        let maxno = self.nbits;
+        let words = &*self.words;
         let mut start = 0;
         loop {
             // First clear bit at or after `start`.
-            let zero = start + self.bitmap.get(start..)?.first_zero()?;
+            let zero = next_bit(words, start, maxno, false)?;
             // Round up to the next aligned candidate.
             let index = (zero.checked_add(offset)?.checked_add(mask)? & !mask) - offset;
             let end = index.checked_add(nbits)?;
             if end > maxno {
                 return None;
             }
-            match self.bitmap[index..end].first_one() {
+            match next_bit(words, index, end, true) {
                 None => return Some(index),
-                Some(busy) => start = index + busy + 1,
+                Some(busy) => start = busy + 1,
             }
         }
+    }
+}
+
+/// The first bit at or after `from` and before `limit` whose value is `set`
+/// (bit `i` is bit `i % usize::BITS` of word `i / usize::BITS`, as `Lsb0`
+/// stores it), scanning a word at a time.
+fn next_bit(words: &[usize], from: usize, limit: usize, set: bool) -> Option<usize> {
+    const W: usize = usize::BITS as usize;
+    if from >= limit {
+        return None;
+    }
+    let flip = if set { 0 } else { usize::MAX };
+    let mut w = from / W;
+    // Bits below `from` in the first word do not count.
+    let mut bits = (words.get(w)? ^ flip) & (usize::MAX << (from % W));
+    loop {
+        if bits != 0 {
+            let i = w * W + bits.trailing_zeros() as usize;
+            return (i < limit).then_some(i);
+        }
+        w += 1;
+        if w * W >= limit {
+            return None;
+        }
+        bits = words.get(w)? ^ flip;
     }
 }

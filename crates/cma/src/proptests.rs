@@ -156,9 +156,9 @@ impl Model {
 }
 
 fn check(cma: &Cma<'_>, m: &Model) {
-    assert_eq!(cma.bitmap.len(), m.chunks.len());
+    assert_eq!(cma.bits().len(), m.chunks.len());
     for (i, c) in m.chunks.iter().enumerate() {
-        assert_eq!(cma.bitmap[i], c.is_some(), "bitmap bit {i} differs from model");
+        assert_eq!(cma.bits()[i], c.is_some(), "bitmap bit {i} differs from model");
     }
     let used = m.chunks.iter().filter(|c| c.is_some()).count();
     assert_eq!(cma.used_bits, used);

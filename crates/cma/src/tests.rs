@@ -238,7 +238,7 @@ fn release_errors_leave_state_unchanged() {
     let mut bm = [0usize; 1];
     let mut cma = Cma::new(0x80, 32, 0, &mut bm).unwrap();
     let a = cma.alloc(8, 0).unwrap();
-    let snapshot = |c: &Cma<'_>| (c.free_pages(), c.bitmap.iter().by_vals().collect::<Vec<bool>>());
+    let snapshot = |c: &Cma<'_>| (c.free_pages(), c.bits().iter().by_vals().collect::<Vec<bool>>());
     let before = snapshot(&cma);
 
     assert_eq!(cma.release(a, 0), Err(CmaError::ZeroCount));

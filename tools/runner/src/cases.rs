@@ -272,6 +272,76 @@ pub fn all() -> Vec<Case> {
             forbid: &["*** TRAP", "ready; halting"],
             ..case("crash-panic", "crash=panic")
         },
+        // Networking (-append net): the 21143 up in polled mode under smoltcp;
+        // no traffic from the host here (tools/net-test does that), only the
+        // kernel's own pings to QEMU's gateway, then the timed stop.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "net: start: buddy free ",
+                "tulip: up: 00:02.0 via BAR1 memory 0x",
+                "MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x02202002",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "net: ready: 10.0.2.15/24 gateway 10.0.2.2, MAC 52:54:00:12:34:56, UDP echo on port 7, HTTP on port 80",
+                "net: stopping (net_time elapsed)",
+                "tulip: counters: rx ",
+                "rx errors 0, tx errors 0, rx dropped 0, tx dropped 0; runts 0, oversize 0, truncated 0; rx ring full 0",
+                "tulip: down: DMA mappings live 33 -> 0",
+                "IOMMU entries used (0, 0) (start (0, 0)), DMA mappings live 0 (start 0): all back",
+                "net: stopped (net_time elapsed)",
+                "ready; halting",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            ..case("net-tulip-up", "net net_time=2")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "iommu=strict",
+                "tulip: up: 00:02.0",
+                "rings in the scatter-gather window",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "net: ready: ",
+                "tulip: down: DMA mappings live 33 -> 0",
+                "IOMMU entries used (0, 0) (start (0, 0)), DMA mappings live 0 (start 0): all back",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR "],
+            ..case("net-tulip-iommu-strict", "net net_time=2 iommu=strict")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "RX ring 32 x 512 B",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): no reply within 1 s",
+                "net: ready: ",
+                "rx dropped 1, tx dropped 0; runts 0, oversize 0, truncated 1;",
+                "all back",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR "],
+            ..case("net-tulip-small-rx-buffers", "net net_time=2 net_rxbuf=512")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "net: NIC not started: receive buffer length 30: must be a multiple of 4 in 64..=2044",
+                "DMA mappings live 0 (start 0): all back",
+                "ready; halting",
+            ],
+            ..case("net-bad-rxbuf", "net net_rxbuf=30")
+        },
+        Case {
+            expect: &[
+                "net: NIC not started: no DEC 21143 (1011:0019) on PCI bus 0",
+                "all back",
+                "ready; halting",
+            ],
+            ..case("net-no-nic", "net")
+        },
     ]
 }
 

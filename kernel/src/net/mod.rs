@@ -1,0 +1,362 @@
+//! Networking (`-append net`): the DEC 21143 in polled mode under smoltcp,
+//! on QEMU's user network (10.0.2.15/24, gateway 10.0.2.2):
+//!
+//! * ARP and ICMP echo (smoltcp answers pings itself);
+//! * UDP echo on port 7. A datagram `STOP` is echoed and then stops the
+//!   network loop; `STALL <ms>` (at most 5000) is echoed after the kernel
+//!   has stopped polling for that long, to fill the receive ring on
+//!   purpose (the NIC's ring-full path);
+//! * HTTP/1.1 on port 80 ([`http`]): `/` (HTML), `/status.json`,
+//!   `/shutdown` (stops the loop);
+//! * at start, two pings to the gateway (56 and 1400 bytes) as a self-check
+//!   that also fills both sides' ARP caches.
+//!
+//! The loop polls (the kernel runs at IPL 7, no interrupts): NIC events,
+//! then smoltcp, then the services. It stops on a stop request or after
+//! `net_time=` seconds (default 300), gives pending replies 300 ms to
+//! leave, takes the NIC down (every buffer unmapped and freed) and
+//! reports the counters and whether the page, CMA, IOMMU and DMA-API debug
+//! counts are back where they were.
+//!
+//! Parameters: `net_time=SECONDS`, `net_rxbuf=BYTES` (receive buffer
+//! length, 64..=2044, multiple of 4; smaller than a frame exercises the
+//! multi-descriptor drop path).
+
+mod device;
+mod http;
+mod status;
+
+use crate::dma::{self, iommu};
+use crate::drivers::tulip::{Nic, NicConfig};
+use crate::mm::{heap, page};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use device::TulipDevice;
+use http::Response;
+use log::{error, info, warn};
+use smoltcp::iface::{Config, Interface, SocketSet};
+use smoltcp::socket::{icmp, udp};
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, Icmpv4Packet, Icmpv4Repr, IpAddress, IpCidr, Ipv4Address};
+use status::NetStats;
+
+pub const IP_CIDR: &str = "10.0.2.15/24";
+pub const GATEWAY: &str = "10.0.2.2";
+const IP: [u8; 4] = [10, 0, 2, 15];
+const GW: [u8; 4] = [10, 0, 2, 2];
+const ECHO_PORT: u16 = 7;
+const HTTP_PORT: u16 = 80;
+const DEFAULT_TIME_S: u64 = 300;
+/// How long replies get to leave after a stop request.
+const GRACE: Duration = Duration::from_millis(300);
+const PING_IDENT: u16 = 0x21a3;
+
+fn now() -> Instant {
+    Instant::from_micros(status::uptime_us() as i64)
+}
+
+/// What must be the same before and after the network ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Baseline {
+    buddy_free: usize,
+    heap_pages: usize,
+    cma_free: usize,
+    iommu: (usize, usize),
+    live: usize,
+}
+
+fn baseline() -> Baseline {
+    let p = page::stats();
+    Baseline {
+        buddy_free: p.free,
+        heap_pages: heap::stats().buddy_pages,
+        cma_free: p.cma_free,
+        iommu: iommu::used_entries(),
+        live: dma::debug::live(),
+    }
+}
+
+/// Why the loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Stop {
+    Udp,
+    Http,
+    Timeout,
+}
+
+impl core::fmt::Display for Stop {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str(match self {
+            Stop::Udp => "UDP STOP",
+            Stop::Http => "GET /shutdown",
+            Stop::Timeout => "net_time elapsed",
+        })
+    }
+}
+
+/// Byte `i` of ping payloads.
+fn ping_byte(i: usize) -> u8 {
+    (i as u8).wrapping_mul(13).wrapping_add(7)
+}
+
+/// Pings the gateway once with `size` bytes of payload; the round trip in
+/// microseconds, or why not.
+fn ping(
+    iface: &mut Interface,
+    dev: &mut TulipDevice,
+    sockets: &mut SocketSet<'static>,
+    h: smoltcp::iface::SocketHandle,
+    seq: u16,
+    size: usize,
+) -> Result<u64, String> {
+    let caps = smoltcp::phy::Device::capabilities(dev).checksum;
+    let data: Vec<u8> = (0..size).map(ping_byte).collect();
+    let repr = Icmpv4Repr::EchoRequest { ident: PING_IDENT, seq_no: seq, data: &data };
+    let gw = IpAddress::v4(GW[0], GW[1], GW[2], GW[3]);
+    let start = now();
+    {
+        let s = sockets.get_mut::<icmp::Socket>(h);
+        let buf = s.send(repr.buffer_len(), gw).map_err(|e| alloc::format!("send: {e:?}"))?;
+        repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &caps);
+    }
+    while now() - start < Duration::from_secs(1) {
+        dev.nic.poll();
+        iface.poll(now(), dev, sockets);
+        let s = sockets.get_mut::<icmp::Socket>(h);
+        while s.can_recv() {
+            let Ok((payload, from)) = s.recv() else { break };
+            let Ok(pkt) = Icmpv4Packet::new_checked(payload) else { continue };
+            if let Ok(Icmpv4Repr::EchoReply { ident, seq_no, data: got }) = Icmpv4Repr::parse(&pkt, &caps)
+                && ident == PING_IDENT
+                && seq_no == seq
+                && from == gw
+            {
+                if got != &data[..] {
+                    return Err(String::from("reply data differs"));
+                }
+                return Ok((now() - start).total_micros());
+            }
+        }
+    }
+    Err(String::from("no reply within 1 s"))
+}
+
+pub fn run(params: &bootparam::EarlyParams) {
+    let time_s = match params.get("net_time").map(str::parse::<u64>) {
+        None => DEFAULT_TIME_S,
+        Some(Ok(s)) if s > 0 => s,
+        Some(_) => {
+            warn!("net_time: expected a positive number of seconds; using {DEFAULT_TIME_S}");
+            DEFAULT_TIME_S
+        }
+    };
+    let mut cfg = NicConfig::default();
+    if let Some(v) = params.get("net_rxbuf") {
+        match v.parse::<usize>() {
+            Ok(n) => cfg.rx_buf_len = n,
+            Err(_) => warn!("net_rxbuf={v}: not a number; using {}", cfg.rx_buf_len),
+        }
+    }
+    let before = baseline();
+    info!(
+        "net: start: buddy free {} pages, heap {} pages, CMA free {} pages, IOMMU entries used {:?}, DMA mappings live {}",
+        before.buddy_free, before.heap_pages, before.cma_free, before.iommu, before.live
+    );
+    let reason = match Nic::up(cfg) {
+        Ok(nic) => {
+            info!("tulip: up: {}", nic.describe());
+            serve(nic, time_s)
+        }
+        Err(e) => {
+            error!("net: NIC not started: {e}");
+            None
+        }
+    };
+    let after = baseline();
+    let verdict = if after == before { "all back" } else { "NOT BACK" };
+    let msg = alloc::format!(
+        "net: end: buddy free {} pages (start {}), heap {} pages (start {}), CMA free {} pages (start {}), IOMMU entries used {:?} (start {:?}), DMA mappings live {} (start {}): {verdict}",
+        after.buddy_free,
+        before.buddy_free,
+        after.heap_pages,
+        before.heap_pages,
+        after.cma_free,
+        before.cma_free,
+        after.iommu,
+        before.iommu,
+        after.live,
+        before.live
+    );
+    if after == before {
+        info!("{msg}")
+    } else {
+        error!("{msg}")
+    }
+    if let Some(r) = reason {
+        info!("net: stopped ({r})");
+    }
+}
+
+/// The service loop; returns why it stopped. Everything it creates is
+/// gone when it returns (the NIC down).
+fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
+    let mac = nic.mac;
+    let mut dev = TulipDevice { nic };
+    let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
+    config.random_seed = crate::arch::rpcc() ^ 0x5eed_a1fa_0000_0000;
+    let mut iface = Interface::new(config, &mut dev, now());
+    iface.update_ip_addrs(|a| {
+        let _ = a.push(IpCidr::new(IpAddress::v4(IP[0], IP[1], IP[2], IP[3]), 24));
+    });
+    if iface.routes_mut().add_default_ipv4_route(Ipv4Address::new(GW[0], GW[1], GW[2], GW[3])).is_err() {
+        error!("net: cannot add the default route");
+    }
+    let mut sockets = SocketSet::new(Vec::new());
+
+    let udp_buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 256], vec![0u8; 256 * 1024]);
+    let mut echo = udp::Socket::new(udp_buf(), udp_buf());
+    if let Err(e) = echo.bind(ECHO_PORT) {
+        error!("net: UDP bind {ECHO_PORT}: {e:?}");
+    }
+    let echo = sockets.add(echo);
+    let icmp_buf = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0u8; 4096]);
+    let mut pinger = icmp::Socket::new(icmp_buf(), icmp_buf());
+    let _ = pinger.bind(icmp::Endpoint::Ident(PING_IDENT));
+    let pinger = sockets.add(pinger);
+    let mut web = http::Server::new(&mut sockets, HTTP_PORT, 4096, 16384, now());
+
+    for (seq, size) in [(1u16, 56usize), (2, 1400)] {
+        match ping(&mut iface, &mut dev, &mut sockets, pinger, seq, size) {
+            Ok(us) => info!("net: ping {GATEWAY} ({size} bytes): reply in {us} us"),
+            Err(e) => warn!("net: ping {GATEWAY} ({size} bytes): {e}"),
+        }
+    }
+    sockets.remove(pinger);
+
+    info!(
+        "net: ready: {IP_CIDR} gateway {GATEWAY}, MAC {}, UDP echo on port {ECHO_PORT}, HTTP on port {HTTP_PORT}; stops on UDP \"STOP\", GET /shutdown, or after {time_s} s",
+        tulip_ring::mac_display(&mac)
+    );
+    let deadline = now() + Duration::from_secs(time_s);
+    let mut stats = NetStats::default();
+    let mut stop: Option<(Stop, Instant)> = None;
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let t = now();
+        if let Some((_, at)) = stop
+            && t - at >= GRACE
+        {
+            break;
+        }
+        if stop.is_none() && t >= deadline {
+            stop = Some((Stop::Timeout, t));
+        }
+        dev.nic.poll();
+        iface.poll(t, &mut dev, &mut sockets);
+
+        // UDP echo.
+        let s = sockets.get_mut::<udp::Socket>(echo);
+        while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+            let data = &buf[..n];
+            if data == b"STOP" && stop.is_none() {
+                info!("net: stop requested (UDP from {})", meta.endpoint);
+                stop = Some((Stop::Udp, t));
+            }
+            if let Some(ms) =
+                data.strip_prefix(b"STALL ").and_then(|m| core::str::from_utf8(m).ok()?.parse::<u64>().ok())
+            {
+                let ms = ms.min(5000);
+                info!("net: stalling {ms} ms (UDP request)");
+                let until = now() + Duration::from_millis(ms);
+                while now() < until {
+                    core::hint::spin_loop();
+                }
+            }
+            match s.send_slice(data, meta) {
+                Ok(()) => {
+                    stats.udp_echoed += 1;
+                    stats.udp_bytes += n as u64;
+                }
+                Err(_) => stats.udp_dropped += 1,
+            }
+        }
+
+        // HTTP.
+        let nic = &dev.nic;
+        let mut want_stop = false;
+        web.service(&mut sockets, t, |path, hs| {
+            let mut net = stats;
+            net.http_connections = hs.connections;
+            net.http_requests = hs.requests + 1;
+            net.http_errors = hs.errors;
+            match path {
+                "/" | "/index.html" => {
+                    Response::new(200, "text/html; charset=utf-8", status::html(&status::snapshot(nic, net)))
+                }
+                "/status.json" => Response::new(200, "application/json", status::json(&status::snapshot(nic, net))),
+                "/shutdown" => {
+                    want_stop = true;
+                    let mut r = Response::new(200, "text/plain", String::from("stopping\n"));
+                    r.close = true;
+                    r
+                }
+                _ => Response::new(404, "text/plain", String::from("not found\n")),
+            }
+        });
+        if want_stop && stop.is_none() {
+            info!("net: stop requested (GET /shutdown)");
+            stop = Some((Stop::Http, t));
+        }
+        stats.http_connections = web.stats.connections;
+        stats.http_requests = web.stats.requests;
+        stats.http_errors = web.stats.errors;
+    }
+
+    let reason = stop.map(|s| s.0);
+    if let Some(r) = reason {
+        info!("net: stopping ({r}); {} HTTP connections still open", web.active(&mut sockets));
+    }
+    web.abort_all(&mut sockets);
+    let c = dev.nic.counters();
+    info!(
+        "tulip: counters: rx {} packets {} bytes, tx {} packets {} bytes; rx errors {}, tx errors {}, rx dropped {}, tx dropped {}; runts {}, oversize {}, truncated {}; rx ring full {}, tx ring full {}; missed {}, FIFO overflows {}, DMA errors {}, bus errors {}, underflows {}, descriptor mismatches {}",
+        c.rx_packets,
+        c.rx_bytes,
+        c.tx_packets,
+        c.tx_bytes,
+        c.rx_errors,
+        c.tx_errors,
+        c.rx_dropped,
+        c.tx_dropped,
+        c.rx_runts,
+        c.rx_oversize,
+        c.rx_truncated,
+        c.rx_ring_full,
+        c.tx_ring_full,
+        c.rx_missed,
+        c.rx_fifo_overflows,
+        c.dma_errors,
+        c.fatal_bus_errors,
+        c.tx_underflows,
+        c.desc_mismatch
+    );
+    info!(
+        "net: services: UDP echoed {} datagrams {} bytes (dropped {}); HTTP {} connections, {} requests, {} errors",
+        stats.udp_echoed,
+        stats.udp_bytes,
+        stats.udp_dropped,
+        stats.http_connections,
+        stats.http_requests,
+        stats.http_errors
+    );
+    drop(sockets);
+    drop(iface);
+    let mut nic = dev.nic;
+    let live = dma::debug::live();
+    nic.down();
+    info!("tulip: down: DMA mappings live {live} -> {}", dma::debug::live());
+    drop(nic);
+    reason
+}

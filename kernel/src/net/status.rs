@@ -1,0 +1,238 @@
+//! The numbers `/status.json` and `/` show: uptime, memory (memblock,
+//! buddy, CMA, heap), IOMMU arena occupancy, NIC counters, DMA-API debug.
+
+use crate::dma::{self, iommu};
+use crate::drivers::tulip::{Counters, Nic};
+use crate::mm::{self, PAGE_SIZE, heap, page};
+use alloc::string::String;
+use core::fmt::Write;
+use tulip_ring::mac_display;
+
+/// Counters of the network services.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NetStats {
+    pub udp_echoed: u64,
+    pub udp_bytes: u64,
+    /// Echoes not sent (socket buffer full).
+    pub udp_dropped: u64,
+    pub http_connections: u64,
+    pub http_requests: u64,
+    pub http_errors: u64,
+}
+
+/// One consistent-enough snapshot (each source read once).
+pub struct Snapshot {
+    pub uptime_us: u64,
+    pub total_pages: u64,
+    pub reserved_pages: u64,
+    pub cma_pages: u64,
+    pub memblock_total: u64,
+    pub memblock_reserved: u64,
+    pub pages: page::PageStats,
+    pub heap: heap::HeapStats,
+    pub iommu: (usize, usize),
+    pub iommu_pci_entries: u64,
+    pub nic: Counters,
+    pub mac: [u8; 6],
+    pub rx_in_flight: usize,
+    pub tx_in_flight: usize,
+    pub dma_debug: bool,
+    pub dma_live: usize,
+    pub dma_problems: u64,
+    pub net: NetStats,
+}
+
+pub fn uptime_us() -> u64 {
+    let (s, us) = crate::time::uptime();
+    s * 1_000_000 + us as u64
+}
+
+pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
+    let r = *mm::boot::REPORT.lock();
+    let (memblock_total, memblock_reserved) = {
+        let mb = mm::boot::MEMBLOCK.lock();
+        (mb.total_memory(), mb.reserved_size())
+    };
+    Snapshot {
+        uptime_us: uptime_us(),
+        total_pages: r.total_pages,
+        reserved_pages: r.reserved_pages,
+        cma_pages: r.cma_pages,
+        memblock_total,
+        memblock_reserved,
+        pages: page::stats(),
+        heap: heap::stats(),
+        iommu: iommu::used_entries(),
+        iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
+        nic: nic.counters(),
+        mac: nic.mac,
+        rx_in_flight: nic.rx.in_flight(),
+        tx_in_flight: nic.tx.in_flight(),
+        dma_debug: dma::debug::enabled(),
+        dma_live: dma::debug::live(),
+        dma_problems: dma::debug::errors(),
+        net,
+    }
+}
+
+fn list(out: &mut String, v: &[usize]) {
+    out.push('[');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{x}");
+    }
+    out.push(']');
+}
+
+/// The counters as `"name":value` pairs, in one place for JSON and HTML.
+fn nic_fields(c: &Counters) -> [(&'static str, u64); 19] {
+    [
+        ("rx_packets", c.rx_packets),
+        ("rx_bytes", c.rx_bytes),
+        ("tx_packets", c.tx_packets),
+        ("tx_bytes", c.tx_bytes),
+        ("rx_errors", c.rx_errors),
+        ("tx_errors", c.tx_errors),
+        ("rx_dropped", c.rx_dropped),
+        ("tx_dropped", c.tx_dropped),
+        ("rx_runts", c.rx_runts),
+        ("rx_oversize", c.rx_oversize),
+        ("rx_truncated", c.rx_truncated),
+        ("rx_ring_full", c.rx_ring_full),
+        ("tx_ring_full", c.tx_ring_full),
+        ("rx_missed", c.rx_missed),
+        ("rx_fifo_overflows", c.rx_fifo_overflows),
+        ("dma_errors", c.dma_errors),
+        ("fatal_bus_errors", c.fatal_bus_errors),
+        ("tx_underflows", c.tx_underflows),
+        ("desc_mismatch", c.desc_mismatch),
+    ]
+}
+
+pub fn json(s: &Snapshot) -> String {
+    let mut o = String::with_capacity(2048);
+    let p = &s.pages;
+    let _ = write!(
+        o,
+        "{{\"kernel\":\"alpha-unikernel {}\",\"uptime_us\":{},\"page_size\":{},",
+        crate::VERSION,
+        s.uptime_us,
+        PAGE_SIZE
+    );
+    let _ = write!(
+        o,
+        "\"memory\":{{\"memblock\":{{\"total_bytes\":{},\"reserved_bytes\":{},\"total_pages\":{},\"reserved_pages\":{},\"cma_pages\":{}}},",
+        s.memblock_total, s.memblock_reserved, s.total_pages, s.reserved_pages, s.cma_pages
+    );
+    let _ =
+        write!(o, "\"buddy\":{{\"managed_pages\":{},\"free_pages\":{},\"free_blocks_per_order\":", p.managed, p.free);
+    list(&mut o, &p.free_blocks);
+    let _ = write!(
+        o,
+        "}},\"cma\":{{\"total_pages\":{},\"free_pages\":{},\"total_kb\":{},\"free_kb\":{}}},",
+        p.cma_total,
+        p.cma_free,
+        p.cma_total as u64 * PAGE_SIZE / 1024,
+        p.cma_free as u64 * PAGE_SIZE / 1024
+    );
+    let _ = write!(
+        o,
+        "\"heap\":{{\"used_bytes\":{},\"free_bytes\":{},\"regions\":{},\"buddy_pages\":{}}}}},",
+        s.heap.used, s.heap.free, s.heap.regions, s.heap.buddy_pages
+    );
+    let _ = write!(
+        o,
+        "\"iommu\":{{\"isa_used_entries\":{},\"pci_used_entries\":{},\"pci_entries\":{}}},",
+        s.iommu.0, s.iommu.1, s.iommu_pci_entries
+    );
+    let _ = write!(
+        o,
+        "\"nic\":{{\"mac\":\"{}\",\"rx_in_flight\":{},\"tx_in_flight\":{}",
+        mac_display(&s.mac),
+        s.rx_in_flight,
+        s.tx_in_flight
+    );
+    for (k, v) in nic_fields(&s.nic) {
+        let _ = write!(o, ",\"{k}\":{v}");
+    }
+    let _ = write!(
+        o,
+        "}},\"dma_debug\":{{\"enabled\":{},\"live_mappings\":{},\"problems\":{}}},",
+        s.dma_debug, s.dma_live, s.dma_problems
+    );
+    let n = &s.net;
+    let _ = write!(
+        o,
+        "\"net\":{{\"ip\":\"{}\",\"gateway\":\"{}\",\"udp_echoed\":{},\"udp_bytes\":{},\"udp_dropped\":{},\"http_connections\":{},\"http_requests\":{},\"http_errors\":{}}}}}\n",
+        super::IP_CIDR,
+        super::GATEWAY,
+        n.udp_echoed,
+        n.udp_bytes,
+        n.udp_dropped,
+        n.http_connections,
+        n.http_requests,
+        n.http_errors
+    );
+    o
+}
+
+pub fn html(s: &Snapshot) -> String {
+    let mut o = String::with_capacity(4096);
+    let p = &s.pages;
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">\
+         <title>alpha-unikernel status</title><style>body{{font-family:sans-serif}}td{{padding:0 1em}}\
+         td:nth-child(2){{text-align:right;font-family:monospace}}</style></head><body>\n\
+         <h1>alpha-unikernel {}</h1>\n<p>DEC Alpha (QEMU clipper), up {}.{:06} s. \
+         <a href=\"/status.json\">status.json</a></p>\n<h2>Memory</h2><table>\n",
+        crate::VERSION,
+        s.uptime_us / 1_000_000,
+        s.uptime_us % 1_000_000
+    );
+    let row = |o: &mut String, k: &str, v: &dyn core::fmt::Display| {
+        let _ = writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>");
+    };
+    row(&mut o, "memblock total (bytes)", &s.memblock_total);
+    row(&mut o, "memblock reserved (bytes)", &s.memblock_reserved);
+    row(
+        &mut o,
+        "pages total / reserved / CMA",
+        &format_args!("{} / {} / {}", s.total_pages, s.reserved_pages, s.cma_pages),
+    );
+    row(&mut o, "buddy managed pages", &p.managed);
+    row(&mut o, "buddy free pages", &p.free);
+    let mut orders = String::new();
+    list(&mut orders, &p.free_blocks);
+    row(&mut o, "free blocks per order 0..10", &orders);
+    row(
+        &mut o,
+        "CMA total / free (kB)",
+        &format_args!("{} / {}", p.cma_total as u64 * PAGE_SIZE / 1024, p.cma_free as u64 * PAGE_SIZE / 1024),
+    );
+    row(&mut o, "heap used / free (bytes)", &format_args!("{} / {}", s.heap.used, s.heap.free));
+    row(
+        &mut o,
+        "IOMMU entries used (ISA / PCI)",
+        &format_args!("{} / {} of {}", s.iommu.0, s.iommu.1, s.iommu_pci_entries),
+    );
+    row(&mut o, "DMA-API debug live mappings", &s.dma_live);
+    let _ = write!(o, "</table>\n<h2>NIC (DEC 21143, {})</h2><table>\n", mac_display(&s.mac));
+    for (k, v) in nic_fields(&s.nic) {
+        row(&mut o, k, &v);
+    }
+    row(&mut o, "rx / tx descriptors with the chip", &format_args!("{} / {}", s.rx_in_flight, s.tx_in_flight));
+    let n = &s.net;
+    let _ = write!(o, "</table>\n<h2>Services ({} gw {})</h2><table>\n", super::IP_CIDR, super::GATEWAY);
+    row(&mut o, "UDP echo datagrams / bytes", &format_args!("{} / {}", n.udp_echoed, n.udp_bytes));
+    row(&mut o, "UDP echoes dropped", &n.udp_dropped);
+    row(
+        &mut o,
+        "HTTP connections / requests / errors",
+        &format_args!("{} / {} / {}", n.http_connections, n.http_requests, n.http_errors),
+    );
+    o.push_str("</table>\n</body></html>\n");
+    o
+}

@@ -204,6 +204,44 @@ fn words_from_le(b: &[u8; DESC_SIZE]) -> [u32; 4] {
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct TxDesc(pub [u32; 4]);
 
+/// The accessors TDES and RDES share: the two descriptor formats put OWN,
+/// the buffer sizes and the buffer addresses in the same places, under
+/// their own names (`$d0::OWN`, `$d1::$s1`/`$s2`, `$d1::SIZE_MASK`).
+macro_rules! common_accessors {
+    ($d0:ident, $d1:ident, $s1:ident, $s2:ident) => {
+        /// The same descriptor with OWN set (handed to the chip).
+        pub const fn owned(mut self) -> Self {
+            self.0[0] |= $d0::OWN;
+            self
+        }
+
+        /// Word 0 (status).
+        pub const fn status(&self) -> u32 {
+            self.0[0]
+        }
+        /// Word 1 (control and buffer sizes).
+        pub const fn control(&self) -> u32 {
+            self.0[1]
+        }
+        /// Buffer 1 bus address.
+        pub const fn buf1(&self) -> u32 {
+            self.0[2]
+        }
+        /// Buffer 2 bus address (the next descriptor when chained).
+        pub const fn buf2(&self) -> u32 {
+            self.0[3]
+        }
+        /// Buffer 1 length.
+        pub const fn len1(&self) -> usize {
+            ((self.0[1] >> $d1::$s1) & $d1::SIZE_MASK) as usize
+        }
+        /// Buffer 2 length.
+        pub const fn len2(&self) -> usize {
+            ((self.0[1] >> $d1::$s2) & $d1::SIZE_MASK) as usize
+        }
+    };
+}
+
 impl TxDesc {
     /// A descriptor with two buffers and the given [`tdes1`] flags. With
     /// [`tdes1::TCH`], `buf2` is the next descriptor and `len2` must be 0.
@@ -237,36 +275,7 @@ impl TxDesc {
         TxDesc([0, tdes1::SET | tdes1::IC | eor | len << tdes1::TBS1_SHIFT, buf, 0])
     }
 
-    /// The same descriptor with OWN set (handed to the chip).
-    pub const fn owned(mut self) -> Self {
-        self.0[0] |= tdes0::OWN;
-        self
-    }
-
-    /// TDES0.
-    pub const fn status(&self) -> u32 {
-        self.0[0]
-    }
-    /// TDES1.
-    pub const fn control(&self) -> u32 {
-        self.0[1]
-    }
-    /// Buffer 1 bus address.
-    pub const fn buf1(&self) -> u32 {
-        self.0[2]
-    }
-    /// Buffer 2 bus address (the next descriptor when chained).
-    pub const fn buf2(&self) -> u32 {
-        self.0[3]
-    }
-    /// Buffer 1 length.
-    pub const fn len1(&self) -> usize {
-        ((self.0[1] >> tdes1::TBS1_SHIFT) & tdes1::SIZE_MASK) as usize
-    }
-    /// Buffer 2 length.
-    pub const fn len2(&self) -> usize {
-        ((self.0[1] >> tdes1::TBS2_SHIFT) & tdes1::SIZE_MASK) as usize
-    }
+    common_accessors!(tdes0, tdes1, TBS1_SHIFT, TBS2_SHIFT);
     /// The [`tdes1`] flag bits.
     pub const fn flags(&self) -> u32 {
         self.0[1] & tdes1::FLAGS
@@ -424,36 +433,7 @@ impl RxDesc {
         RxDesc::new(buf, len, 0, 0, if end_of_ring { rdes1::RER } else { 0 })
     }
 
-    /// The same descriptor with OWN set (handed to the chip).
-    pub const fn owned(mut self) -> Self {
-        self.0[0] |= rdes0::OWN;
-        self
-    }
-
-    /// RDES0.
-    pub const fn status(&self) -> u32 {
-        self.0[0]
-    }
-    /// RDES1.
-    pub const fn control(&self) -> u32 {
-        self.0[1]
-    }
-    /// Buffer 1 bus address.
-    pub const fn buf1(&self) -> u32 {
-        self.0[2]
-    }
-    /// Buffer 2 bus address (the next descriptor when chained).
-    pub const fn buf2(&self) -> u32 {
-        self.0[3]
-    }
-    /// Buffer 1 length.
-    pub const fn len1(&self) -> usize {
-        ((self.0[1] >> rdes1::RBS1_SHIFT) & rdes1::SIZE_MASK) as usize
-    }
-    /// Buffer 2 length.
-    pub const fn len2(&self) -> usize {
-        ((self.0[1] >> rdes1::RBS2_SHIFT) & rdes1::SIZE_MASK) as usize
-    }
+    common_accessors!(rdes0, rdes1, RBS1_SHIFT, RBS2_SHIFT);
     /// Bytes the descriptor's buffers hold together.
     pub const fn capacity(&self) -> usize {
         self.len1() + self.len2()

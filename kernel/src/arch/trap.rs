@@ -60,13 +60,13 @@ pub fn describe(kind: u64, f: &TrapFrame, w: &mut impl Write) -> core::fmt::Resu
     let (a0, a1, a2) = (f.regs[16], f.regs[17], f.regs[18]);
     match kind {
         0 => {
+            // OSF/1 entInt types (PALcode's INT_K_*; Linux's do_entInt).
             let what = match a0 {
                 0 => "interprocessor interrupt",
                 1 => "clock interrupt",
-                2 => "correctable error",
-                3 => "machine check",
-                4 => "I/O device interrupt",
-                5 => "performance counter interrupt",
+                2 => "machine check",
+                3 => "I/O device interrupt",
+                4 => "performance counter interrupt",
                 _ => "unknown interrupt type",
             };
             write!(w, "unexpected interrupt: {what} (type {a0}, vector {a1:#x}, logout {a2:#x})")

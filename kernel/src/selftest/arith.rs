@@ -237,3 +237,46 @@ pub fn enum_niche() -> Result<String, String> {
     }
     Ok("Option-of-enum fields inside repr(u8) enums and the kernel's error types decode correctly".into())
 }
+
+/// The HWRPB parser's error paths on Alpha: copies of the live HWRPB with
+/// one field broken must be refused with the right variant and message
+/// (`HwrpbError` holds a `Table` enum inside some variants and travels in
+/// a `Result`: the nesting the backend's niche bug is about).
+pub fn hwrpb_errors() -> Result<String, String> {
+    use hwrpb::{Hwrpb, HwrpbError};
+    let len = hwrpb::readable_size(unsafe {
+        core::slice::from_raw_parts(crate::arch::HWRPB_VA as *const u8, hwrpb::DECLARED_SIZE_PREFIX)
+    })
+    .map_err(|e| format!("live HWRPB: {e}"))?;
+    // SAFETY: the console maps `len` bytes of HWRPB at HWRPB_VA (checked at boot).
+    let live = unsafe { core::slice::from_raw_parts(crate::arch::HWRPB_VA as *const u8, len) };
+    Hwrpb::parse(black_box(live)).map_err(|e| format!("the live HWRPB no longer parses: {e}"))?;
+    let mut seen = Vec::new();
+    // Magic (quadword at 0x08).
+    let mut bad = live.to_vec();
+    bad[0x08] ^= 0xff;
+    match Hwrpb::parse(black_box(&bad)) {
+        Err(e @ HwrpbError::BadMagic { .. }) => seen.push(format!("{e}")),
+        other => return Err(format!("broken magic gave {other:?}")),
+    }
+    // Checksum (quadword at 0x120).
+    let mut bad = live.to_vec();
+    bad[0x120] ^= 1;
+    match Hwrpb::parse(black_box(&bad)) {
+        Err(e @ HwrpbError::ChecksumMismatch { .. }) => seen.push(format!("{e}")),
+        other => return Err(format!("broken checksum gave {other:?}")),
+    }
+    // The MDDT offset (0xc8) pointed far outside the block, checksum fixed.
+    let mut bad = live.to_vec();
+    bad[0xc8..0xd0].copy_from_slice(&0x7fff_0000u64.to_le_bytes());
+    let sum = hwrpb::header_checksum(&bad).ok_or("short HWRPB")?;
+    bad[0x120..0x128].copy_from_slice(&sum.to_le_bytes());
+    match Hwrpb::parse(black_box(&bad)) {
+        Err(e @ HwrpbError::TableOutOfBounds { .. }) => seen.push(format!("{e}")),
+        other => return Err(format!("MDDT offset out of bounds gave {other:?}")),
+    }
+    for s in &seen {
+        log::info!("  refused as expected: {s}");
+    }
+    Ok(format!("{} corrupted copies refused with the right error", seen.len()))
+}

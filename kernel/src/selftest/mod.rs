@@ -28,6 +28,7 @@ const TESTS: &[Test] = &[
     ("formatting", arith::formatting),
     ("heap", arith::heap),
     ("codegen-enum-niche", arith::enum_niche),
+    ("hwrpb-errors", arith::hwrpb_errors),
     ("mm-bad-frees", mm::bad_frees),
     ("mm-storm", mm::storm),
     ("dma-windows", dma::windows),

@@ -18,6 +18,18 @@ mkdir -p "$LOGDIR"
 
 ELF=$(tools/build-kernel.sh | tail -n 1) || { echo "kernel build failed"; echo "all: 0 passed, 1 failed"; exit 1; }
 
+# summary RC LOG: the "N passed, N failed" closing line of LOG as "N N";
+# a non-zero exit status with no failure counted (a crash) counts as one.
+summary() {
+    local line p f
+    line=$(tail -n 1 "$2")
+    p=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+    f=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+    p=${p:-0}; f=${f:-0}
+    if [ "$1" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    echo "$p $f"
+}
+
 echo "== host tests (cargo test, PROPTEST_CASES=$PROPTEST_CASES)"
 cargo test --workspace --exclude kernel 2>&1 | tee "$LOGDIR/cargo-test.log"
 cargo_rc=${PIPESTATUS[0]}
@@ -29,21 +41,11 @@ if [ "$cargo_rc" -ne 0 ] && [ "$host_failed" -eq 0 ]; then host_failed=1; fi   #
 
 echo "== QEMU integration tests ($ELF)"
 cargo run -q -p qemu-runner -- --kernel "$ELF" --logs "$REPO/target/qemu-logs" 2>&1 | tee "$LOGDIR/qemu.log"
-qemu_rc=${PIPESTATUS[0]}
-line=$(tail -n 1 "$LOGDIR/qemu.log")
-q_passed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
-q_failed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
-q_passed=${q_passed:-0}; q_failed=${q_failed:-0}
-if [ "$qemu_rc" -ne 0 ] && [ "$q_failed" -eq 0 ]; then q_failed=1; fi
+read -r q_passed q_failed < <(summary "${PIPESTATUS[0]}" "$LOGDIR/qemu.log")
 
 echo "== network tests from the host (tools/net-test: UDP echo, HTTP, soak; loopback only)"
 cargo run -q --release -p net-test -- --kernel "$ELF" 2>&1 | tee "$LOGDIR/net.log"
-net_rc=${PIPESTATUS[0]}
-line=$(tail -n 1 "$LOGDIR/net.log")
-n_passed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
-n_failed=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
-n_passed=${n_passed:-0}; n_failed=${n_failed:-0}
-if [ "$net_rc" -ne 0 ] && [ "$n_failed" -eq 0 ]; then n_failed=1; fi
+read -r n_passed n_failed < <(summary "${PIPESTATUS[0]}" "$LOGDIR/net.log")
 
 echo "host: $host_passed passed, $host_failed failed; qemu: $q_passed passed, $q_failed failed; net: $n_passed passed, $n_failed failed"
 echo "all: $((host_passed + q_passed + n_passed)) passed, $((host_failed + q_failed + n_failed)) failed"

@@ -51,6 +51,18 @@ struct Arenas {
     pci: IommuArena<'static>,
 }
 
+impl Arenas {
+    /// The arena whose window holds bus address `bus` (the ISA window lies
+    /// below the PCI one).
+    fn for_bus(&self, bus: u64) -> &IommuArena<'static> {
+        if bus >= PCI_SG_BASE { &self.pci } else { &self.isa }
+    }
+
+    fn for_bus_mut(&mut self, bus: u64) -> &mut IommuArena<'static> {
+        if bus >= PCI_SG_BASE { &mut self.pci } else { &mut self.isa }
+    }
+}
+
 static ARENAS: Mutex<Option<Arenas>> = Mutex::new(None);
 
 /// Linux's `size_for_memory`: the SG window covers memory, at most 1 GiB.
@@ -143,7 +155,7 @@ pub fn init(strict: bool) {
 pub fn pte(bus: u64) -> Option<u64> {
     let guard = ARENAS.lock();
     let a = guard.as_ref()?;
-    let arena = if bus >= PCI_SG_BASE { &a.pci } else { &a.isa };
+    let arena = a.for_bus(bus);
     arena.entry_of(bus).ok().and_then(|e| arena.pte(e))
 }
 
@@ -221,7 +233,7 @@ pub fn unmap(bus: u64, len: u64) {
 fn free_run(bus: u64, pages: u64) {
     let mut guard = ARENAS.lock();
     let Some(arenas) = guard.as_mut() else { return };
-    let arena = if bus >= PCI_SG_BASE { &mut arenas.pci } else { &mut arenas.isa };
+    let arena = arenas.for_bus_mut(bus);
     match arena.entry_of(bus) {
         Ok(entry) => {
             if let Err(e) = arena.free(entry, pages as usize, &mut PchipTlb) {

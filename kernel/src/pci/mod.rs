@@ -310,4 +310,8 @@ pub struct Driver {
 }
 
 /// The driver registry.
-pub static DRIVERS: &[Driver] = &[Driver { vendor: 0x1011, device: 0x0019, name: "tulip (DEC 21143)" }];
+pub static DRIVERS: &[Driver] = &[Driver {
+    vendor: crate::drivers::tulip::VENDOR_DEC,
+    device: crate::drivers::tulip::DEVICE_21143,
+    name: "tulip (DEC 21143)",
+}];

@@ -26,6 +26,7 @@
         PALFN   pal_rdps, 0x36          # v0 = PS
         PALFN   pal_wrkgp, 0x37         # a0 = kernel gp for trap entry
         PALFN   pal_whami, 0x3c         # v0 = this CPU's number
+        PALFN   pal_wtint, 0x3e         # wait for interrupt; a0 = max ticks to skip
         PALFN   pal_imb, 0x86           # instruction memory barrier
 
 # u64 alpha_rpcc(void): the process cycle counter (low 32 bits count cycles).

@@ -10,6 +10,7 @@ mod bootinfo;
 mod console;
 mod dma;
 mod drivers;
+mod irq;
 mod logger;
 mod mm;
 mod net;

@@ -41,6 +41,7 @@ unsafe extern "C" {
     fn pal_tbi(kind: i64, va: u64);
     fn pal_imb();
     fn pal_draina();
+    fn pal_wtint(max_ticks: u64) -> u64;
     fn alpha_rpcc() -> u64;
     fn alpha_mb();
     fn alpha_wmb();
@@ -118,6 +119,12 @@ pub fn imb() {
 /// `call_pal draina`: wait for outstanding aborts (machine checks).
 pub fn draina() {
     unsafe { pal_draina() }
+}
+
+/// `call_pal wtint`: waits until an interrupt is pending (even a masked
+/// one), or returns at once where the PALcode cannot wait.
+pub fn wtint() {
+    unsafe { pal_wtint(0) };
 }
 
 /// `rpcc`: the cycle counter (bits 31:0 count cycles, 63:32 the OS offset).

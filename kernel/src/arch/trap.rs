@@ -1,7 +1,8 @@
 //! Trap entry: `boot/trap.s` saves every register into a [`TrapFrame`] and
-//! calls [`alpha_trap`]. The kernel expects no trap at all yet (it runs at
-//! IPL 7 with no user mode), so each one is reported with everything the
-//! frame holds and the CPU halts.
+//! calls [`alpha_trap`]. Interrupts (clock, device, interprocessor) go to
+//! [`crate::irq::dispatch`] and return; every other trap (and a machine
+//! check) is unexpected in a kernel with no user mode, so it is reported
+//! with everything the frame holds and the CPU halts.
 
 use super::{Entry, wrent, wrkgp};
 use crate::console;
@@ -135,6 +136,9 @@ pub fn describe(kind: u64, f: &TrapFrame, w: &mut impl Write) -> core::fmt::Resu
 /// Called by `boot/trap.s` for every kernel entry.
 #[unsafe(no_mangle)]
 extern "C" fn alpha_trap(frame: &mut TrapFrame, kind: u64) {
+    if kind == 0 && crate::irq::dispatch(frame.regs[16], frame.regs[17]) {
+        return;
+    }
     let mut out = console::emergency();
     let _ = write!(out, "\n*** TRAP: ");
     let _ = describe(kind, frame, &mut *out);

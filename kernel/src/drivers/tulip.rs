@@ -51,6 +51,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use log::{error, info};
 use tulip_ring::csr::{self, Csr5, RxState, TxState, csr0, csr5, csr6};
 use tulip_ring::{
@@ -105,6 +106,61 @@ impl Csrs {
         // SAFETY: as in `read`.
         unsafe { mmio::write32(self.base + off as u64, v) }
     }
+}
+
+/// The CSR5 events that raise the 21143's interrupt line when interrupts
+/// are on (CSR7 has the same layout as CSR5): the two summaries, receive,
+/// transmit done, and the abnormal events the driver counts.
+pub const CSR7_ENABLE: u32 =
+    csr5::NIS | csr5::AIS | csr5::RI | csr5::TI | csr5::RU | csr5::UNF | csr5::FBE | csr5::TJT | csr5::RWT;
+
+/// The CSR window of the NIC that owns an interrupt line, for the handler
+/// (0: none). One NIC at a time.
+static IRQ_CSRS: AtomicU64 = AtomicU64::new(0);
+/// Interrupts the handler found the chip asserting (and masked).
+static IRQ_TAKEN: AtomicU64 = AtomicU64::new(0);
+/// Interrupts on the line while the chip showed no enabled event.
+static IRQ_NOT_OURS: AtomicU64 = AtomicU64::new(0);
+/// Set by the handler, cleared by [`Nic::poll`]: there is work.
+static IRQ_WORK: AtomicBool = AtomicBool::new(false);
+
+/// The device interrupt handler (runs at raised IPL: atomics and CSRs only).
+/// The 21143's line is level-triggered and stays up while CSR5 & CSR7 has
+/// a summary bit; instead of acknowledging here, the handler masks CSR7
+/// (so the line drops at once) and leaves CSR5 to [`Nic::poll`], which
+/// counts and acknowledges every event in one place and then unmasks.
+fn irq_handler(_line: u32) {
+    let base = IRQ_CSRS.load(Ordering::Acquire);
+    if base == 0 {
+        IRQ_NOT_OURS.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let c = Csrs { base };
+    if c.read(csr::CSR5) & c.read(csr::CSR7) & (csr5::NIS | csr5::AIS) == 0 {
+        IRQ_NOT_OURS.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    c.write(csr::CSR7, 0);
+    IRQ_TAKEN.fetch_add(1, Ordering::Relaxed);
+    IRQ_WORK.store(true, Ordering::Release);
+}
+
+/// Interrupt counters of the driver.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IrqCounters {
+    /// Interrupts the chip raised (handled).
+    pub taken: u64,
+    /// Interrupts on the line that the chip had not raised.
+    pub not_ours: u64,
+}
+
+pub fn irq_counters() -> IrqCounters {
+    IrqCounters { taken: IRQ_TAKEN.load(Ordering::Relaxed), not_ours: IRQ_NOT_OURS.load(Ordering::Relaxed) }
+}
+
+/// Whether the interrupt handler has run since the last [`Nic::poll`].
+pub fn irq_work_pending() -> bool {
+    IRQ_WORK.load(Ordering::Acquire)
 }
 
 /// A found, reset 21143.
@@ -875,6 +931,8 @@ pub struct Nic {
     /// Counters of chip-wide events (CSR5, CSR8).
     events: Counters,
     stopped: bool,
+    /// The Cchip line while interrupts are on (`None`: polled).
+    irq_line: Option<u32>,
 }
 
 /// Tunables (boot parameters `net_rxbuf=`).
@@ -1167,6 +1225,7 @@ impl Nic {
             },
             events: Counters::default(),
             stopped: false,
+            irq_line: None,
         };
         // From here on, `Drop` gives everything back on error.
         nic.start()?;
@@ -1252,6 +1311,7 @@ impl Nic {
     /// and refills the receive ring. Call often.
     pub fn poll(&mut self) {
         let c = self.chip.csrs;
+        IRQ_WORK.store(false, Ordering::Release);
         let s = c.read(csr::CSR5);
         let ev = s & csr5::CLEAR_ALL;
         if ev != 0 {
@@ -1278,6 +1338,46 @@ impl Nic {
         }
         self.tx.reclaim();
         self.rx.refill();
+        if self.irq_line.is_some() {
+            // Unmask: an event that arrived since the CSR5 read above is
+            // still set there, so the line rises again at once.
+            c.write(csr::CSR7, CSR7_ENABLE);
+        }
+    }
+
+    /// Turns interrupts on: the handler on Cchip `line`, then CSR7. The
+    /// caller lowers the IPL; [`Nic::poll`] keeps working the same way.
+    pub fn enable_interrupts(&mut self, line: u32) -> Result<(), String> {
+        if IRQ_CSRS.compare_exchange(0, self.chip.csrs.base, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(String::from("another 21143 already uses interrupts"));
+        }
+        if let Err(e) = crate::irq::enable(line, irq_handler) {
+            IRQ_CSRS.store(0, Ordering::Release);
+            return Err(format!("Cchip line {line}: {e}"));
+        }
+        self.irq_line = Some(line);
+        self.chip.csrs.write(csr::CSR7, CSR7_ENABLE);
+        Ok(())
+    }
+
+    /// Turns interrupts off (CSR7 masked, the Cchip line masked, the
+    /// handler removed): the NIC is polled from now on.
+    pub fn disable_interrupts(&mut self) {
+        if let Some(line) = self.irq_line.take() {
+            self.chip.csrs.write(csr::CSR7, 0);
+            crate::irq::disable(line);
+            IRQ_CSRS.store(0, Ordering::Release);
+        }
+    }
+
+    /// The Cchip line while interrupts are on.
+    pub fn irq_line(&self) -> Option<u32> {
+        self.irq_line
+    }
+
+    /// The PCI device (for interrupt routing).
+    pub fn pci(&self) -> &PciDevice {
+        &self.chip.pci
     }
 
     /// Every counter, summed over both halves and the chip events.
@@ -1326,6 +1426,7 @@ impl Nic {
             return;
         }
         self.stopped = true;
+        self.disable_interrupts();
         if self.mode != 0 && !self.chip.stop(self.mode) {
             error!("tulip: processes did not stop: CSR5 {}", self.chip.status());
         }

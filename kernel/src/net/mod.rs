@@ -11,8 +11,14 @@
 //! * at start, two pings to the gateway (56 and 1400 bytes) as a self-check
 //!   that also fills both sides' ARP caches.
 //!
-//! The loop polls (the kernel runs at IPL 7, no interrupts): NIC events,
-//! then smoltcp, then the services. It stops on a stop request or after
+//! The loop works the NIC (events, reclaim, refill), then smoltcp, then
+//! the services, and when an iteration found nothing to do it sleeps in
+//! `wtint` until an interrupt: the 21143's (receive, transmit done, ring
+//! full, errors) through the Cchip, or the clock's (1024 Hz under QEMU),
+//! which keeps smoltcp's timers going. `net_irq=off` polls instead, never
+//! sleeping, at IPL 7 (the fallback; also taken by itself when the NIC's
+//! line turns out not to deliver: the start-up pings are received but no
+//! interrupt came). It stops on a stop request or after
 //! `net_time=` seconds (default 300), gives pending replies 300 ms to
 //! leave, takes the NIC down (every buffer unmapped and freed) and
 //! reports the counters and whether the page, CMA, IOMMU and DMA-API debug
@@ -20,14 +26,16 @@
 //!
 //! Parameters: `net_time=SECONDS`, `net_rxbuf=BYTES` (receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
-//! multi-descriptor drop path).
+//! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
+//! line the platform's routing gives, none, or Cchip line LINE 0-63).
 
 mod device;
 mod http;
 mod status;
 
 use crate::dma::{self, iommu};
-use crate::drivers::tulip::{Nic, NicConfig};
+use crate::drivers::tulip::{self, Nic, NicConfig};
+use crate::irq::{self, Ipl};
 use crate::mm::{heap, page};
 use alloc::string::String;
 use alloc::vec;
@@ -143,6 +151,61 @@ fn ping(
     Err(String::from("no reply within 1 s"))
 }
 
+/// `net_irq=`: how the NIC tells the kernel about events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IrqMode {
+    /// The line from the platform's interrupt routing.
+    Auto,
+    /// Polling only.
+    Off,
+    /// This Cchip line (to test a wrong one, or a platform not in the table).
+    Line(u32),
+}
+
+fn irq_mode(params: &bootparam::EarlyParams) -> IrqMode {
+    match params.get("net_irq") {
+        None | Some("auto") => IrqMode::Auto,
+        Some("off") => IrqMode::Off,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (n as usize) < irq::LINES => IrqMode::Line(n),
+            _ => {
+                warn!("net_irq={v}: expected auto, off or a Cchip line 0-63; using auto");
+                IrqMode::Auto
+            }
+        },
+    }
+}
+
+/// The NIC's Cchip line from the platform routing table (HWRPB member id,
+/// PCI slot and pin), compared with what the firmware wrote into the PCI
+/// interrupt line register; `Err` says why there is none.
+fn routed_line(nic: &Nic) -> Result<u32, String> {
+    let pci = nic.pci();
+    let Some(h) = crate::bootinfo::read_hwrpb() else {
+        return Err(String::from("no HWRPB to identify the platform"));
+    };
+    let member = h.header().sys_member();
+    let pin = (b'A' + pci.irq_pin.wrapping_sub(1)) as char;
+    match irq::tsunami_pci_line(member, pci.bdf.dev, pci.irq_pin) {
+        Some(line) => {
+            info!(
+                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {member}); firmware's interrupt line register: {}",
+                pci.bdf,
+                "21143",
+                h.system_name(),
+                pci.irq_line
+            );
+            Ok(line)
+        }
+        None => Err(alloc::format!(
+            "no interrupt routing known for {} (member {member}), slot {}, pin {}",
+            h.system_name(),
+            pci.bdf.dev,
+            pci.irq_pin
+        )),
+    }
+}
+
 pub fn run(params: &bootparam::EarlyParams) {
     let time_s = match params.get("net_time").map(str::parse::<u64>) {
         None => DEFAULT_TIME_S,
@@ -152,6 +215,7 @@ pub fn run(params: &bootparam::EarlyParams) {
             DEFAULT_TIME_S
         }
     };
+    let mode = irq_mode(params);
     let mut cfg = NicConfig::default();
     if let Some(v) = params.get("net_rxbuf") {
         match v.parse::<usize>() {
@@ -167,7 +231,7 @@ pub fn run(params: &bootparam::EarlyParams) {
     let reason = match Nic::up(cfg) {
         Ok(nic) => {
             info!("tulip: up: {}", nic.describe());
-            serve(nic, time_s)
+            serve(nic, time_s, mode)
         }
         Err(e) => {
             error!("net: NIC not started: {e}");
@@ -201,7 +265,38 @@ pub fn run(params: &bootparam::EarlyParams) {
 
 /// The service loop; returns why it stopped. Everything it creates is
 /// gone when it returns (the NIC down).
-fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
+fn serve(mut nic: Nic, time_s: u64, mode: IrqMode) -> Option<Stop> {
+    let line = match mode {
+        IrqMode::Off => {
+            info!("net: interrupts off (net_irq=off): polling at IPL 7");
+            None
+        }
+        IrqMode::Line(l) => Some(l),
+        IrqMode::Auto => match routed_line(&nic) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                warn!("net: {e}: polling at IPL 7");
+                None
+            }
+        },
+    };
+    let mut ipl = None;
+    if let Some(l) = line {
+        match nic.enable_interrupts(l) {
+            Ok(()) => {
+                let (a, b) = irq::start_clock();
+                ipl = Some(Ipl::lower());
+                info!(
+                    "net: interrupts on: Cchip line {l} (SCB vector {:#x}), RTC clock {} Hz (firmware left RTC A {a:#04x} B {b:#04x}), IPL 0",
+                    0x800 + (16 + l) * 16,
+                    irq::CLOCK_HZ
+                );
+            }
+            Err(e) => warn!("net: cannot use interrupts: {e}: polling at IPL 7"),
+        }
+    }
+    let irq_start = irq::stats();
+    let loop_start = now();
     let mac = nic.mac;
     let mut dev = TulipDevice { nic };
     let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
@@ -234,6 +329,19 @@ fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
         }
     }
     sockets.remove(pinger);
+    if let Some(l) = dev.nic.irq_line() {
+        let taken = irq::line_count(l);
+        let rx = dev.nic.counters().rx_packets;
+        if taken == 0 && rx > 0 {
+            let (dim, dir, drir) = irq::cchip_state();
+            warn!(
+                "net: {rx} frames received but no interrupt on Cchip line {l} (DIM0 {dim:#x}, DIR0 {dir:#x}, DRIR {drir:#x}): the line is wrong or broken; falling back to polling at IPL 7"
+            );
+            drop(ipl.take());
+            dev.nic.disable_interrupts();
+            irq::stop_clock();
+        }
+    }
 
     info!(
         "net: ready: {IP_CIDR} gateway {GATEWAY}, MAC {}, UDP echo on port {ECHO_PORT}, HTTP on port {HTTP_PORT}; stops on UDP \"STOP\", GET /shutdown, or after {time_s} s",
@@ -243,6 +351,7 @@ fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
     let mut stats = NetStats::default();
     let mut stop: Option<(Stop, Instant)> = None;
     let mut buf = vec![0u8; 2048];
+    let mut sleeps = 0u64;
     loop {
         let t = now();
         if let Some((_, at)) = stop
@@ -257,8 +366,10 @@ fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
         iface.poll(t, &mut dev, &mut sockets);
 
         // UDP echo.
+        let mut busy = false;
         let s = sockets.get_mut::<udp::Socket>(echo);
         while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+            busy = true;
             let data = &buf[..n];
             if data == b"STOP" && stop.is_none() {
                 info!("net: stop requested (UDP from {})", meta.endpoint);
@@ -312,13 +423,51 @@ fn serve(nic: Nic, time_s: u64) -> Option<Stop> {
         stats.http_connections = web.stats.connections;
         stats.http_requests = web.stats.requests;
         stats.http_errors = web.stats.errors;
+
+        if dev.nic.irq_line().is_some() {
+            // Send what the services queued, then sleep if nothing is left:
+            // with every interrupt masked, so that one arriving after the
+            // check still ends the wait (wtint returns on a pending one).
+            let t = now();
+            let egress = iface.poll(t, &mut dev, &mut sockets);
+            let due = iface.poll_delay(t, &sockets).is_some_and(|d| d == Duration::ZERO);
+            if !busy && !due && egress == smoltcp::iface::PollResult::None {
+                let _masked = Ipl::raise();
+                if !tulip::irq_work_pending() {
+                    irq::wait();
+                    sleeps += 1;
+                }
+            }
+        }
     }
+    let irq_end = irq::stats();
+    let loop_us = (now() - loop_start).total_micros().max(1);
 
     let reason = stop.map(|s| s.0);
     if let Some(r) = reason {
         info!("net: stopping ({r}); {} HTTP connections still open", web.active(&mut sockets));
     }
     web.abort_all(&mut sockets);
+    let ic = tulip::irq_counters();
+    match dev.nic.irq_line() {
+        Some(l) => {
+            let ticks = irq_end.ticks - irq_start.ticks;
+            info!(
+                "net: interrupts: line {l}: {} taken by the 21143 ({} not its own), clock ticks {ticks} in {} ms ({} Hz), sleeps {sleeps}; spurious {}, unhandled {}",
+                ic.taken,
+                ic.not_ours,
+                loop_us / 1000,
+                ticks * 1_000_000 / loop_us as u64,
+                irq_end.spurious - irq_start.spurious,
+                irq_end.unhandled - irq_start.unhandled
+            )
+        }
+        None => info!("net: interrupts: none (polled)"),
+    }
+    if ipl.is_some() {
+        drop(ipl);
+        irq::stop_clock();
+    }
     let c = dev.nic.counters();
     info!(
         "tulip: counters: rx {} packets {} bytes, tx {} packets {} bytes; rx errors {}, tx errors {}, rx dropped {}, tx dropped {}; runts {}, oversize {}, truncated {}; rx ring full {}, tx ring full {}; missed {}, FIFO overflows {}, DMA errors {}, bus errors {}, underflows {}, descriptor mismatches {}",

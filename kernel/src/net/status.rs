@@ -40,6 +40,10 @@ pub struct Snapshot {
     pub dma_live: usize,
     pub dma_problems: u64,
     pub net: NetStats,
+    /// The NIC's Cchip line while interrupts are on (`None`: polled).
+    pub irq_line: Option<u32>,
+    pub nic_irq: crate::drivers::tulip::IrqCounters,
+    pub irq: crate::irq::IrqStats,
 }
 
 pub fn uptime_us() -> u64 {
@@ -72,6 +76,9 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         dma_live: dma::debug::live(),
         dma_problems: dma::debug::errors(),
         net,
+        irq_line: nic.irq_line(),
+        nic_irq: crate::drivers::tulip::irq_counters(),
+        irq: crate::irq::stats(),
     }
 }
 
@@ -162,6 +169,18 @@ pub fn json(s: &Snapshot) -> String {
         "}},\"dma_debug\":{{\"enabled\":{},\"live_mappings\":{},\"problems\":{}}},",
         s.dma_debug, s.dma_live, s.dma_problems
     );
+    let _ = write!(
+        o,
+        "\"interrupts\":{{\"mode\":\"{}\",\"line\":{},\"nic_taken\":{},\"nic_not_ours\":{},\"clock_ticks\":{},\"device\":{},\"spurious\":{},\"unhandled\":{}}},",
+        if s.irq_line.is_some() { "interrupt" } else { "polled" },
+        s.irq_line.map_or(-1, |l| l as i64),
+        s.nic_irq.taken,
+        s.nic_irq.not_ours,
+        s.irq.ticks,
+        s.irq.device,
+        s.irq.spurious,
+        s.irq.unhandled
+    );
     let n = &s.net;
     let _ = write!(
         o,
@@ -224,6 +243,19 @@ pub fn html(s: &Snapshot) -> String {
         row(&mut o, k, &v);
     }
     row(&mut o, "rx / tx descriptors with the chip", &format_args!("{} / {}", s.rx_in_flight, s.tx_in_flight));
+    match s.irq_line {
+        Some(l) => row(
+            &mut o,
+            "interrupts: Cchip line / taken / not its own",
+            &format_args!("{l} / {} / {}", s.nic_irq.taken, s.nic_irq.not_ours),
+        ),
+        None => row(&mut o, "interrupts", &"off (polled)"),
+    }
+    row(
+        &mut o,
+        "clock ticks / device interrupts / spurious / unhandled",
+        &format_args!("{} / {} / {} / {}", s.irq.ticks, s.irq.device, s.irq.spurious, s.irq.unhandled),
+    );
     let n = &s.net;
     let _ = write!(o, "</table>\n<h2>Services ({} gw {})</h2><table>\n", super::IP_CIDR, super::GATEWAY);
     row(&mut o, "UDP echo datagrams / bytes", &format_args!("{} / {}", n.udp_echoed, n.udp_bytes));

@@ -192,6 +192,69 @@ fn dma_consistent(j: &Value) -> Result<String, String> {
     Ok(format!("{live} live mappings = 2 rings + {rx} RX + {tx} TX"))
 }
 
+/// The `interrupts` object of status.json, checked for `mode`: with
+/// interrupts, the NIC's line (12 on QEMU's clipper) must have delivered
+/// (every interrupt answers at least one chip event, so no more than the
+/// frames moved plus a margin for abnormal events) and the clock ticked;
+/// polled, no NIC interrupt at all. Never a spurious or unhandled one.
+fn interrupts_json(j: &Value, mode: &str) -> Result<String, String> {
+    let got = j.pointer("/interrupts/mode").and_then(Value::as_str).ok_or("status.json has no interrupts.mode")?;
+    if got != mode {
+        return Err(format!("interrupts.mode is {got:?}, expected {mode:?}"));
+    }
+    let taken = jnum(j, "interrupts.nic_taken")?;
+    let ticks = jnum(j, "interrupts.clock_ticks")?;
+    let frames = jnum(j, "nic.rx_packets")? + jnum(j, "nic.tx_packets")?;
+    for k in ["spurious", "unhandled", "nic_not_ours"] {
+        let v = jnum(j, &format!("interrupts.{k}"))?;
+        if v != 0 {
+            return Err(format!("interrupts.{k} = {v}"));
+        }
+    }
+    let line = j.pointer("/interrupts/line").and_then(Value::as_i64).ok_or("no interrupts.line")?;
+    if mode == "interrupt" {
+        if line != 12 {
+            return Err(format!("interrupts.line {line}, but QEMU's clipper routes slot 2 INTA to Cchip line 12"));
+        }
+        if taken == 0 || taken > frames + 64 {
+            return Err(format!("{taken} NIC interrupts for {frames} frames moved"));
+        }
+        if ticks == 0 {
+            return Err(String::from("no clock tick"));
+        }
+        if jnum(j, "interrupts.device")? < taken {
+            return Err(format!("interrupts.device {} < NIC interrupts {taken}", jnum(j, "interrupts.device")?));
+        }
+        Ok(format!("interrupts on line {line}: {taken} from the NIC for {frames} frames, {ticks} clock ticks"))
+    } else {
+        if taken != 0 || line != -1 {
+            return Err(format!("polled, yet line {line} and {taken} NIC interrupts"));
+        }
+        Ok(format!("polled: 0 NIC interrupts for {frames} frames"))
+    }
+}
+
+/// The kernel's `net: interrupts:` line at the end of a run with
+/// interrupts: the clock's measured rate near 1024 Hz (QEMU's RTC; allow
+/// for a loaded host), and no spurious or unhandled interrupt.
+fn interrupts_log(line: &str) -> Result<String, String> {
+    let hz = line
+        .split(" ms (")
+        .nth(1)
+        .and_then(|r| r.split(" Hz").next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or(format!("no clock rate in {line:?}"))?;
+    if !(500..=1100).contains(&hz) {
+        return Err(format!("clock at {hz} Hz, expected about 1024: {line:?}"));
+    }
+    for k in ["spurious", "unhandled"] {
+        if number_after(line, k) != Some(0) {
+            return Err(format!("{k} interrupts: {line:?}"));
+        }
+    }
+    Ok(line[line.find("line ").unwrap_or(0)..].to_string())
+}
+
 fn check_status(j: &Value, b: &BootLog, min_echoed: u64) -> Result<String, String> {
     let eq = |path: &str, want: u64, what: &str| -> Result<(), String> {
         let got = jnum(j, path)?;
@@ -262,8 +325,9 @@ fn check_status(j: &Value, b: &BootLog, min_echoed: u64) -> Result<String, Strin
     if jnum(j, "dma_debug.problems")? != 0 {
         return Err(format!("DMA-API debug reported {} problems", jnum(j, "dma_debug.problems")?));
     }
+    let irq = interrupts_json(j, "interrupt")?;
     Ok(format!(
-        "CmaTotal {} kB, pages {}/{}/{} (total/reserved/CMA), buddy managed {} free {}, MAC {}, {dma}, uptime {:.1} s",
+        "{irq}; CmaTotal {} kB, pages {}/{}/{} (total/reserved/CMA), buddy managed {} free {}, MAC {}, {dma}, uptime {:.1} s",
         b.cma_total_kb,
         b.total_pages,
         b.reserved_pages,
@@ -539,10 +603,17 @@ fn stop_and_check_log(vm: &mut Vm, via_http: bool) -> Result<String, String> {
     if let Some(bad) = log.iter().find(|l| l.contains("*** ") || l.contains(" ERROR ")) {
         return Err(format!("the log has {bad:?}"));
     }
+    let irq = match has("net: interrupts: line") {
+        Some(l) => interrupts_log(&l)?,
+        None => {
+            let l = has("net: interrupts: none").ok_or("no `net: interrupts:` line")?;
+            l[l.find("interrupts:").unwrap_or(0)..].to_string()
+        }
+    };
     let counters = has("tulip: counters:").unwrap_or_default();
     let counters = counters.split("tulip: counters: ").nth(1).unwrap_or("").to_string();
     Ok(format!(
-        "halted; buddy free {} pages as at start, DMA-API debug 0 mappings live, 0 problems; {counters}",
+        "halted; buddy free {} pages as at start, DMA-API debug 0 mappings live, 0 problems; {irq}; {counters}",
         now.unwrap_or(0)
     ))
 }
@@ -716,7 +787,8 @@ fn main() {
 
     if !a.bench && a.want("rx-truncated") {
         // Receive buffers of 512 bytes: longer frames span descriptors.
-        if let Some(mut vm) = boot(&mut r, &a, "net-rxbuf512", "net net_time=600 net_rxbuf=512") {
+        // Also the polled fallback (`net_irq=off`): nothing else differs.
+        if let Some(mut vm) = boot(&mut r, &a, "net-rxbuf512", "net net_time=600 net_rxbuf=512 net_irq=off") {
             let res = (|| {
                 let ping = vm.find("net: ping 10.0.2.2 (1400 bytes)").unwrap_or_default();
                 if !ping.contains("no reply") {
@@ -733,8 +805,9 @@ fn main() {
                 let j = status_json(vm.http_port)?;
                 let (trunc, dropped) = (jnum(&j, "nic.rx_truncated")?, jnum(&j, "nic.rx_dropped")?);
                 let dma = dma_consistent(&j)?;
+                let irq = interrupts_json(&j, "polled")?;
                 let d = format!(
-                    "1400-byte ping reply dropped; 1000-byte datagram echoed: {big_echoed}; 400-byte datagram echoed: {small_echoed}; rx_truncated {trunc}, rx_dropped {dropped}; {dma}"
+                    "1400-byte ping reply dropped; 1000-byte datagram echoed: {big_echoed}; 400-byte datagram echoed: {small_echoed}; rx_truncated {trunc}, rx_dropped {dropped}; {dma}; {irq}"
                 );
                 if big_echoed || !small_echoed || trunc < 2 || dropped < trunc {
                     return Err(d);
@@ -743,6 +816,27 @@ fn main() {
             })();
             r.check("rx-truncated", res);
             r.check("stop-http", stop_and_check_log(&mut vm, true));
+        }
+    }
+
+    if !a.bench && a.want("irq-wrong-line") {
+        // A NIC interrupt routed to a line nobody raises (13): the kernel
+        // must notice after the start-up pings and fall back to polling.
+        if let Some(mut vm) = boot(&mut r, &a, "net-irq13", "net net_time=600 net_irq=13") {
+            let res = (|| {
+                let warn = vm
+                    .find("no interrupt on Cchip line 13")
+                    .ok_or("no warning that line 13 delivered no interrupt")?;
+                if !warn.contains("falling back to polling") {
+                    return Err(format!("no fallback in {warn:?}"));
+                }
+                let d = udp_echo_test(vm.udp_port, 300, a.seed ^ 13)?;
+                let j = status_json(vm.http_port)?;
+                let irq = interrupts_json(&j, "polled")?;
+                Ok(format!("fell back to polling; {d}; {irq}"))
+            })();
+            r.check("irq-wrong-line", res);
+            r.check("stop-irq13", stop_and_check_log(&mut vm, false));
         }
     }
 

@@ -2,8 +2,10 @@
 //!
 //! RPCC's low 32 bits count cycles and wrap (every ~17 s at QEMU's 250 MHz);
 //! the clock extends them to 64 bits on every read, so it stays right as
-//! long as it is read at least once per wrap period (every log line reads
-//! it; a kernel that idles longer needs the clock interrupt, not yet used).
+//! long as it is read at least once per wrap period. Every log line reads
+//! it, and the network loop reads it on every wake-up (the clock interrupt,
+//! `crate::irq`, wakes it at least every millisecond); code that waits
+//! longer without either must read it itself.
 
 use crate::arch::rpcc;
 use spin::Mutex;

@@ -128,7 +128,8 @@ static IRQ_WORK: AtomicBool = AtomicBool::new(false);
 /// The 21143's line is level-triggered and stays up while CSR5 & CSR7 has
 /// a summary bit; instead of acknowledging here, the handler masks CSR7
 /// (so the line drops at once) and leaves CSR5 to [`Nic::poll`], which
-/// counts and acknowledges every event in one place and then unmasks.
+/// counts and acknowledges every event in one place; the loop unmasks with
+/// [`Nic::arm_interrupts`] when it has nothing left to do.
 fn irq_handler(_line: u32) {
     let base = IRQ_CSRS.load(Ordering::Acquire);
     if base == 0 {
@@ -1338,10 +1339,16 @@ impl Nic {
         }
         self.tx.reclaim();
         self.rx.refill();
+    }
+
+    /// Unmasks the chip's interrupts (CSR7) if they are on; the caller is
+    /// about to sleep until one. The handler masks them again when it runs,
+    /// so a busy loop works by polling, not one interrupt per frame. An
+    /// event that arrived since the last poll is still set in CSR5, so the
+    /// line rises at once and nothing is missed.
+    pub fn arm_interrupts(&self) {
         if self.irq_line.is_some() {
-            // Unmask: an event that arrived since the CSR5 read above is
-            // still set there, so the line rises again at once.
-            c.write(csr::CSR7, CSR7_ENABLE);
+            self.chip.csrs.write(csr::CSR7, CSR7_ENABLE);
         }
     }
 

@@ -60,6 +60,7 @@ const DEFAULT_TIME_S: u64 = 300;
 const GRACE: Duration = Duration::from_millis(300);
 const PING_IDENT: u16 = 0x21a3;
 
+
 fn now() -> Instant {
     Instant::from_micros(status::uptime_us() as i64)
 }
@@ -433,6 +434,11 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode) -> Option<Stop> {
             let due = iface.poll_delay(t, &sockets).is_some_and(|d| d == Duration::ZERO);
             if !busy && !due && egress == smoltcp::iface::PollResult::None {
                 let _masked = Ipl::raise();
+                // Unmask the NIC only now (NAPI's way): while the loop is
+                // busy it finds the work by polling, without an interrupt
+                // per frame. An event already pending raises the line at
+                // once, and wtint returns for it.
+                dev.nic.arm_interrupts();
                 if !tulip::irq_work_pending() {
                     irq::wait();
                     sleeps += 1;

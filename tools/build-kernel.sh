@@ -2,6 +2,7 @@
 # Builds the kernel ELF for Alpha (bootstrapping the toolchain on first use)
 # and prints its path on the last line of stdout.
 #   tools/build-kernel.sh [--debug]
+# It also builds the SRM boot stub (tools/build-srm-stub.sh) next to it.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROFILE=release
@@ -22,4 +23,6 @@ cargo +"$ALPHA_TOOLCHAIN_CHANNEL" build -p kernel --profile "$PROFILE" \
 dir=release; [ "$PROFILE" = dev ] && dir=debug
 ELF=$REPO/target/alpha-unknown-none/$dir/alpha-kernel
 alpha-linux-gnu-objdump -f "$ELF" | grep -q "elf64-alpha" || { echo "[build] $ELF is not an Alpha ELF" >&2; exit 1; }
+# The SRM boot stub, next to the kernel (the runner's srm-stub-* cases use it).
+"$REPO/tools/build-srm-stub.sh" "$(dirname "$ELF")" >/dev/null
 echo "$ELF"

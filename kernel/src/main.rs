@@ -16,6 +16,7 @@ mod mm;
 mod net;
 mod pci;
 mod selftest;
+mod srmboot;
 mod time;
 
 use core::fmt::Write;
@@ -26,6 +27,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Called from `boot/entry.s` with the boot stack set and `.bss` cleared.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main() -> ! {
+    // First, before anything writes .data: the SRM boot stub's handoff, and
+    // the sum of the image it copied (nothing if QEMU's -kernel loaded us).
+    let srm_handoff = srmboot::measure();
     let uart_ok = console::init();
     arch::trap::init();
     kprintln!();
@@ -48,6 +52,7 @@ pub extern "C" fn kernel_main() -> ! {
         info!("boot parameter kept for later: {w}");
     }
     bootinfo::banner(hwrpb.as_ref());
+    srmboot::report(srm_handoff.as_ref());
     bootinfo::console_callbacks(hwrpb.as_ref());
     mm::heap::init();
     let (hs, he) = mm::heap::arena();

@@ -16,6 +16,25 @@ pub struct Case {
     /// The memory reconciliation line must add up, with this much memory
     /// and this much CMA (MiB).
     pub memory: Option<MemExpect>,
+    /// What QEMU's `-kernel` loads: the kernel, or the SRM boot stub.
+    pub boot: Boot,
+}
+
+/// What the runner gives QEMU's `-kernel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boot {
+    /// The kernel ELF itself.
+    Kernel,
+    /// The SRM boot program (the stub with the kernel attached, as
+    /// `srm-image srm-boot` makes it), wrapped by `srm-image qemu-elf` at
+    /// physical `phys`: QEMU cannot map it at 0x20000000 as SRM does, so the
+    /// position-independent stub runs in KSEG. The runner predicts the
+    /// stub's copy plan with srm_image::relocate and expects those lines.
+    SrmStub { phys: u64 },
+    /// The same with one kernel byte changed after the header was made.
+    SrmStubCorrupt { phys: u64 },
+    /// The stub alone, no kernel attached.
+    SrmStubEmpty { phys: u64 },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -27,7 +46,17 @@ pub struct MemExpect {
 const NO_CRASH: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED"];
 
 const fn case(name: &'static str, append: &'static str) -> Case {
-    Case { name, append, qemu: &[], timeout_s: 90, expect: &[], forbid: NO_CRASH, trap_pc_in: None, memory: None }
+    Case {
+        name,
+        append,
+        qemu: &[],
+        timeout_s: 90,
+        expect: &[],
+        forbid: NO_CRASH,
+        trap_pc_in: None,
+        memory: None,
+        boot: Boot::Kernel,
+    }
 }
 
 pub fn all() -> Vec<Case> {
@@ -273,19 +302,27 @@ pub fn all() -> Vec<Case> {
             forbid: &["*** TRAP", "ready; halting"],
             ..case("crash-panic", "crash=panic")
         },
-        // Networking (-append net): the 21143 up in polled mode under smoltcp;
+        // Networking (-append net): the 21143 up with interrupts under smoltcp;
         // no traffic from the host here (tools/net-test does that), only the
         // kernel's own pings to QEMU's gateway, then the timed stop.
         Case {
             qemu: &["-nic", "user,model=tulip"],
             expect: &[
                 "net: start: buddy free ",
+                "tulip: SROM: 128 bytes, format 4, controller 0 of 1 (device 0), info leaf at 0x1e: connection 0x0800 (autosense), 1 media block(s); CRC ",
+                "tulip: SROM block 0: MII PHY #0 (GP init [], reset [], capabilities 0x7800, advertise 0x01e0, FDX 0x5000, TTM 0x1800",
+                // QEMU's PHY; its model loses bit 15 of every register read (BMSR 0xf02c).
+                "tulip: media: MII PHY 1 (ID 0x7810:0x0000): link up, autonegotiated 100BASE-TX full duplex (ANAR 0x0501, ANLPAR 0x4181); CSR6 0x000c0200 [PS HBD FD]; BMCR 0x3100 BMSR 0x702c",
                 "tulip: up: 00:02.0 via BAR1 memory 0x",
-                "MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x02202002",
+                "MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x022c2202",
+                "net: 00:02.0 21143 INTA: Cchip line 12 (interrupt routing of Clipper, member 5)",
+                "net: interrupts on: Cchip line 12 (SCB vector 0x9c0), RTC clock 1024 Hz",
                 "net: ping 10.0.2.2 (56 bytes): reply in ",
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
                 "net: ready: 10.0.2.15/24 gateway 10.0.2.2, MAC 52:54:00:12:34:56, UDP echo on port 7, HTTP on port 80",
                 "net: stopping (net_time elapsed)",
+                "net: interrupts: line 12: ",
+                "spurious 0, unhandled 0",
                 "tulip: counters: rx ",
                 "rx errors 0, tx errors 0, rx dropped 0, tx dropped 0; runts 0, oversize 0, truncated 0; rx ring full 0",
                 "tulip: down: DMA mappings live 33 -> 0",
@@ -335,6 +372,36 @@ pub fn all() -> Vec<Case> {
             ],
             ..case("net-bad-rxbuf", "net net_rxbuf=30")
         },
+        // Media set up through the SIA instead of the MII PHY: the 21143's
+        // own autonegotiation (QEMU's CSR12 reads "complete" with no partner
+        // code word: parallel detection), and a fixed 100BASE-TX on the SYM
+        // port. QEMU ignores the port, so traffic must still flow.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "boot parameter kept for later: tulip_media=sia",
+                "tulip: media: SIA 10BASE-T half duplex: autonegotiation complete, the partner does not negotiate (parallel detection)",
+                "advertised 10T-FD 10T (no SIA/SYM blocks in the SROM: 10BASE-T only); CSR6 0x00400000 [TTM]; CSR12 0x00005000",
+                "CSR13 0x00000001 CSR14 0x0000ffff CSR15 0x00000008; MII scan skipped (tulip_media=sia)",
+                "rings in the direct window, CSR6 0x02602002",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            ..case("net-tulip-media-sia", "net net_time=1 tulip_media=sia")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "tulip: media: SYM 100BASE-TX full duplex (fixed): link pass; CSR6 0x018c0200 [PS HBD PCS SCR FD]",
+                "CSR13 0x00000001 CSR14 0x0003ff7f CSR15 0x00000008; manual's values, no SROM block",
+                "rings in the direct window, CSR6 0x03ac2202",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            ..case("net-tulip-media-100tx-fixed", "net net_time=1 tulip_media=100baseTX-FD")
+        },
         Case {
             expect: &[
                 "net: NIC not started: no DEC 21143 (1011:0019) on PCI bus 0",
@@ -342,6 +409,84 @@ pub fn all() -> Vec<Case> {
                 "ready; halting",
             ],
             ..case("net-no-nic", "net")
+        },
+        // The SRM boot stub (boot/srm-stub.s) carrying the kernel, loaded by
+        // QEMU's -kernel at a KSEG address instead of SRM's 0x20000000. The
+        // runner also expects the copy plan it predicts (srm_image::relocate).
+        Case {
+            expect: &[
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                "srm-stub: HWRPB at 0x10000000 -> physical 0x",
+                "): ok; level-1 page table at physical 0x",
+                "PALcode type 0x0 (1 = OpenVMS, 2 = OSF/1)",
+                "srm-stub: switching to OSF/1 PALcode: swppal with the PCB at physical 0x1001",
+                "srm-stub: now in OSF/1 PALcode (revision 0x0)",
+                "srm-stub: GET_ENV booted_osflags: status 0xc000000000000000; loaded by QEMU's -kernel, so the command line is its -append text: \"\"",
+                "srm-stub: kernel: 0x",
+                " ok\n",
+                "srm-stub: destination: physical 0x310000-0x",
+                "(command line page 0x30a000, image end 0x",
+                "), entry 0xfffffc0000310000",
+                "entering the kernel at 0xfffffc0000310000",
+                "alpha-unikernel 0.1.0",
+                "command line: \"\"",
+                "srm boot stub: booted by the stub at 0xfffffc0001000000: switched to OSF/1 PALcode with swppal (PAL revision 0x0 -> 0x0); command line from QEMU's -append page (GET_ENV not supported)",
+                "srm boot stub: kernel copied directly from physical 0x1001",
+                "srm boot stub: image check: ",
+                "as in the boot program's header, on the stub's copy and by the kernel's own sum",
+                "ready; halting",
+            ],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            boot: Boot::SrmStub { phys: 0x100_0000 },
+            ..case("srm-stub-direct", "")
+        },
+        Case {
+            expect: &[
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0000380000",
+                "-append text: \"hello=world loglevel=7\"",
+                "srm-stub: the kernel's pages overlap its destination: copying it to 0x",
+                "entering the kernel at 0xfffffc0000310000",
+                "command line: \"hello=world loglevel=7\"",
+                "boot parameter kept for later: hello=world",
+                "srm boot stub: kernel copied from physical 0x381",
+                "through a bounce buffer at 0x",
+                "as in the boot program's header, on the stub's copy and by the kernel's own sum",
+                "ready; halting",
+            ],
+            boot: Boot::SrmStub { phys: 0x38_0000 },
+            ..case("srm-stub-bounce-stub-inside-destination", "hello=world loglevel=7")
+        },
+        Case {
+            timeout_s: 300,
+            expect: &[
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0000200000",
+                "srm-stub: the kernel's pages overlap its destination: copying it to 0x",
+                "srm boot stub: kernel copied from physical 0x201",
+                "as in the boot program's header, on the stub's copy and by the kernel's own sum",
+                "selftest summary: ",
+                "KERNEL TEST RESULT: PASS",
+            ],
+            boot: Boot::SrmStub { phys: 0x20_0000 },
+            ..case("srm-stub-bounce-selftest", "test cma=64M")
+        },
+        Case {
+            expect: &[
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                ", expected 0x",
+                ": the boot program was damaged or cut short while loading",
+            ],
+            forbid: &["entering the kernel", "alpha-unikernel 0.1.0", "*** TRAP"],
+            boot: Boot::SrmStubCorrupt { phys: 0x100_0000 },
+            ..case("srm-stub-refuses-damaged-kernel", "")
+        },
+        Case {
+            expect: &[
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                "srm-stub: no kernel attached to this stub (build the boot program with `srm-image srm-boot`)",
+            ],
+            forbid: &["srm-stub: HWRPB", "alpha-unikernel 0.1.0", "*** TRAP"],
+            boot: Boot::SrmStubEmpty { phys: 0x100_0000 },
+            ..case("srm-stub-without-kernel", "")
         },
     ]
 }

@@ -5,10 +5,15 @@
 //! "the trap's PC lies in the function that raised it"). Prints one line
 //! per case and a final `N passed, N failed`.
 //!
-//!   qemu-runner --kernel PATH [--logs DIR] [--only SUBSTRING] [--list]
+//!   qemu-runner --kernel PATH [--srm-stub PATH] [--logs DIR] [--only SUBSTRING] [--list]
+//!
+//! `--srm-stub` is the SRM boot stub's ELF (default: `srm-stub.elf` next to
+//! the kernel, where tools/build-kernel.sh puts it), for the `srm-stub-*`
+//! cases, which boot the stub with the kernel attached.
 
 mod cases;
 mod check;
+mod srm;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,6 +26,7 @@ use check::Symbols;
 
 struct Args {
     kernel: PathBuf,
+    srm_stub: Option<PathBuf>,
     logs: PathBuf,
     only: Option<String>,
     list: bool,
@@ -28,6 +34,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut kernel = None;
+    let mut srm_stub = None;
     let mut logs = PathBuf::from("target/qemu-logs");
     let mut only = None;
     let mut list = false;
@@ -35,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--kernel" => kernel = it.next().map(PathBuf::from),
+            "--srm-stub" => srm_stub = it.next().map(PathBuf::from),
             "--logs" => logs = it.next().map(PathBuf::from).ok_or("--logs needs a directory")?,
             "--only" => only = it.next(),
             "--list" => list = true,
@@ -42,7 +50,7 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     let kernel = kernel.ok_or("--kernel PATH is required")?;
-    Ok(Args { kernel, logs, only, list })
+    Ok(Args { kernel, srm_stub, logs, only, list })
 }
 
 /// Output of one QEMU run.
@@ -132,11 +140,21 @@ fn main() {
     };
     std::fs::create_dir_all(&args.logs).ok();
     let (mut passed, mut failed) = (0, 0);
+    let stub = args.srm_stub.clone().unwrap_or_else(|| args.kernel.with_file_name("srm-stub.elf"));
     for case in selected {
-        let result = boot(&args.kernel, case).and_then(|run| {
+        let image = srm::image_for(case, &args.kernel, &stub, &args.logs);
+        let result = image.and_then(|(elf, predicted)| {
+            boot(&elf, case).map(|run| (run, predicted))
+        }).and_then(|(run, predicted)| {
             let log = args.logs.join(format!("{}.log", case.name));
             std::fs::write(&log, &run.output).ok();
+            let predicted: Vec<&str> = predicted.iter().map(String::as_str).collect();
             check::judge(case, &run, &symbols)
+                .and_then(|detail| {
+                    check::in_order(&run.output, &predicted)
+                        .map(|()| format!("{detail}{}", srm::detail(&predicted)))
+                        .map_err(|e| format!("the stub's copy plan differs from the host model's prediction: {e}"))
+                })
                 .map(|detail| (detail, run.seconds))
                 .map_err(|e| format!("{e}\n      log: {}\n{}", log.display(), check::tail(&run.output, 12)))
         });

@@ -229,3 +229,52 @@ pub fn boot_program_from_elf(elf: &[u8]) -> Result<FlatImage, ImageError> {
     }
     Ok(flat)
 }
+
+/// The value of the symbol `name` in an ELF64 little-endian file's symbol
+/// tables (`SHT_SYMTAB`), or `None` if the file has no section headers, no
+/// symbol table, no such symbol, or tables that do not fit in the file
+/// (every offset is bounds-checked; a damaged table is treated as absent).
+pub fn elf_symbol(elf: &[u8], name: &str) -> Option<u64> {
+    const SHT_SYMTAB: u32 = 2;
+    const SHDR_SIZE: usize = 64;
+    const SYM_SIZE: usize = 24;
+    let r = Reader(elf);
+    if elf.len() < EHDR_SIZE || elf[..4] != *b"\x7fELF" {
+        return None;
+    }
+    let shoff = usize::try_from(r.u64(0x28, "e_shoff").ok()?).ok()?;
+    let shentsize = r.u16(0x3a, "e_shentsize").ok()? as usize;
+    let shnum = r.u16(0x3c, "e_shnum").ok()? as usize;
+    if shoff == 0 || shentsize != SHDR_SIZE {
+        return None;
+    }
+    let section = |i: usize| -> Option<(u32, usize, usize, u32)> {
+        let h = shoff.checked_add(i.checked_mul(SHDR_SIZE)?)?;
+        let ty = r.u32(h + 4, "sh_type").ok()?;
+        let off = usize::try_from(r.u64(h + 24, "sh_offset").ok()?).ok()?;
+        let size = usize::try_from(r.u64(h + 32, "sh_size").ok()?).ok()?;
+        let link = r.u32(h + 40, "sh_link").ok()?;
+        off.checked_add(size).filter(|&end| end <= elf.len())?;
+        Some((ty, off, size, link))
+    };
+    for i in 0..shnum {
+        let Some((SHT_SYMTAB, off, size, link)) = section(i) else {
+            continue;
+        };
+        let Some((_, str_off, str_size, _)) = section(link as usize) else {
+            continue;
+        };
+        let strtab = &elf[str_off..str_off + str_size];
+        for s in (off..off + size - size % SYM_SIZE).step_by(SYM_SIZE) {
+            let name_off = r.u32(s, "st_name").ok()? as usize;
+            let Some(rest) = strtab.get(name_off..) else {
+                continue;
+            };
+            let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+            if &rest[..end] == name.as_bytes() {
+                return r.u64(s + 8, "st_value").ok();
+            }
+        }
+    }
+    None
+}

@@ -141,6 +141,52 @@ pub enum ImageError {
         base: u64,
     },
 
+    // --- the SRM boot stub and its boot program ------------------------------
+    /// The stub ELF has no empty "SRMSTUB1" header at a 64-byte boundary.
+    NotAStub,
+    /// The stub's header already carries a kernel.
+    StubAlreadyFilled,
+    /// Something other than zero padding follows the stub's header.
+    StubHeaderNotLast {
+        offset: u64,
+    },
+    /// The kernel ELF is not linked in KSEG.
+    KernelNotInKseg {
+        base: u64,
+    },
+    /// The kernel's first byte is not quadword aligned.
+    KernelMisaligned {
+        base: u64,
+    },
+    /// The kernel's command-line page is not a KSEG page below the image.
+    KernelCmdlinePage {
+        cmdline: u64,
+        base: u64,
+    },
+    /// A program that should carry a kernel has no filled stub header.
+    NotSrmBootProgram,
+    /// The header promises more kernel bytes than the program has.
+    KernelTruncated {
+        len: u64,
+        needed: u64,
+    },
+    /// The kernel's bytes do not add up to the header's checksum.
+    KernelChecksum {
+        stored: u64,
+        computed: u64,
+    },
+    /// Non-zero bytes after the kernel (only zero padding may follow).
+    KernelTrailingBytes {
+        offset: u64,
+    },
+    /// A filled header whose addresses the stub would refuse.
+    BadStubHeader(String),
+    /// A physical address QEMU cannot load a test boot program at.
+    QemuAddress {
+        phys: u64,
+        why: &'static str,
+    },
+
     // --- files ----------------------------------------------------------------
     Io {
         path: String,
@@ -362,6 +408,62 @@ impl fmt::Display for ImageError {
                 f,
                 "the ELF entry point {entry:#x} is not its first byte {base:#x}: SRM jumps to the first byte it \
                  loaded (0x20000000), so the entry code must come first"
+            ),
+            NotAStub => write!(
+                f,
+                "not the SRM boot stub: no empty \"SRMSTUB1\" header at a 64-byte boundary \
+                 (build the stub with tools/build-srm-stub.sh: target/alpha-unknown-none/release/srm-stub.elf)"
+            ),
+            StubAlreadyFilled => write!(
+                f,
+                "the stub's header is already filled in, so this is a boot program that carries a kernel; \
+                 pass the stub as tools/build-srm-stub.sh built it"
+            ),
+            StubHeaderNotLast { offset } => write!(
+                f,
+                "the stub has a non-zero byte at offset {offset}, after its header: the header must be the \
+                 stub's last bytes, since the kernel is placed right after it"
+            ),
+            KernelNotInKseg { base } => write!(
+                f,
+                "the kernel is linked at {base:#x}, not in KSEG (0xfffffc0000000000-0xfffffe0000000000): the stub \
+                 copies the kernel to a KSEG address (linker/kernel.ld links it at 0xfffffc0000310000)"
+            ),
+            KernelMisaligned { base } => write!(
+                f,
+                "the kernel's first byte {base:#x} is not 8-byte aligned; the stub copies quadwords"
+            ),
+            KernelCmdlinePage { cmdline, base } => write!(
+                f,
+                "the kernel's command-line page {cmdline:#x} is not an 8 KiB-aligned KSEG page that ends at or \
+                 below its first byte {base:#x} (linker/kernel.ld's __cmdline)"
+            ),
+            NotSrmBootProgram => write!(
+                f,
+                "no filled SRM boot stub header (\"SRMSTUB1\" at a 64-byte boundary with a kernel length): \
+                 not a boot program made by `srm-image srm-boot`"
+            ),
+            KernelTruncated { len, needed } => write!(
+                f,
+                "the boot program is {len} bytes but its header says the kernel ends at byte {needed}: cut short"
+            ),
+            KernelChecksum { stored, computed } => write!(
+                f,
+                "the kernel's checksum is {computed:#018x} but the header says {stored:#018x}: damaged \
+                 (the stub would refuse to start it)"
+            ),
+            KernelTrailingBytes { offset } => write!(
+                f,
+                "non-zero byte at offset {offset} after the kernel; only zero padding may follow it"
+            ),
+            BadStubHeader(what) => write!(
+                f,
+                "the stub header's addresses are not what the stub accepts (KSEG, entry inside the kernel, \
+                 command-line page below it, image end past it): {what}"
+            ),
+            QemuAddress { phys, why } => write!(
+                f,
+                "cannot place the boot program at physical {phys:#x} for QEMU: the address {why}"
             ),
             Io { path, message } => write!(f, "{path}: {message}"),
         }

@@ -12,6 +12,12 @@
 //! * [`flatten_elf`] / [`boot_program_from_elf`]: an ELF64 Alpha executable
 //!   turned into the flat memory image SRM copies, bss included.
 //!
+//! * [`build_srm_boot_program`] / [`read_srm_boot_program`]: the boot stub
+//!   (`boot/srm-stub.s`) with the kernel attached, the program the disk and
+//!   BOOTP images carry; [`qemu_test_elf`] wraps one for QEMU's `-kernel`.
+//! * [`relocate::plan_relocation`]: the stub's copy plan (direct or through a
+//!   bounce buffer) as a host-testable model of what the assembly does.
+//!
 //! In both cases SRM places the boot program at virtual 0x20000000 and jumps
 //! to its first byte. The program is given as a flat binary ([`BootProgram::Flat`])
 //! or as an ELF linked at 0x20000000 ([`BootProgram::Elf`]).
@@ -24,6 +30,8 @@ pub mod disk;
 pub mod disklabel;
 pub mod elf;
 pub mod error;
+pub mod relocate;
+pub mod stub;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,7 +48,12 @@ pub use disk::{
     verify_disk_image, write_disk_image,
 };
 pub use disklabel::{DiskLabel, Partition, read_disklabel};
-pub use elf::{EM_ALPHA, FlatImage, LoadSegment, boot_program_from_elf, flatten_elf};
+pub use elf::{EM_ALPHA, FlatImage, LoadSegment, boot_program_from_elf, elf_symbol, flatten_elf};
+pub use stub::{
+    KSEG_BASE, KernelPayload, SrmBootProgram, STUB_HEADER_SIZE, STUB_MAGIC, StubHeader,
+    build_srm_boot_program, find_stub_header, kernel_checksum, kernel_payload_from_elf,
+    qemu_test_elf, read_srm_boot_program,
+};
 pub use error::ImageError;
 
 /// A boot program as given on input.

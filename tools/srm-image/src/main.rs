@@ -1,8 +1,10 @@
 //! `srm-image`: build and check DEC Alpha SRM boot images.
 //!
 //! ```text
-//! srm-image disk    (--elf FILE | --flat FILE) -o OUT [--start-lbn N] [--base IMAGE]
-//! srm-image bootp   (--elf FILE | --flat FILE) -o OUT
+//! srm-image srm-boot --stub STUB.elf --kernel KERNEL.elf -o OUT
+//! srm-image disk    PROGRAM -o OUT [--start-lbn N] [--base IMAGE]
+//! srm-image bootp   PROGRAM -o OUT
+//! srm-image qemu-elf PROGRAM --at PHYS -o OUT
 //! srm-image flatten --elf FILE -o OUT
 //! srm-image check-disk IMAGE
 //! srm-image check-bootp IMAGE
@@ -14,22 +16,30 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use srm_image::stub::{STUB_HEADER_SIZE, header_summary};
 use srm_image::{
     BootProgram, DEFAULT_START_LBN, DiskImageOptions, ImageError, MAX_BOOT_PROGRAM_BYTES,
-    SECTOR_SIZE, SRM_LOAD_ADDRESS, flatten_elf, read_bootp_image, read_disk_image,
-    write_bootp_image, write_disk_image,
+    SECTOR_SIZE, SRM_LOAD_ADDRESS, STUB_MAGIC, build_srm_boot_program, flatten_elf,
+    qemu_test_elf, read_bootp_image, read_disk_image, read_srm_boot_program, write_bootp_image,
+    write_disk_image,
 };
 
 const USAGE: &str = "\
 usage:
-  srm-image disk    (--elf FILE | --flat FILE) -o OUT [--start-lbn N] [--base IMAGE]
+  srm-image srm-boot --stub STUB.elf --kernel KERNEL.elf -o OUT
+      The boot program SRM loads: the boot stub (tools/build-srm-stub.sh) with
+      the kernel attached after its header (length, addresses, checksum).
+  srm-image disk    PROGRAM -o OUT [--start-lbn N] [--base IMAGE]
       Disk image for `boot dka0` / `boot dqa0`: boot block in sector 0, the
       boot program from LBN N (default 1). --base IMAGE keeps every byte of
       IMAGE (e.g. a copy of the disk's sector 0 with its disklabel) except
       the boot fields and the program's blocks; a disklabel is checked.
-  srm-image bootp   (--elf FILE | --flat FILE) -o OUT
+  srm-image bootp   PROGRAM -o OUT
       BOOTP image for `boot ewa0 -protocols bootp`: the flat boot program,
       zero-padded to 512 bytes.
+  srm-image qemu-elf PROGRAM --at PHYS -o OUT
+      An ELF that QEMU's -kernel loads at KSEG + PHYS (page-aligned, at least
+      1 MiB) and enters at the program's first byte: runs the stub in QEMU.
   srm-image flatten --elf FILE -o OUT
       Flat memory image of any ELF64 Alpha executable (PT_LOAD segments from
       the lowest address, gaps and bss zero-filled), e.g. the kernel for the
@@ -38,8 +48,9 @@ usage:
   srm-image check-bootp IMAGE
       Read an image back and check it as SRM would.
 
---elf takes an ELF64 Alpha executable linked at 0x20000000 with its entry
-point there; --flat takes bytes to be placed at 0x20000000 as they are.
+PROGRAM is one of: --stub STUB.elf --kernel KERNEL.elf (built as by srm-boot);
+--elf FILE, an ELF64 Alpha executable linked at 0x20000000 with its entry
+point there; --flat FILE, bytes to be placed at 0x20000000 as they are.
 Boot programs are limited to 8 MiB (see tools/srm-image/README.md).";
 
 enum Failure {
@@ -64,6 +75,9 @@ struct Opts {
     out: Option<PathBuf>,
     start_lbn: Option<u64>,
     base: Option<PathBuf>,
+    stub: Option<PathBuf>,
+    kernel: Option<PathBuf>,
+    at: Option<u64>,
     positional: Vec<PathBuf>,
 }
 
@@ -93,6 +107,12 @@ fn parse_opts(args: &[String], allowed: &[&str]) -> Result<Opts, Failure> {
             "--flat" => o.flat = Some(v.into()),
             "-o" | "--output" => o.out = Some(v.into()),
             "--base" => o.base = Some(v.into()),
+            "--stub" => o.stub = Some(v.into()),
+            "--kernel" => o.kernel = Some(v.into()),
+            "--at" => match parse_u64(v) {
+                Some(n) => o.at = Some(n),
+                None => return usage(format!("--at {v}: not a number")),
+            },
             "--start-lbn" => match parse_u64(v) {
                 Some(n) => o.start_lbn = Some(n),
                 None => return usage(format!("--start-lbn {v}: not a number")),
@@ -112,8 +132,38 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// The flat boot program from --elf or --flat (exactly one).
+/// The boot program from --stub and --kernel: stub + header + kernel.
+fn stub_program(stub: &PathBuf, kernel: &PathBuf) -> Result<Vec<u8>, Failure> {
+    let stub_elf = read(stub)?;
+    let kernel_elf = read(kernel)?;
+    if let Err(e) = srm_image::boot_program_from_elf(&stub_elf).and_then(|f| srm_image::find_stub_header(&f.bytes)) {
+        return Err(in_file(stub, e));
+    }
+    if let Err(e) = srm_image::kernel_payload_from_elf(&kernel_elf) {
+        return Err(in_file(kernel, e));
+    }
+    let p = build_srm_boot_program(&stub_elf, &kernel_elf)?;
+    println!(
+        "{} + {}: boot program {} bytes: stub {} bytes, header at offset {:#x}, {}",
+        stub.display(),
+        kernel.display(),
+        p.bytes.len(),
+        p.header_offset,
+        p.header_offset,
+        header_summary(&p.header)
+    );
+    Ok(p.bytes)
+}
+
+/// The flat boot program from --stub/--kernel, --elf or --flat (exactly one).
 fn program(o: &Opts) -> Result<Vec<u8>, Failure> {
+    match (&o.stub, &o.kernel) {
+        (Some(s), Some(k)) if o.elf.is_none() && o.flat.is_none() => return stub_program(s, k),
+        (Some(_), Some(_)) => return usage("give --stub and --kernel, or --elf, or --flat: only one program"),
+        (Some(_), None) => return usage("--stub needs --kernel KERNEL.elf"),
+        (None, Some(_)) => return usage("--kernel needs --stub STUB.elf"),
+        (None, None) => {}
+    }
     match (&o.elf, &o.flat) {
         (Some(p), None) => {
             let bytes = read(p)?;
@@ -134,7 +184,7 @@ fn program(o: &Opts) -> Result<Vec<u8>, Failure> {
                 .map_err(|e| in_file(p, e))?)
         }
         (Some(_), Some(_)) => usage("give either --elf or --flat, not both"),
-        (None, None) => usage("give the boot program with --elf FILE or --flat FILE"),
+        (None, None) => usage("give the boot program with --stub FILE --kernel FILE, --elf FILE or --flat FILE"),
     }
 }
 
@@ -161,11 +211,67 @@ fn no_positional(o: &Opts) -> Result<(), Failure> {
     }
 }
 
+const PROGRAM_OPTS: [&str; 4] = ["--elf", "--flat", "--stub", "--kernel"];
+
+fn with_program(extra: &[&'static str]) -> Vec<&'static str> {
+    PROGRAM_OPTS.iter().chain(extra).copied().collect()
+}
+
+/// For the check commands: describe the stub and kernel a program carries,
+/// if it carries one (a damaged one is refused).
+fn describe_carried_kernel(path: &std::path::Path, program: &[u8]) -> Result<(), Failure> {
+    let has_header = program
+        .chunks(STUB_HEADER_SIZE)
+        .any(|c| c.len() >= 24 && c[..8] == STUB_MAGIC && c[16..24] != [0; 8]);
+    if !has_header {
+        println!("  no SRM boot stub header: not a program made by `srm-image srm-boot`");
+        return Ok(());
+    }
+    let p = read_srm_boot_program(program).map_err(|e| in_file(path, e))?;
+    println!(
+        "  SRM boot stub ({} bytes) carrying a kernel, checksum verified: {}",
+        p.header_offset,
+        header_summary(&p.header)
+    );
+    Ok(())
+}
+
+fn cmd_srm_boot(args: &[String]) -> Result<(), Failure> {
+    let o = parse_opts(args, &["--stub", "--kernel", "-o", "--output"])?;
+    no_positional(&o)?;
+    let out = output(&o)?;
+    let (Some(stub), Some(kernel)) = (&o.stub, &o.kernel) else {
+        return usage("srm-boot needs --stub STUB.elf and --kernel KERNEL.elf");
+    };
+    let bytes = stub_program(stub, kernel)?;
+    srm_image_write(&out, &bytes)?;
+    let back = read(&out)?;
+    read_srm_boot_program(&back).map_err(|e| in_file(&out, e))?;
+    println!("{}: written; verified: re-read, header found, kernel checksum matches", out.display());
+    Ok(())
+}
+
+fn cmd_qemu_elf(args: &[String]) -> Result<(), Failure> {
+    let o = parse_opts(args, &with_program(&["--at", "-o", "--output"]))?;
+    no_positional(&o)?;
+    let out = output(&o)?;
+    let Some(at) = o.at else {
+        return usage("qemu-elf needs --at PHYS (the physical address to load the program at)");
+    };
+    let prog = program(&o)?;
+    let elf = qemu_test_elf(&prog, at)?;
+    srm_image_write(&out, &elf)?;
+    println!(
+        "{}: ELF for qemu-system-alpha -M clipper -kernel: {} bytes at {:#x} (physical {at:#x}), entry there",
+        out.display(),
+        prog.len(),
+        srm_image::KSEG_BASE + at
+    );
+    Ok(())
+}
+
 fn cmd_disk(args: &[String]) -> Result<(), Failure> {
-    let o = parse_opts(
-        args,
-        &["--elf", "--flat", "-o", "--output", "--start-lbn", "--base"],
-    )?;
+    let o = parse_opts(args, &with_program(&["-o", "--output", "--start-lbn", "--base"]))?;
     no_positional(&o)?;
     let out = output(&o)?;
     let prog = program(&o)?;
@@ -202,7 +308,7 @@ fn cmd_disk(args: &[String]) -> Result<(), Failure> {
 }
 
 fn cmd_bootp(args: &[String]) -> Result<(), Failure> {
-    let o = parse_opts(args, &["--elf", "--flat", "-o", "--output"])?;
+    let o = parse_opts(args, &with_program(&["-o", "--output"]))?;
     no_positional(&o)?;
     let out = output(&o)?;
     let prog = program(&o)?;
@@ -306,6 +412,7 @@ fn cmd_check_disk(args: &[String]) -> Result<(), Failure> {
             .map_err(|e| in_file(&path, e))?;
         println!("  the boot program overlaps no partition in use");
     }
+    describe_carried_kernel(&path, &img.program)?;
     Ok(())
 }
 
@@ -321,12 +428,15 @@ fn cmd_check_bootp(args: &[String]) -> Result<(), Failure> {
         MAX_BOOT_PROGRAM_BYTES,
         SECTOR_SIZE
     );
+    describe_carried_kernel(&path, &bytes)?;
     Ok(())
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("srm-boot") => cmd_srm_boot(&args[1..]),
+        Some("qemu-elf") => cmd_qemu_elf(&args[1..]),
         Some("disk") => cmd_disk(&args[1..]),
         Some("bootp") => cmd_bootp(&args[1..]),
         Some("flatten") => cmd_flatten(&args[1..]),

@@ -22,8 +22,33 @@ struct Arena([u8; EARLY_HEAP_SIZE]);
 
 static mut EARLY_ARENA: Arena = Arena([0; EARLY_HEAP_SIZE]);
 
-/// The buddy allocator as the heap's page source.
-struct Buddy;
+/// The buddy allocator as the heap's page source. Blocks the heap gives
+/// back are only queued here and returned by [`KernelHeap`] after it has
+/// released the heap lock: `free_pages` may need the heap itself (DMA-API
+/// debug records a free of still-mapped memory, which allocates), and a
+/// spin lock taken twice would hang without a word.
+struct Buddy {
+    pending: [(u64, u32); PENDING],
+    n: usize,
+}
+
+/// Blocks one heap operation can give back (a slab's region and at most a
+/// few grown regions); more are returned at once, under the lock.
+const PENDING: usize = 4;
+
+impl Buddy {
+    fn take_pending(&mut self) -> ([(u64, u32); PENDING], usize) {
+        let r = (self.pending, self.n);
+        self.n = 0;
+        r
+    }
+}
+
+fn return_block(pa: u64, order: u32) -> Result<(), PageError> {
+    page::free_pages(pa, order).inspect_err(|e| {
+        log::error!("heap: returning block {pa:#x} to the buddy allocator failed: {e}");
+    })
+}
 
 impl PageSource for Buddy {
     type Error = PageError;
@@ -40,16 +65,30 @@ impl PageSource for Buddy {
 
     fn free_block(&mut self, block: NonNull<u8>, order: u32) -> Result<(), PageError> {
         let pa = virt_to_phys(block.as_ptr());
-        page::free_pages(pa, order).inspect_err(|e| {
-            log::error!("heap: returning block {pa:#x} to the buddy allocator failed: {e}");
-        })
+        if self.n < PENDING {
+            self.pending[self.n] = (pa, order);
+            self.n += 1;
+            Ok(())
+        } else {
+            return_block(pa, order)
+        }
     }
 }
 
 struct KernelHeap(Mutex<KHeap<Buddy>>);
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap(Mutex::new(KHeap::new(Buddy, GROW_MIN as usize)));
+static HEAP: KernelHeap =
+    KernelHeap(Mutex::new(KHeap::new(Buddy { pending: [(0, 0); PENDING], n: 0 }, GROW_MIN as usize)));
+
+impl KernelHeap {
+    /// Returns the blocks the last operation gave back (lock released).
+    fn return_pending(&self, pending: ([(u64, u32); PENDING], usize)) {
+        for &(pa, order) in &pending.0[..pending.1] {
+            let _ = return_block(pa, order);
+        }
+    }
+}
 
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -66,7 +105,12 @@ unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         // SAFETY: GlobalAlloc's contract: `p` came from `alloc` with
         // `layout`; the heap checks what it can and refuses the rest.
-        let r = unsafe { self.0.lock().free(p, layout) };
+        let (r, pending) = {
+            let mut h = self.0.lock();
+            let r = unsafe { h.free(p, layout) };
+            (r, h.source_mut().take_pending())
+        };
+        self.return_pending(pending);
         if let Err(e) = r {
             // Logged with the lock released (the logger does not allocate,
             // but what it formats might).
@@ -80,7 +124,12 @@ unsafe impl GlobalAlloc for KernelHeap {
             return p;
         }
         // SAFETY: GlobalAlloc's contract.
-        let r = unsafe { self.0.lock().realloc(p, layout, new_size) };
+        let (r, pending) = {
+            let mut h = self.0.lock();
+            let r = unsafe { h.realloc(p, layout, new_size) };
+            (r, h.source_mut().take_pending())
+        };
+        self.return_pending(pending);
         match r {
             Ok(q) => q.as_ptr(),
             Err(e) => {

@@ -28,10 +28,18 @@
 //! at the next). The chip starts at the ring bases written to CSR3 (receive)
 //! and CSR4 (transmit).
 //!
+//! # Media
+//!
+//! [`srom_info`] parses the serial ROM's info leaf and media blocks,
+//! [`mii`] encodes the MII management frames bit-banged on CSR9 (behind a
+//! pin trait, so the tests run them against model PHYs), and [`media`]
+//! has the 802.3 autonegotiation resolution and the CSR6 and CSR12-CSR15
+//! values of each port. The kernel's `drivers/tulip_media.rs` does the
+//! register accesses and the waiting.
+//!
 //! # What is not here
 //!
-//! MII/PHY management and media selection (internal loopback needs neither),
-//! the 512-bit hash filter, interrupts.
+//! The 512-bit hash filter, interrupts, following link changes at run time.
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -40,14 +48,23 @@
 pub mod csr;
 mod desc;
 mod flags;
+pub mod media;
+pub mod mii;
 mod ring;
 mod setup;
 pub mod srom;
+pub mod srom_info;
 
 pub use desc::*;
 pub use ring::Ring;
 pub use setup::*;
 
+#[cfg(test)]
+mod media_proptests;
+#[cfg(test)]
+mod media_tests;
+#[cfg(test)]
+mod models;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -1,3 +1,4 @@
 //! Device drivers.
 
 pub mod tulip;
+pub mod tulip_media;

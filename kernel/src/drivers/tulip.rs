@@ -85,13 +85,13 @@ const TIMEOUT_US: u64 = 1_000_000;
 
 /// The chip's CSR window (I/O or memory BAR) through KSEG.
 #[derive(Clone, Copy)]
-struct Csrs {
+pub(super) struct Csrs {
     base: u64,
 }
 
 impl Csrs {
     /// A 32-bit CSR read (`arch::mmio`: one `ldl`, then `mb`).
-    fn read(self, off: usize) -> u32 {
+    pub(super) fn read(self, off: usize) -> u32 {
         debug_assert!(off < csr::WINDOW_LEN && off % 4 == 0);
         // SAFETY: `base` is the KSEG address of the chip's 128-byte CSR BAR
         // with decode enabled; `off` is an aligned CSR offset inside it.
@@ -101,7 +101,7 @@ impl Csrs {
     /// A 32-bit CSR write (`arch::mmio`: `mb`, one `stl`, `mb`): the
     /// barrier before makes descriptor writes reach memory before a start
     /// or poll demand.
-    fn write(self, off: usize, v: u32) {
+    pub(super) fn write(self, off: usize, v: u32) {
         debug_assert!(off < csr::WINDOW_LEN && off % 4 == 0);
         // SAFETY: as in `read`.
         unsafe { mmio::write32(self.base + off as u64, v) }
@@ -167,15 +167,17 @@ pub fn irq_work_pending() -> bool {
 /// A found, reset 21143.
 pub struct Tulip {
     pub pci: PciDevice,
-    csrs: Csrs,
+    pub(super) csrs: Csrs,
     /// Which BAR the CSRs are reached through, for messages.
     pub bar: String,
     /// The station address from the serial ROM, if it holds a valid one.
     pub mac: Option<[u8; 6]>,
+    /// Serial ROM address bits (6: 64 words, 8: 256), as the address was found.
+    pub(super) srom_bits: u32,
 }
 
 /// Busy-waits `us` microseconds on the cycle counter.
-fn delay_us(us: u64) {
+pub(super) fn delay_us(us: u64) {
     let f = crate::time::freq();
     if f == 0 {
         for _ in 0..us * 100 {
@@ -191,7 +193,7 @@ fn delay_us(us: u64) {
 }
 
 /// Polls `done` until it holds or `us` microseconds pass; true if it held.
-fn wait_for(us: u64, mut done: impl FnMut() -> bool) -> bool {
+pub(super) fn wait_for(us: u64, mut done: impl FnMut() -> bool) -> bool {
     let f = crate::time::freq();
     let start = crate::time::cycles();
     let limit = us * f / 1_000_000;
@@ -243,9 +245,9 @@ pub fn probe() -> Result<Tulip, String> {
         .ok_or_else(|| String::from("no DEC 21143 (1011:0019) on PCI bus 0 (QEMU: -nic user,model=tulip)"))?;
     let (base, bar, io, memory) = csr_bar(&pci)?;
     pci.enable(io, memory, true);
-    let mut nic = Tulip { pci, csrs: Csrs { base }, bar, mac: None };
+    let mut nic = Tulip { pci, csrs: Csrs { base }, bar, mac: None, srom_bits: srom::ADDR_BITS_93C46 };
     nic.reset()?;
-    nic.mac = nic.read_mac();
+    (nic.mac, nic.srom_bits) = nic.read_mac();
     Ok(nic)
 }
 
@@ -276,24 +278,25 @@ impl Tulip {
         Csr5(self.csrs.read(csr::CSR5))
     }
 
-    fn srom_word(&self, word: u16, addr_bits: u32) -> u16 {
+    pub(super) fn srom_word(&self, word: u16, addr_bits: u32) -> u16 {
         let c = self.csrs;
         srom::read_word(word, addr_bits, |v| c.write(csr::CSR9, v), || c.read(csr::CSR9))
     }
 
     /// The station address from serial ROM words 10-12 (64-word part
-    /// first, as QEMU has, then a 256-word one).
-    fn read_mac(&self) -> Option<[u8; 6]> {
+    /// first, as QEMU has, then a 256-word one), and the address width
+    /// that found it (6 if none did).
+    fn read_mac(&self) -> (Option<[u8; 6]>, u32) {
         for bits in [srom::ADDR_BITS_93C46, 8] {
             let mut words = [0u16; srom::MAC_WORD + 3];
             for w in srom::MAC_WORD..srom::MAC_WORD + 3 {
                 words[w] = self.srom_word(w as u16, bits);
             }
             if let Some(mac) = srom::mac_from_words(&words) {
-                return Some(mac);
+                return (Some(mac), bits);
             }
         }
-        None
+        (None, srom::ADDR_BITS_93C46)
     }
 
     /// Clears SR and ST and waits (10 ms at most) for both processes to stop.
@@ -794,16 +797,13 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
 // a descriptor still come back with another buffer address than the one
 // given, the frame is dropped and counted (`desc_mismatch`).
 //
-// # Media (not done; a note for a real DS10)
+// # Media
 //
-// QEMU needs no media setup: its link is always up. A real 21143 needs
-// the port selected before starting: CSR6 PS/PCS/SCR/TTM/FD, and for the
-// SIA (10BASE-T/AUI/BNC) CSR13-CSR15, or an MII PHY found and configured
-// through CSR9's MDIO bits (autonegotiation), as the serial ROM's media
-// blocks describe (Linux: `tulip_select_media`, `t21142_start_nway`).
-// None of that is written here: it could not be tested, and guessing the
-// DS10's media leaf would be worse than saying so. Until then the chip runs
-// with CSR6 PS = 0 and CSR13-15 as reset left them.
+// `Nic::start` first sets the medium up (`tulip_media.rs`: serial ROM
+// info leaf, MII PHY scan and autonegotiation, or the SIA/SYM port with
+// the 21143's own autonegotiation) and runs with the CSR6 media bits it
+// returns (PS/HBD/TTM/PCS/SCR/FD). QEMU's model ignores them; a real
+// DS10 needs them. Link changes after start are not followed.
 
 /// Receive descriptors in the ring.
 pub const RX_RING: usize = 32;
@@ -934,6 +934,8 @@ pub struct Nic {
     stopped: bool,
     /// The Cchip line while interrupts are on (`None`: polled).
     irq_line: Option<u32>,
+    /// What the media setup chose (its log line).
+    media: String,
 }
 
 /// Tunables (boot parameters `net_rxbuf=`).
@@ -1227,6 +1229,7 @@ impl Nic {
             events: Counters::default(),
             stopped: false,
             irq_line: None,
+            media: String::new(),
         };
         // From here on, `Drop` gives everything back on error.
         nic.start()?;
@@ -1234,6 +1237,10 @@ impl Nic {
     }
 
     fn start(&mut self) -> Result<(), String> {
+        // The medium first, with both processes stopped (after probe's reset).
+        let media = super::tulip_media::setup(&self.chip);
+        let media_bits = media.csr6 & tulip_ring::media::CSR6_MEDIA_MASK;
+        self.media = media.summary;
         let rx_ring = dma::alloc_coherent(&self.dev, RX_RING * DESC_SIZE).map_err(|e| format!("RX ring: {e}"))?;
         let (rx_cpu, rx_bus) = (rx_ring.cpu, rx_ring.bus);
         self.rx_ring = Some(rx_ring);
@@ -1286,7 +1293,7 @@ impl Nic {
         // Normal mode, store and forward, not promiscuous (CSR6 PR, set at
         // reset, is cleared by writing the whole register), perfect filter.
         let c = self.chip.csrs;
-        self.mode = csr6::MBO | csr6::SF | csr6::OM_NORMAL;
+        self.mode = csr6::MBO | csr6::SF | csr6::OM_NORMAL | media_bits;
         c.write(csr::CSR7, 0);
         c.write(csr::CSR5, csr5::CLEAR_ALL);
         c.write(csr::CSR3, rx32);
@@ -1380,6 +1387,12 @@ impl Nic {
     /// The Cchip line while interrupts are on.
     pub fn irq_line(&self) -> Option<u32> {
         self.irq_line
+    }
+
+    /// What the media setup chose (the `tulip: media:` line's text).
+    #[allow(dead_code)]
+    pub fn media(&self) -> &str {
+        &self.media
     }
 
     /// The PCI device (for interrupt routing).

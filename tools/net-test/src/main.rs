@@ -234,6 +234,61 @@ fn interrupts_json(j: &Value, mode: &str) -> Result<String, String> {
     }
 }
 
+/// The hexadecimal number after `key` (`key 0x1234`).
+fn hex_after(line: &str, key: &str) -> Option<u32> {
+    let rest = line[line.find(key)? + key.len()..].trim_start().strip_prefix("0x")?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    u32::from_str_radix(&digits, 16).ok()
+}
+
+/// The kernel's `tulip: media:` line in QEMU: the MII PHY QEMU emulates
+/// (address 1, ID 0x7810:0x0000), the mode autonegotiation must give for
+/// the ANAR and ANLPAR it printed (802.3 28B.3 priority, computed here),
+/// and CSR6 media bits that agree with that mode (PS for the MII, FD for
+/// full duplex, TTM only at 10 Mb/s) and that the running CSR6 carries.
+fn media_line(line: &str, up: &str) -> Result<String, String> {
+    let text = &line[line.find("tulip: media: ").map_or(0, |i| i + 14)..];
+    let head = text.strip_prefix("MII PHY ").ok_or(format!("not the MII PHY: {text:?}"))?;
+    let addr: u32 = head.split(' ').next().and_then(|a| a.parse().ok()).ok_or(format!("no PHY address in {text:?}"))?;
+    let id = text.split("(ID ").nth(1).and_then(|r| r.split(')').next()).ok_or(format!("no PHY ID in {text:?}"))?;
+    let (id1, id2) = match id.split_once(':') {
+        Some((a, b)) => (hex_after(a, ""), hex_after(b, "")),
+        None => (None, None),
+    };
+    let (Some(id1), Some(id2)) = (id1, id2) else { return Err(format!("PHY ID {id:?} is not 0xHHHH:0xHHHH")) };
+    if (addr, id1, id2) != (1, 0x7810, 0x0000) {
+        return Err(format!("PHY {addr} ID {id1:#06x}:{id2:#06x}, expected QEMU's PHY 1 ID 0x7810:0x0000: {text:?}"));
+    }
+    let anar = hex_after(text, "(ANAR").ok_or(format!("no ANAR in {text:?}"))?;
+    let anlpar = hex_after(text, "ANLPAR").ok_or(format!("no ANLPAR in {text:?}"))?;
+    let modes = [
+        (0x100, "100BASE-TX full duplex", true, 100),
+        (0x200, "100BASE-T4", false, 100),
+        (0x080, "100BASE-TX half duplex", false, 100),
+        (0x040, "10BASE-T full duplex", true, 10),
+        (0x020, "10BASE-T half duplex", false, 10),
+    ];
+    let &(_, name, fd, speed) =
+        modes.iter().find(|m| anar & anlpar & m.0 != 0).ok_or(format!("ANAR {anar:#06x} & ANLPAR {anlpar:#06x} share no mode"))?;
+    let want = format!("link up, autonegotiated {name} (ANAR {anar:#06x}, ANLPAR {anlpar:#06x})");
+    if !text.contains(&want) {
+        return Err(format!("expected {want:?} in {text:?}"));
+    }
+    let csr6 = hex_after(text, "CSR6").ok_or(format!("no CSR6 in {text:?}"))?;
+    let (ps, fd_bit, ttm) = (1 << 18, 1 << 9, 1 << 22);
+    if csr6 & ps == 0 || (csr6 & fd_bit != 0) != fd || (csr6 & ttm != 0) != (speed == 10) {
+        return Err(format!("CSR6 media bits {csr6:#010x} do not fit {name} on the MII (PS, FD {fd}, TTM {})", speed == 10));
+    }
+    let running = hex_after(up, "CSR6").ok_or(format!("no CSR6 in {up:?}"))?;
+    let media_mask = 0x01cc_0200; // PS HBD TTM PCS SCR FD
+    if running & media_mask != csr6 {
+        return Err(format!("the NIC runs with CSR6 {running:#010x}, media bits {:#010x}, not {csr6:#010x}", running & media_mask));
+    }
+    Ok(format!(
+        "PHY {addr} ID {id1:#06x}:{id2:#06x}; ANAR {anar:#06x} & ANLPAR {anlpar:#06x} -> {name}, as the kernel says; CSR6 media {csr6:#010x}, running {running:#010x}"
+    ))
+}
+
 /// The kernel's `net: interrupts:` line at the end of a run with
 /// interrupts: the clock's measured rate near 1024 Hz (QEMU's RTC; allow
 /// for a loaded host), and no spurious or unhandled interrupt.
@@ -730,6 +785,13 @@ fn main() {
                 (_, None) => Err(String::from("no `tulip: up:` line")),
             },
         );
+        r.check(
+            "nic-media",
+            match (vm.find("tulip: media:"), vm.find("tulip: up:")) {
+                (Some(m), Some(up)) => media_line(&m, &up),
+                _ => Err(String::from("no `tulip: media:` or `tulip: up:` line")),
+            },
+        );
         let pings: Vec<String> = [56, 1400]
             .iter()
             .map(|n| vm.find(&format!("net: ping 10.0.2.2 ({n} bytes)")).unwrap_or_default())
@@ -843,4 +905,26 @@ fn main() {
     println!("net-test: {:.1} s", t0.elapsed().as_secs_f64());
     println!("{} passed, {} failed", r.passed, r.failed);
     std::process::exit(if r.failed == 0 { 0 } else { 1 });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::media_line;
+
+    const UP: &str = "INFO  tulip: up: 00:02.0 via BAR1 memory 0x12001000, MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x022c2202";
+    const MEDIA: &str = "INFO  tulip: media: MII PHY 1 (ID 0x7810:0x0000): link up, autonegotiated 100BASE-TX full duplex (ANAR 0x0501, ANLPAR 0x4181); CSR6 0x000c0200 [PS HBD FD]; BMCR 0x3100 BMSR 0x702c";
+
+    #[test]
+    fn media_line_recomputes_the_mode() {
+        assert!(media_line(MEDIA, UP).is_ok(), "{:?}", media_line(MEDIA, UP));
+        // A mode the numbers do not give, a PHY that is not QEMU's, CSR6
+        // bits that do not fit, a running CSR6 without them.
+        let wrong_mode = MEDIA.replace("ANAR 0x0501", "ANAR 0x0081");
+        assert!(media_line(&wrong_mode, UP).unwrap_err().contains("autonegotiated 100BASE-TX half duplex"));
+        assert!(media_line(&MEDIA.replace("PHY 1 ", "PHY 2 "), UP).is_err());
+        assert!(media_line(&MEDIA.replace("0x7810:", "0x7811:"), UP).is_err());
+        assert!(media_line(&MEDIA.replace("CSR6 0x000c0200", "CSR6 0x000c0000"), UP).is_err());
+        assert!(media_line(MEDIA, &UP.replace("0x022c2202", "0x02202002")).is_err());
+        assert!(media_line("INFO  tulip: media: SIA 10BASE-T half duplex: ...", UP).is_err());
+    }
 }

@@ -10,7 +10,7 @@ use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
 use cma::Cma;
 use alloc::format;
 use alloc::string::{String, ToString};
-use log::{error, info, warn};
+use log::{debug, error, info, warn};
 use memblock::{Direction, Memblock, Region};
 use spin::Mutex;
 
@@ -99,6 +99,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     reserve(&mut mb, "(command line page)", virt_to_phys(image::cmdline() as *const u8), PAGE_SIZE);
     let hd = hwrpb.header();
     reserve(&mut mb, "(HWRPB)", hd.phys_addr, hwrpb.bytes().len() as u64);
+    reserve_console_page_tables(&mut mb, hwrpb);
 
     // 4. CMA, while memblock is live.
     let cma_area = reserve_cma(&mut mb, params);
@@ -160,6 +161,104 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     let _ = super::page::report(&mut out);
     drop(out);
     reconcile();
+}
+
+/// The most console page-table pages the walk accepts (8 MiB of tables;
+/// QEMU's PALcode has 3, SRM a handful).
+const MAX_CONSOLE_TABLES: usize = 1024;
+/// How many table addresses the summary line lists.
+const LIST_TABLES: usize = 8;
+
+/// Reserves the console's page-table pages that lie in free memory.
+///
+/// The kernel never loads page tables of its own: the HWRPB at 0x10000000
+/// and the console callbacks (CRB dispatch, PUTS, GETC, GET_ENV) run
+/// through the console's (SRM's, or QEMU PALcode's). The HWRPB marks the
+/// console's memory clusters as in use, but SRM's level-1/2/3 tables may
+/// sit in a cluster it calls free; the buddy allocator would then hand
+/// them out, and the first write over one breaks those mappings. Linux
+/// does not meet this: `callback_init` moves to its own page tables before
+/// `setup_memory` hands memory out. So: walk the tables through the
+/// virtual page table (crates/vptwalk), check that they translate the
+/// HWRPB's address to its `phys_addr`, and reserve every table page in
+/// free memory. A malformed tree is reported; the pages found before the
+/// error are still reserved, and boot goes on.
+fn reserve_console_page_tables(mb: &mut Memblock<128>, hwrpb: &hwrpb::Hwrpb) {
+    let hd = hwrpb.header();
+    let opts = vptwalk::Options {
+        vptb: hd.vptb,
+        page_size: hd.page_size,
+        check: Some((crate::arch::HWRPB_VA, hd.phys_addr)),
+    };
+    let mut out = alloc::vec![vptwalk::TablePage::EMPTY; MAX_CONSOLE_TABLES];
+    // SAFETY: the walk reads only quadwords of the virtual page table
+    // whose path it has checked (the self-map entry, then level-1 entries
+    // that are valid and name memory), which the console's page tables,
+    // still in use, map for the kernel.
+    let read_pte = |va: u64| unsafe { core::ptr::read_volatile(va as *const u64) };
+    let is_memory = |pfn: u64| hwrpb.cluster_containing_pfn(pfn).is_some();
+    let (found, failure) = match vptwalk::walk(&opts, read_pte, is_memory, &mut out) {
+        Ok(s) => (s.tables, None),
+        Err(f) => (f.found, Some(f.error)),
+    };
+    let tables = &out[..found];
+
+    // Which lie in free memory (reserved now, in runs of contiguous
+    // pages), which in the console's clusters, which elsewhere (already
+    // reserved, or beyond mem=).
+    let (mut in_console, mut in_free, mut elsewhere) = (0usize, 0usize, 0usize);
+    let mut run: Option<(u64, u64)> = None;
+    for t in tables {
+        let pa = t.pfn * PAGE_SIZE;
+        debug!("mm: console page table: {} at {pa:#012x}, maps from {:#x}", t.level, t.va);
+        if mb.is_memory(pa, PAGE_SIZE) && !mb.overlaps_reserved(pa, PAGE_SIZE) {
+            in_free += 1;
+            run = match run {
+                Some((b, e)) if e == pa => Some((b, pa + PAGE_SIZE)),
+                Some((b, e)) => {
+                    reserve(mb, "(console page tables)", b, e - b);
+                    Some((pa, pa + PAGE_SIZE))
+                }
+                None => Some((pa, pa + PAGE_SIZE)),
+            };
+        } else if hwrpb.cluster_containing_pfn(t.pfn).is_some_and(|c| !c.is_available()) {
+            in_console += 1;
+        } else {
+            elsewhere += 1;
+        }
+    }
+    if let Some((b, e)) = run {
+        reserve(mb, "(console page tables)", b, e - b);
+    }
+
+    let mut list = String::new();
+    for (i, t) in tables.iter().take(LIST_TABLES).enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        list.push_str(&format!("{sep}L{} {:#x}", t.level.number(), t.pfn * PAGE_SIZE));
+    }
+    if tables.len() > LIST_TABLES {
+        list.push_str(&format!(", {} more", tables.len() - LIST_TABLES));
+    }
+    let free = if in_free == 0 {
+        "0 in free memory, nothing to reserve".to_string()
+    } else {
+        format!("{in_free} in free memory, reserved")
+    };
+    let other = if elsewhere == 0 { String::new() } else { format!(", {elsewhere} in other reserved memory or beyond mem=") };
+    match failure {
+        None => info!(
+            "mm: console page tables: {} pages ({list}; VPTB {:#x}, HWRPB {:#x} -> {:#x} through them): {in_console} in console memory, {free}{other}",
+            tables.len(),
+            hd.vptb,
+            crate::arch::HWRPB_VA,
+            hd.phys_addr
+        ),
+        Some(e) => error!(
+            "mm: console page tables: walk through the VPTB {:#x} failed: {e}; {} pages found before that ({list}): {in_console} in console memory, {free}{other}; console callbacks may break if a missed table is handed out",
+            hd.vptb,
+            tables.len()
+        ),
+    }
 }
 
 /// Bytes of `reserved` that lie in `memory`.

@@ -70,8 +70,18 @@ pub fn all() -> Vec<Case> {
                 "system: ",
                 "memory: 256 MiB",
                 "heap: early arena",
+                // QEMU's PALcode (init.c: init_page_table) builds its page
+                // table in its own image: page_dir with the self-map in
+                // entry 1023, plus one level-2 and one level-3 table for
+                // the HWRPB at 0x10000000, all inside the console/PALcode
+                // cluster 0. The memory check also checks them (at least 2
+                // pages, each inside a reservation).
+                "mm: console page tables: 3 pages (L1 0x",
+                "; VPTB 0xfffffffe00000000, HWRPB 0x10000000 -> 0x",
+                "3 in console memory, 0 in free memory, nothing to reserve",
                 "ready; halting",
             ],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             ..case("boot-banner", "")
         },
         Case {

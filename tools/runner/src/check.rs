@@ -92,6 +92,7 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
     }
     if let Some(m) = case.memory {
         detail.push_str(&check_memory(&run.output, m.total_mib, m.cma_mib)?);
+        detail.push_str(&check_console_tables(&run.output)?);
     }
     Ok(detail)
 }
@@ -143,6 +144,72 @@ pub fn check_memory(output: &str, total_mib: u64, cma_mib: u64) -> Result<String
     Ok(format!(", memory {} pages = {} reserved + {} CMA + {} free + {} allocated", r.total, r.reserved, r.cma, r.free, r.allocated))
 }
 
+/// `start-end` of every `memblock: reserve 0x...-0x... (what)` line, with
+/// what.
+fn reservations(output: &str) -> Vec<(u64, u64, String)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("memblock: reserve 0x")? + "memblock: reserve ".len()..];
+            let (range, what) = rest.split_once(' ')?;
+            let (a, b) = range.split_once('-')?;
+            let hex = |x: &str| u64::from_str_radix(x.trim_start_matches("0x"), 16).ok();
+            Some((hex(a)?, hex(b)?, what.to_string()))
+        })
+        .collect()
+}
+
+/// The console page tables line (`mm: console page tables: N pages (L1
+/// 0x..., L2 0x..., ...; ...): C in console memory, F in free memory...`),
+/// checked against the rest of the log: at least 2 pages (the level-1
+/// table and the one mapping the HWRPB), a level-1 table listed (the one
+/// the SRM stub found, when it ran), every listed page inside a memblock
+/// reservation, and F equal to the pages reserved as console page tables.
+pub fn check_console_tables(output: &str) -> Result<String, String> {
+    let key = "mm: console page tables: ";
+    let line = output.lines().find(|l| l.contains(key)).ok_or("no console page tables line")?;
+    let rest = &line[line.find(key).unwrap() + key.len()..];
+    if rest.contains("failed") {
+        return Err(format!("console page table walk failed: {rest}"));
+    }
+    let num_before = |s: &str, word: &str| -> Option<u64> {
+        let i = s.find(word)?;
+        s[..i].split(|c: char| !c.is_ascii_digit()).rfind(|w| !w.is_empty())?.parse().ok()
+    };
+    let pages = num_before(rest, " pages (").ok_or("no page count")?;
+    let free = num_before(rest, " in free memory").ok_or("no free-memory count")?;
+    let inside = &rest[rest.find('(').ok_or("no table list")? + 1..rest.find(';').ok_or("no table list end")?];
+    let listed: Vec<(String, u64)> = inside
+        .split(", ")
+        .filter_map(|t| {
+            let (level, pa) = t.split_once(' ')?;
+            Some((level.to_string(), u64::from_str_radix(pa.strip_prefix("0x")?, 16).ok()?))
+        })
+        .collect();
+    if pages < 2 {
+        return Err(format!("only {pages} console page-table pages (expected the level-1 table and at least the one mapping the HWRPB)"));
+    }
+    let l1 = listed.iter().find(|(l, _)| l == "L1").map(|&(_, pa)| pa).ok_or("no level-1 table listed")?;
+    let stub_key = "level-1 page table at physical 0x";
+    if let Some(i) = output.find(stub_key) {
+        let hex: String = output[i + stub_key.len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        if u64::from_str_radix(&hex, 16).ok() != Some(l1) {
+            return Err(format!("the SRM stub found the level-1 table at 0x{hex}, the kernel at {l1:#x}"));
+        }
+    }
+    let res = reservations(output);
+    for (level, pa) in &listed {
+        if !res.iter().any(|(a, b, _)| a <= pa && pa + 8192 <= *b) {
+            return Err(format!("console page table {level} at {pa:#x} lies in no memblock reservation"));
+        }
+    }
+    let reserved: u64 = res.iter().filter(|(_, _, w)| w == "(console page tables)").map(|(a, b, _)| (b - a) / 8192).sum();
+    if reserved != free {
+        return Err(format!("{free} console page-table pages in free memory, but {reserved} reserved as console page tables"));
+    }
+    Ok(format!(", console page tables {pages} pages ({free} were free)"))
+}
+
 pub fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].iter().map(|l| format!("      | {l}\n")).collect()
@@ -183,6 +250,26 @@ mod tests {
     }
 
     #[test]
+    fn console_tables() {
+        let log = "INFO  memblock: reserve 0x0000000000-0x000001e000 (console/PALcode cluster)\n\
+                   INFO  mm: console page tables: 3 pages (L1 0xc000, L2 0x1a000, L3 0x1c000; VPTB 0xfffffffe00000000, HWRPB 0x10000000 -> 0x18000 through them): 3 in console memory, 0 in free memory, nothing to reserve\n";
+        assert_eq!(check_console_tables(log).unwrap(), ", console page tables 3 pages (0 were free)");
+        let stub = format!("srm-stub: ...: ok; level-1 page table at physical 0xe000\n{log}");
+        assert!(check_console_tables(&stub).unwrap_err().contains("the SRM stub found"));
+        let outside = log.replace("L3 0x1c000", "L3 0x1e000");
+        assert!(check_console_tables(&outside).unwrap_err().contains("L3 at 0x1e000 lies in no memblock reservation"));
+        let one = log.replace("3 pages (L1 0xc000, L2 0x1a000, L3 0x1c000;", "1 pages (L1 0xc000;");
+        assert!(check_console_tables(&one).unwrap_err().contains("only 1"));
+        let srm = "INFO  memblock: reserve 0x0000000000-0x000001e000 (console/PALcode cluster)\n\
+                   INFO  memblock: reserve 0x0007000000-0x0007004000 (console page tables)\n\
+                   INFO  mm: console page tables: 4 pages (L1 0x2000, L2 0x4000, L3 0x7000000, L3 0x7002000; VPTB 0x200000000, HWRPB 0x10000000 -> 0x2000 through them): 2 in console memory, 2 in free memory, reserved\n";
+        assert!(check_console_tables(srm).is_ok());
+        assert!(check_console_tables(&srm.replace("2 in free", "3 in free")).unwrap_err().contains("but 2 reserved"));
+        assert!(check_console_tables("nothing").is_err());
+        assert!(check_console_tables("mm: console page tables: walk through the VPTB 0x0 failed: x").unwrap_err().contains("failed"));
+    }
+
+    #[test]
     fn pc_parse() {
         assert_eq!(trap_pc("x\n*** at PC 0xfffffc0000310abc, PS 0x7"), Some(0xfffffc0000310abc));
         assert_eq!(trap_pc("nothing"), None);
@@ -191,7 +278,7 @@ mod tests {
     #[test]
     fn judge_rejects_timeouts_and_forbidden_output() {
         let syms = Symbols::parse("");
-        let c = crate::cases::all().into_iter().find(|c| c.name == "boot-banner").unwrap();
+        let c = crate::cases::all().into_iter().find(|c| c.name == "cmdline").unwrap();
         let hung = Run { output: String::new(), exit: None, timed_out: true, seconds: 1.0 };
         assert!(judge(&c, &hung, &syms).unwrap_err().contains("no halt"));
         let mut out: String = c.expect.join("\n");

@@ -1,4 +1,5 @@
-//! Our `cma` crate (bitmap searched a word at a time through `bitvec`)
+//! Our `cma` crate (bitmap searched a word at a time on the raw words;
+//! `bitvec` only for setting and clearing ranges)
 //! against Linux's `cma_alloc` bitmap search, `bitmap_find_next_zero_area_off`
 //! from lib/bitmap.c, written in this crate (`alloc_bench::linux`) twice:
 //! with `find_next_zero_bit`/`find_next_bit` a word at a time as

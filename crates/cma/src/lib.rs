@@ -33,8 +33,11 @@
 //!
 //! The bitmap storage is a caller-provided `&mut [usize]` (see
 //! [`bitmap_words`] for its size), so a `Cma` can be set up before any heap
-//! exists. Bitmap searches go a machine word at a time (skipping full or
-//! empty words) via `bitvec`. Every bad argument yields a typed [`CmaError`]
+//! exists. The search for a free run scans the raw storage a machine word
+//! at a time (skipping full or empty words with one compare, finding the
+//! bit inside a word with `trailing_zeros`, like Linux's lib/find_bit.c);
+//! `bitvec` is used only to set, clear and check bit ranges (allocation,
+//! release). Every bad argument yields a typed [`CmaError`]
 //! with a clear `Display`, and the state is unchanged on error.
 //!
 //! # Example

@@ -488,6 +488,11 @@ impl<S: PageSource> KHeap<S> {
 
     // ---- slabs ----
 
+    // The hot paths (`alloc_small`, `free_small`, `Slab::pop`/`push`) are
+    // inlined into `alloc`/`free`; everything that carves, returns or grows
+    // is out of line and cold, so the common case does not pay for the
+    // registers those need.
+    #[inline]
     fn alloc_small(&mut self, c: usize) -> Result<NonNull<u8>, AllocError<S::Error>> {
         let mut s = self.classes[c].partial;
         if s.is_null() {
@@ -514,6 +519,8 @@ impl<S: PageSource> KHeap<S> {
 
     /// Carves a slab for class `c` from a region and puts it on the partial
     /// list (counted as a spare until its first object goes).
+    #[cold]
+    #[inline(never)]
     fn new_slab(&mut self, c: usize) -> Result<*mut Slab, AllocError<S::Error>> {
         let chunk = Layout::from_size_align(SLAB_SIZE, SLAB_SIZE).unwrap();
         let (p, slot) = self.alloc_large(chunk)?;
@@ -561,6 +568,7 @@ impl<S: PageSource> KHeap<S> {
 
     /// # Safety
     /// If `a` is a live allocation of this heap, its layout is `layout`.
+    #[inline]
     unsafe fn free_small(&mut self, a: usize, layout: Layout, c: usize) -> Result<(), FreeError> {
         let slot = self.region_of(a).ok_or(FreeError::NotOwned)?;
         let s = (a & !(SLAB_SIZE - 1)) as *mut Slab;
@@ -606,6 +614,8 @@ impl<S: PageSource> KHeap<S> {
     /// # Safety
     /// `s` is a live, empty slab of class `c` on its partial list, carved
     /// from region `slot`.
+    #[cold]
+    #[inline(never)]
     unsafe fn release_slab(&mut self, c: usize, s: *mut Slab, slot: usize) {
         unsafe {
             self.unlink(c, s);
@@ -643,6 +653,7 @@ impl<S: PageSource> KHeap<S> {
     }
 
     /// First fit over the regions in slot order, then growth.
+    #[inline(never)]
     fn alloc_large(&mut self, layout: Layout) -> Result<(NonNull<u8>, usize), AllocError<S::Error>> {
         for slot in 0..self.hi {
             let r = &mut self.regions[slot];

@@ -111,25 +111,48 @@ impl Slab {
     ///
     /// # Safety
     /// `s` is a live, non-full slab of class `info`.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn pop(s: *mut Slab, info: &ClassInfo) -> (*mut u8, bool) {
         unsafe {
-            let mut rebuilt = false;
-            if (*s).head == NONE && (*s).bump >= info.nobjs {
-                // Not full, yet no free object in sight: a link was cut.
-                Slab::rebuild(s, info);
-                rebuilt = true;
-            }
-            let i = if (*s).head != NONE {
-                let mut i = (*s).head;
-                let mut next = (Slab::obj(s, info, i) as *const u16).read();
-                if next != NONE && (next >= (*s).bump || next == i || Slab::is_allocated(s, next)) {
-                    Slab::rebuild(s, info);
-                    rebuilt = true;
-                    i = (*s).head;
-                    next = (Slab::obj(s, info, i) as *const u16).read();
+            let head = (*s).head;
+            let i = if head != NONE {
+                // The common case: the head of the free list, whose link
+                // must agree with the bitmap (else the slow path rebuilds).
+                let next = (Slab::obj(s, info, head) as *const u16).read();
+                if next != NONE && (next >= (*s).bump || next == head || Slab::is_allocated(s, next)) {
+                    return Slab::pop_slow(s, info);
                 }
                 (*s).head = next;
+                head
+            } else if (*s).bump < info.nobjs {
+                let i = (*s).bump;
+                (*s).bump += 1;
+                i
+            } else {
+                return Slab::pop_slow(s, info);
+            };
+            Slab::toggle(s, i);
+            (*s).inuse += 1;
+            (Slab::obj(s, info, i), false)
+        }
+    }
+
+    /// [`Slab::pop`] when the free list contradicts the bitmap (a link cut
+    /// or overwritten after free): rebuild the list from the bitmap, then
+    /// take its head. Out of line, so the common path stays small.
+    ///
+    /// # Safety
+    /// As for [`Slab::pop`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn pop_slow(s: *mut Slab, info: &ClassInfo) -> (*mut u8, bool) {
+        unsafe {
+            Slab::rebuild(s, info);
+            // Not full, so the rebuilt list holds a free object below
+            // `bump`, or (all below `bump` allocated) `bump` is unused.
+            let i = if (*s).head != NONE {
+                let i = (*s).head;
+                (*s).head = (Slab::obj(s, info, i) as *const u16).read();
                 i
             } else {
                 let i = (*s).bump;
@@ -138,7 +161,7 @@ impl Slab {
             };
             Slab::toggle(s, i);
             (*s).inuse += 1;
-            (Slab::obj(s, info, i), rebuilt)
+            (Slab::obj(s, info, i), true)
         }
     }
 

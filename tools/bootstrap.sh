@@ -186,8 +186,14 @@ if [ ! -f "$PROBE_STAMP" ]; then
             cargo +"$CHANNEL" build --release --target "$REPO/targets/alpha-unknown-none.json" \
             -Zjson-target-spec -Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
         local lib=$CACHE/probe-target/alpha-unknown-none/release/libalpha_probe.a
-        alpha-linux-gnu-objdump -f "$lib" | tee /dev/stderr | grep -q "file format elf64-alpha"
-        alpha-linux-gnu-objdump -d "$lib" | grep -A40 "<probe_mix>:" | tee /dev/stderr | grep -qE "\s(mulq|addq|s8addq|sll|srl|zap|xor)\s"
+        # Whole outputs first: `tee | grep -q` under pipefail fails at
+        # random when grep stops reading before tee is done (SIGPIPE).
+        local head dis
+        head=$(alpha-linux-gnu-objdump -f "$lib")
+        dis=$(alpha-linux-gnu-objdump -d "$lib" | grep -A40 "<probe_mix>:")
+        printf '%s\n%s\n' "$head" "$dis" >&2
+        grep -q "file format elf64-alpha" <<<"$head"
+        grep -qE "\s(mulq|addq|s8addq|sll|srl|zap|xor)\s" <<<"$dis"
     }
     run_step probe probe
     touch "$PROBE_STAMP"

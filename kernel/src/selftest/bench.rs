@@ -2,6 +2,12 @@
 //! RPCC cycle counter, for the page allocators and the DMA API. Under QEMU
 //! the counter runs at a fixed 250 MHz of virtual time, so the figures
 //! compare operations with each other, not with real hardware.
+//!
+//! Allocation and free are timed separately: each round allocates a batch
+//! of `n` (timed), then frees the `n` (timed), and each column is the median
+//! over `ROUNDS` rounds of the batch's cycles divided by its operations.
+//! So the allocation column sees the free lists as the frees of the
+//! previous round left them, and the free column pays for the merges.
 
 use crate::dma::{self, Direction, DmaDevice, WindowPolicy};
 use crate::mm::{PAGE_SIZE, page};
@@ -11,39 +17,89 @@ use log::info;
 
 const ROUNDS: usize = 256;
 
-/// Median cycles per call of `op` over `ROUNDS` timed batches of `batch`.
-fn measure(batch: usize, mut op: impl FnMut()) -> u64 {
-    let mut samples = Vec::with_capacity(ROUNDS);
+/// One row: median cycles per allocation and per free, the batch size,
+/// and how many allocations failed over all rounds.
+struct Row {
+    alloc: u64,
+    free: u64,
+    batch: usize,
+    failed: usize,
+}
+
+/// Times `ROUNDS` rounds of `batch` calls of `alloc` (the successes kept in
+/// a vector reserved beforehand, so the timed loop does not touch the
+/// heap), then `free` of each in allocation order.
+fn measure<T>(batch: usize, mut alloc: impl FnMut() -> Option<T>, mut free: impl FnMut(T)) -> Row {
+    let mut held: Vec<T> = Vec::with_capacity(batch);
+    let mut a = Vec::with_capacity(ROUNDS);
+    let mut f = Vec::with_capacity(ROUNDS);
+    let mut failed = 0;
     for _ in 0..ROUNDS {
         let t0 = time::cycles();
         for _ in 0..batch {
-            op();
+            match alloc() {
+                Some(x) => held.push(x),
+                None => failed += 1,
+            }
         }
-        samples.push((time::cycles() - t0) / batch as u64);
+        let t1 = time::cycles();
+        let n = held.len() as u64;
+        for x in held.drain(..) {
+            free(x);
+        }
+        let t2 = time::cycles();
+        if n > 0 {
+            a.push((t1 - t0) / n);
+            f.push((t2 - t1) / n);
+        }
     }
-    samples.sort_unstable();
-    samples[ROUNDS / 2]
+    a.sort_unstable();
+    f.sort_unstable();
+    let mid = |v: &Vec<u64>| if v.is_empty() { 0 } else { v[v.len() / 2] };
+    Row { alloc: mid(&a), free: mid(&f), batch, failed }
+}
+
+fn row(label: &str, r: Row) {
+    let fails = if r.failed > 0 {
+        alloc::format!("  ({} of {} allocations failed)", r.failed, r.batch * ROUNDS)
+    } else {
+        alloc::string::String::new()
+    };
+    info!("bench: {:<34} {:>5} {:>10} {:>10}{}", label, r.batch, r.alloc, r.free, fails);
 }
 
 pub fn run() {
-    info!("bench: cycles per operation (median of {ROUNDS} batches; {} MHz counter)", time::freq() / 1_000_000);
-    info!("bench: {:<34} {:>10}", "operation", "cycles");
+    info!(
+        "bench: cycles per operation, allocation and free timed separately (median of {ROUNDS} rounds of a batch of \
+         allocations, then their frees; {} MHz counter)",
+        time::freq() / 1_000_000
+    );
+    info!("bench: {:<34} {:>5} {:>10} {:>10}", "operation", "batch", "alloc/map", "free/unmap");
     for order in [0u32, 1, 2, 4, 6, 8, 10] {
-        let c = measure(8, || {
-            if let Ok(pa) = page::alloc_pages(order, false) {
+        // At most 8 MiB held at once (order 10 is 8 MiB).
+        let batch = (1024usize >> order).clamp(1, 8);
+        let r = measure(
+            batch,
+            || page::alloc_pages(order, false).ok(),
+            |pa| {
                 let _ = page::free_pages(pa, order);
-            }
-        });
-        info!("bench: {:<34} {:>10}", alloc::format!("alloc_pages+free_pages order {order}"), c);
+            },
+        );
+        row(&alloc::format!("pages order {order}"), r);
     }
-    if page::stats().cma_total > 0 {
+    let cma_total = page::stats().cma_total;
+    if cma_total > 0 {
         for count in [1usize, 16, 128, 512] {
-            let c = measure(8, || {
-                if let Ok(pa) = page::cma_alloc(count, 0) {
+            // At most a quarter of the area held at once.
+            let batch = (cma_total / 4 / count).clamp(1, 8);
+            let r = measure(
+                batch,
+                || page::cma_alloc(count, 0).ok(),
+                |pa| {
                     let _ = page::cma_release(pa, count);
-                }
-            });
-            info!("bench: {:<34} {:>10}", alloc::format!("cma_alloc+cma_release {count} pages"), c);
+                },
+            );
+            row(&alloc::format!("cma {count} pages"), r);
         }
     }
     let devs = [
@@ -52,22 +108,33 @@ pub fn run() {
     ];
     for d in &devs {
         for size in [PAGE_SIZE as usize, 16 * PAGE_SIZE as usize] {
-            let c = measure(4, || {
-                if let Ok(buf) = dma::alloc_coherent(d, size) {
-                    dma::free_coherent(d, buf);
-                }
-            });
-            info!("bench: {:<34} {:>10}", alloc::format!("alloc+free_coherent {} KiB {}", size >> 10, d.name), c);
+            let r = measure(4, || dma::alloc_coherent(d, size).ok(), |buf| dma::free_coherent(d, buf));
+            row(&alloc::format!("coherent {} KiB {}", size >> 10, d.name), r);
         }
-        if let Ok(pa) = page::alloc_pages(4, false) {
+        // Eight distinct 128 KiB buffers, so no two live mappings share
+        // memory.
+        const BUFS: usize = 8;
+        let bufs: Vec<u64> = (0..BUFS).filter_map(|_| page::alloc_pages(4, false).ok()).collect();
+        if bufs.len() == BUFS {
             for len in [1500usize, 64 << 10] {
-                let c = measure(8, || {
-                    if let Ok(bus) = dma::map_single(d, pa, len, Direction::ToDevice) {
+                let mut next = 0;
+                let r = measure(
+                    BUFS,
+                    || {
+                        let pa = bufs[next % BUFS];
+                        next += 1;
+                        dma::map_single(d, pa, len, Direction::ToDevice).ok()
+                    },
+                    |bus| {
                         let _ = dma::unmap_single(d, bus, len, Direction::ToDevice);
-                    }
-                });
-                info!("bench: {:<34} {:>10}", alloc::format!("map+unmap_single {len} B {}", d.name), c);
+                    },
+                );
+                row(&alloc::format!("map_single {len} B {}", d.name), r);
             }
+        } else {
+            info!("bench: map_single skipped: {BUFS} buffers of 128 KiB not available");
+        }
+        for pa in bufs {
             let _ = page::free_pages(pa, 4);
         }
     }

@@ -94,7 +94,71 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
         detail.push_str(&check_memory(&run.output, m.total_mib, m.cma_mib)?);
         detail.push_str(&check_console_tables(&run.output)?);
     }
+    if case.name == "kernel-bench" {
+        detail.push_str(&check_bench(&run.output)?);
+    }
     Ok(detail)
+}
+
+/// Every row the in-kernel benchmark (`kernel/src/selftest/bench.rs`)
+/// prints with `-append bench` (default memory and CMA).
+pub const BENCH_ROWS: &[&str] = &[
+    "pages order 0",
+    "pages order 1",
+    "pages order 2",
+    "pages order 4",
+    "pages order 6",
+    "pages order 8",
+    "pages order 10",
+    "cma 1 pages",
+    "cma 16 pages",
+    "cma 128 pages",
+    "cma 512 pages",
+    "coherent 8 KiB bench-direct",
+    "coherent 128 KiB bench-direct",
+    "map_single 1500 B bench-direct",
+    "map_single 65536 B bench-direct",
+    "coherent 8 KiB bench-sg",
+    "coherent 128 KiB bench-sg",
+    "map_single 1500 B bench-sg",
+    "map_single 65536 B bench-sg",
+];
+
+/// One benchmark row, `bench: <label> <batch> <alloc> <free>`, optionally
+/// followed by `  (N of M allocations failed)`: the label and the three
+/// numbers.
+pub fn parse_bench_row(line: &str) -> Option<(String, u64, u64, u64)> {
+    let rest = &line[line.find("bench: ")? + "bench: ".len()..];
+    let rest = rest.split("  (").next()?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    if f.len() < 4 {
+        return None;
+    }
+    let n = |s: &str| s.parse::<u64>().ok();
+    let (batch, alloc, free) = (n(f[f.len() - 3])?, n(f[f.len() - 2])?, n(f[f.len() - 1])?);
+    Some((f[..f.len() - 3].join(" "), batch, alloc, free))
+}
+
+/// The benchmark table: every row of [`BENCH_ROWS`] present exactly once,
+/// its batch, alloc and free cycles parsed and positive, and no allocation
+/// failed.
+pub fn check_bench(output: &str) -> Result<String, String> {
+    let rows: Vec<(String, u64, u64, u64)> = output.lines().filter_map(parse_bench_row).collect();
+    for want in BENCH_ROWS {
+        let found: Vec<_> = rows.iter().filter(|r| r.0 == *want).collect();
+        let (_, batch, alloc, free) = match found.as_slice() {
+            [one] => *one,
+            [] => return Err(format!("bench row {want:?} missing or its numbers unparsable")),
+            _ => return Err(format!("bench row {want:?} printed {} times", found.len())),
+        };
+        if *batch == 0 || *alloc == 0 || *free == 0 {
+            return Err(format!("bench row {want:?}: batch {batch}, alloc {alloc}, free {free} cycles: not all positive"));
+        }
+    }
+    if let Some(l) = output.lines().find(|l| l.contains("bench: ") && l.contains("allocations failed")) {
+        return Err(format!("a benchmark allocation failed: {}", l.trim()));
+    }
+    Ok(format!(", {} bench rows", BENCH_ROWS.len()))
 }
 
 /// The numbers of the kernel's memory reconciliation line:
@@ -267,6 +331,28 @@ mod tests {
         assert!(check_console_tables(&srm.replace("2 in free", "3 in free")).unwrap_err().contains("but 2 reserved"));
         assert!(check_console_tables("nothing").is_err());
         assert!(check_console_tables("mm: console page tables: walk through the VPTB 0x0 failed: x").unwrap_err().contains("failed"));
+    }
+
+    #[test]
+    fn bench_table() {
+        let mut out = String::from("[ 0.1] INFO  bench: operation                          batch  alloc/map free/unmap\n");
+        for r in BENCH_ROWS {
+            out.push_str(&format!("[ 0.2] INFO  bench: {r:<34} {:>5} {:>10} {:>10}\n", 8, 120, 95));
+        }
+        assert_eq!(check_bench(&out).unwrap(), format!(", {} bench rows", BENCH_ROWS.len()));
+        assert_eq!(
+            parse_bench_row("INFO  bench: pages order 10                           1       4021       3100"),
+            Some(("pages order 10".into(), 1, 4021, 3100))
+        );
+        let row = |r: &str, a: u64| format!("bench: {r:<34} {:>5} {:>10} {:>10}", 8, a, 95);
+        let zero = out.replace(&row("cma 16 pages", 120), &row("cma 16 pages", 0));
+        assert_ne!(zero, out);
+        assert!(check_bench(&zero).unwrap_err().contains("not all positive"));
+        let missing = out.replace("pages order 10 ", "pages order 11 ");
+        assert!(check_bench(&missing).unwrap_err().contains("\"pages order 10\" missing"));
+        let failed = out.replace("       95\n", "       95  (3 of 2048 allocations failed)\n");
+        assert!(check_bench(&failed).unwrap_err().contains("allocation failed"));
+        assert!(check_bench("nothing").is_err());
     }
 
     #[test]

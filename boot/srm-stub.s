@@ -164,10 +164,14 @@ _stub_start:
 # --- 1. the HWRPB, the console callbacks, the VPTB -------------------------
         ldah    $9, 0x1000($31)         # $9 = 0x10000000, INIT_HWRPB
         STORE   $9, st_hwrpb
-        ldq     $1, HWRPB_ID($9)
-        LOAD    $2, k_hwrpb_id
-        cmpeq   $1, $2, $1
-        beq     $1, stop                # no HWRPB: no console to tell
+        ldq     $1, HWRPB_ID($9)        # the magic, in either byte order:
+        LOAD    $2, k_hwrpb_id_ascii    # SRM stores the bytes "HWRPB\0\0\0"
+        cmpeq   $1, $2, $3              # $3 = 1: ASCII order
+        STORE   $3, st_magic_ascii
+        LOAD    $2, k_hwrpb_id_quad     # QEMU's PALcode the quadword 0x4857525042000000
+        cmpeq   $1, $2, $2
+        bis     $2, $3, $2
+        beq     $2, stop                # no HWRPB: no console to tell
         ldq     $1, HWRPB_CRB_OFF($9)
         beq     $1, stop                # no callbacks: nothing to print with
         addq    $9, $1, $1
@@ -178,6 +182,13 @@ _stub_start:
         PRINT   "\r\nsrm-stub: alpha-unikernel SRM boot stub running at "
         PHEX    $13
         PRINT   "\r\n"
+        LOAD    $1, st_magic_ascii
+        beq     $1, .Lmagic_quad
+        PRINT   "srm-stub: the HWRPB's magic is in ASCII byte order (the bytes HWRPB followed by 3 NULs, as SRM stores it)\r\n"
+        br      $31, .Lmagic_done
+.Lmagic_quad:
+        PRINT   "srm-stub: the HWRPB's magic is the quadword 0x4857525042000000 (the byte order QEMU's PALcode writes)\r\n"
+.Lmagic_done:
 
         LOAD    $1, stub_header + H_LEN
         bne     $1, 2f
@@ -893,9 +904,11 @@ meets:
 # --- data (subsection 1: after all the code) -------------------------------
         .subsection 1
         .align  3
-k_hwrpb_id:      .quad   0x4857525042000000     # "HWRPB" (big-endian, as stored)
+k_hwrpb_id_ascii: .ascii "HWRPB\0\0\0"          # SRM (NetBSD's HWRPB_MAGIC): quadword 0x0000004250525748
+k_hwrpb_id_quad: .quad   0x4857525042000000     # QEMU's PALcode: "\0\0\0BPRWH" in memory
 k_handoff_magic: .ascii  "SRMBOOT1"
 st_base:         .quad   0
+st_magic_ascii:  .quad   0
 st_hwrpb:        .quad   0
 st_dispatch:     .quad   0
 st_vptb:         .quad   0

@@ -98,6 +98,13 @@ pub fn banner(h: Option<&hwrpb::Hwrpb>) {
         hd.pa_bits,
         hd.serial_str()
     );
+    info!(
+        "HWRPB: magic {}",
+        match hd.magic {
+            hwrpb::MagicOrder::Ascii => "in ASCII byte order (the bytes \"HWRPB\\0\\0\\0\", as SRM stores it)",
+            hwrpb::MagicOrder::Reversed => "as the quadword 0x4857525042000000 (as QEMU's PALcode writes it)",
+        }
+    );
     let primary = h.primary_processor();
     info!(
         "CPU: {} (HWRPB type {:#x}; implver {implver} = {family}, amask extensions {amask:#x}), {} processor(s) in the HWRPB, {} usable, this is CPU {}",

@@ -18,7 +18,14 @@ pub struct Case {
     pub memory: Option<MemExpect>,
     /// What QEMU's `-kernel` loads: the kernel, or the SRM boot stub.
     pub boot: Boot,
+    /// Change guest memory through QEMU's gdbstub before the guest runs.
+    pub gdb: Option<GdbAction>,
+    /// Once the output contains the first string, write the bytes to the
+    /// serial console's input (QEMU's stdin).
+    pub stdin_on: Option<(&'static str, &'static [u8])>,
 }
+
+pub use crate::gdb::GdbAction;
 
 /// What the runner gives QEMU's `-kernel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +63,8 @@ const fn case(name: &'static str, append: &'static str) -> Case {
         trap_pc_in: None,
         memory: None,
         boot: Boot::Kernel,
+        gdb: None,
+        stdin_on: None,
     }
 }
 
@@ -66,6 +75,7 @@ pub fn all() -> Vec<Case> {
                 "alpha-unikernel 0.1.0",
                 "command line: \"\"",
                 "HWRPB: revision",
+                "HWRPB: magic as the quadword 0x4857525042000000 (as QEMU's PALcode writes it)",
                 "CPU: ",
                 "system: ",
                 "memory: 256 MiB",
@@ -426,6 +436,7 @@ pub fn all() -> Vec<Case> {
         Case {
             expect: &[
                 "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                "srm-stub: the HWRPB's magic is the quadword 0x4857525042000000 (the byte order QEMU's PALcode writes)",
                 "srm-stub: HWRPB at 0x10000000 -> physical 0x",
                 "): ok; level-1 page table at physical 0x",
                 "PALcode type 0x0 (1 = OpenVMS, 2 = OSF/1)",
@@ -449,6 +460,29 @@ pub fn all() -> Vec<Case> {
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             boot: Boot::SrmStub { phys: 0x100_0000 },
             ..case("srm-stub-direct", "")
+        },
+        // The HWRPB's magic as real SRM stores it (the bytes "HWRPB\0\0\0"):
+        // QEMU's PALcode writes the other byte order, so the runner stops
+        // QEMU at the stub's first instruction through its gdbstub and
+        // rewrites the id quadword (and the header checksum) first.
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0001000000",
+                "runner: gdb: HWRPB id 0x4857525042000000 -> 0x0000004250525748",
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                "srm-stub: the HWRPB's magic is in ASCII byte order (the bytes HWRPB followed by 3 NULs, as SRM stores it)",
+                "srm-stub: HWRPB at 0x10000000 -> physical 0x",
+                "entering the kernel at 0xfffffc0000310000",
+                "alpha-unikernel 0.1.0",
+                "HWRPB: magic in ASCII byte order (the bytes \"HWRPB\\0\\0\\0\", as SRM stores it)",
+                "srm boot stub: image check: ",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "HWRPB at 0x10000000 rejected", "quadword 0x4857525042000000"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            boot: Boot::SrmStub { phys: 0x100_0000 },
+            gdb: Some(GdbAction::HwrpbMagicAscii),
+            ..case("srm-stub-hwrpb-magic-ascii", "")
         },
         Case {
             expect: &[

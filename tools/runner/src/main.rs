@@ -13,9 +13,10 @@
 
 mod cases;
 mod check;
+mod gdb;
 mod srm;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -72,9 +73,21 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
     if !case.append.is_empty() {
         cmd.args(["-append", case.append]);
     }
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // A case that changes guest memory first starts QEMU stopped, with its
+    // gdbstub on a free local port.
+    let gdb_port = match case.gdb {
+        Some(_) => {
+            let port = gdb::free_port()?;
+            cmd.args(["-S", "-gdb", &format!("tcp:127.0.0.1:{port}")]);
+            Some(port)
+        }
+        None => None,
+    };
+    let stdin = if case.stdin_on.is_some() { Stdio::piped() } else { Stdio::null() };
+    cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-alpha: {e}"))?;
+    let mut child_stdin = child.stdin.take();
     let buf = Arc::new(Mutex::new(Vec::new()));
     let mut readers = Vec::new();
     for mut pipe in [
@@ -92,11 +105,35 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
             }
         }));
     }
+    let mut prefix = String::new();
+    if let (Some(action), Some(port)) = (case.gdb, gdb_port) {
+        let entry = std::fs::read(kernel).map_err(|e| e.to_string()).and_then(|elf| gdb::elf_entry(&elf));
+        match entry.and_then(|entry| gdb::run(action, port, entry)) {
+            Ok(log) => prefix = log,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        }
+    }
     let deadline = start + Duration::from_secs(case.timeout_s);
     let mut timed_out = false;
+    let mut input = case.stdin_on;
     let status = loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(st);
+        }
+        // Console input once the kernel has said it waits for it (earlier,
+        // the UART's FIFO reset at console init would discard it).
+        if let Some((trigger, bytes)) = input {
+            let seen = String::from_utf8_lossy(&buf.lock().unwrap()).contains(trigger);
+            if seen {
+                if let Some(w) = child_stdin.as_mut() {
+                    w.write_all(bytes).and_then(|()| w.flush()).map_err(|e| format!("writing QEMU's stdin: {e}"))?;
+                }
+                input = None;
+            }
         }
         if Instant::now() >= deadline {
             timed_out = true;
@@ -110,7 +147,8 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
         let _ = r.join();
     }
     let raw = buf.lock().unwrap().clone();
-    let output = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
+    drop(child_stdin);
+    let output = prefix + &String::from_utf8_lossy(&raw).replace("\r\n", "\n");
     Ok(Run { output, exit: status.and_then(|s| s.code()), timed_out, seconds: start.elapsed().as_secs_f64() })
 }
 

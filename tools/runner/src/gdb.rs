@@ -1,0 +1,198 @@
+//! A minimal GDB remote serial protocol client, enough to change guest
+//! memory at a chosen moment: QEMU starts stopped (`-S -gdb tcp:...`), the
+//! runner sets a breakpoint, continues, reads and writes memory while the
+//! guest is stopped there, removes the breakpoint and detaches (which lets
+//! the guest run on).
+//!
+//! Used by the case that boots the SRM stub with the HWRPB's magic in the
+//! byte order real SRM firmware stores (QEMU's PALcode writes the other).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// What to do to the guest before it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GdbAction {
+    /// Stop at the SRM stub's entry (the ELF entry point), then rewrite the
+    /// HWRPB's `id` quadword from QEMU's order (0x4857525042000000) to the
+    /// ASCII order SRM uses (bytes "HWRPB\0\0\0", quadword
+    /// 0x0000004250525748) and adjust the header checksum to match.
+    HwrpbMagicAscii,
+}
+
+/// The HWRPB as QEMU's PALcode maps it (virtual; the stub and kernel read
+/// it there too).
+const HWRPB_VA: u64 = 0x1000_0000;
+const ID_OFF: u64 = 0x08;
+const CHKSUM_OFF: u64 = 0x120;
+const MAGIC_QEMU: u64 = 0x4857_5250_4200_0000;
+const MAGIC_ASCII: u64 = u64::from_le_bytes(*b"HWRPB\0\0\0");
+
+struct Client {
+    s: TcpStream,
+}
+
+fn checksum(body: &str) -> u8 {
+    body.bytes().fold(0u8, |a, b| a.wrapping_add(b))
+}
+
+impl Client {
+    fn connect(port: u16, within: Duration) -> Result<Client, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => {
+                    s.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+                    s.set_nodelay(true).ok();
+                    return Ok(Client { s });
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(format!("gdb: cannot connect to QEMU's gdbstub on port {port}: {e}"));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        let mut b = [0u8; 1];
+        match self.s.read(&mut b) {
+            Ok(1) => Ok(b[0]),
+            Ok(_) => Err("gdb: QEMU closed the connection".into()),
+            Err(e) => Err(format!("gdb: reading from QEMU: {e}")),
+        }
+    }
+
+    /// Sends one packet and returns the reply packet's body (acks skipped).
+    fn command(&mut self, body: &str) -> Result<String, String> {
+        let pkt = format!("${body}#{:02x}", checksum(body));
+        self.s.write_all(pkt.as_bytes()).map_err(|e| format!("gdb: writing to QEMU: {e}"))?;
+        // Skip acks ('+') and anything else until a packet starts.
+        loop {
+            match self.byte()? {
+                b'$' => break,
+                b'-' => return Err(format!("gdb: QEMU refused packet {body:?} (bad checksum?)")),
+                _ => {}
+            }
+        }
+        let mut reply = Vec::new();
+        loop {
+            match self.byte()? {
+                b'#' => break,
+                b => reply.push(b),
+            }
+        }
+        let sum = [self.byte()?, self.byte()?];
+        let reply = String::from_utf8_lossy(&reply).into_owned();
+        let want = format!("{:02x}", checksum(&reply));
+        if !want.as_bytes().eq_ignore_ascii_case(&sum) {
+            return Err(format!("gdb: reply to {body:?} has a bad checksum"));
+        }
+        self.s.write_all(b"+").map_err(|e| format!("gdb: writing to QEMU: {e}"))?;
+        Ok(reply)
+    }
+
+    fn ok(&mut self, body: &str) -> Result<(), String> {
+        match self.command(body)? {
+            r if r == "OK" => Ok(()),
+            r => Err(format!("gdb: {body:?} answered {r:?}")),
+        }
+    }
+
+    fn read_u64(&mut self, addr: u64) -> Result<u64, String> {
+        let r = self.command(&format!("m{addr:x},8"))?;
+        if r.len() != 16 || r.starts_with('E') {
+            return Err(format!("gdb: reading 8 bytes at {addr:#x}: {r:?}"));
+        }
+        let mut bytes = [0u8; 8];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&r[2 * i..2 * i + 2], 16).map_err(|e| format!("gdb: {r:?}: {e}"))?;
+        }
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), String> {
+        let hex: String = v.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        self.ok(&format!("M{addr:x},8:{hex}"))
+    }
+}
+
+/// Runs `action` against the QEMU listening on `port`, stopped before its
+/// first instruction; `entry` is the guest's entry point. Returns a report
+/// of what was done, one line per step (the runner prints it before the
+/// console output).
+pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
+    let mut c = Client::connect(port, Duration::from_secs(10))?;
+    let mut log = String::new();
+    c.command("?")?;
+    match action {
+        GdbAction::HwrpbMagicAscii => {
+            c.ok(&format!("Z0,{entry:x},4"))?;
+            let stop = c.command("c")?;
+            if !stop.starts_with('T') && !stop.starts_with('S') {
+                return Err(format!("gdb: expected a stop at {entry:#x}, got {stop:?}"));
+            }
+            log.push_str(&format!("runner: gdb: stopped at the entry {entry:#x} ({stop})\n"));
+            // The header's checksum must hold before (so this is the HWRPB)
+            // and after the change (so the stub and kernel accept it).
+            let mut sum = 0u64;
+            for off in (0..CHKSUM_OFF).step_by(8) {
+                sum = sum.wrapping_add(c.read_u64(HWRPB_VA + off)?);
+            }
+            let id = c.read_u64(HWRPB_VA + ID_OFF)?;
+            let stored = c.read_u64(HWRPB_VA + CHKSUM_OFF)?;
+            if id != MAGIC_QEMU || sum != stored {
+                return Err(format!(
+                    "gdb: HWRPB at {HWRPB_VA:#x}: id {id:#018x} (expected {MAGIC_QEMU:#018x}), checksum {stored:#x} (computed {sum:#x})"
+                ));
+            }
+            let new_sum = stored.wrapping_sub(MAGIC_QEMU).wrapping_add(MAGIC_ASCII);
+            c.write_u64(HWRPB_VA + ID_OFF, MAGIC_ASCII)?;
+            c.write_u64(HWRPB_VA + CHKSUM_OFF, new_sum)?;
+            let (id2, sum2) = (c.read_u64(HWRPB_VA + ID_OFF)?, c.read_u64(HWRPB_VA + CHKSUM_OFF)?);
+            if id2 != MAGIC_ASCII || sum2 != new_sum {
+                return Err(format!("gdb: the HWRPB write did not stick: id {id2:#018x}, checksum {sum2:#x}"));
+            }
+            log.push_str(&format!(
+                "runner: gdb: HWRPB id {id:#018x} -> {MAGIC_ASCII:#018x} (bytes \"HWRPB\\0\\0\\0\"), checksum {stored:#x} -> {new_sum:#x}\n"
+            ));
+            c.ok(&format!("z0,{entry:x},4"))?;
+        }
+    }
+    // Detach: QEMU removes its debug state and lets the guest run.
+    c.ok("D")?;
+    Ok(log)
+}
+
+/// A free TCP port on 127.0.0.1 (racy, but only the runner asks).
+pub fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("gdb: no free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// The entry point of an ELF64 file.
+pub fn elf_entry(elf: &[u8]) -> Result<u64, String> {
+    let e = elf.get(24..32).ok_or("gdb: file too short for an ELF header")?;
+    if !elf.starts_with(b"\x7fELF") {
+        return Err("gdb: not an ELF file".into());
+    }
+    Ok(u64::from_le_bytes(e.try_into().unwrap()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_checksum() {
+        // From the GDB manual's examples: "$OK#9a".
+        assert_eq!(checksum("OK"), 0x9a);
+    }
+
+    #[test]
+    fn magic_orders() {
+        assert_eq!(MAGIC_ASCII, 0x0000_0042_5052_5748);
+        assert_eq!(MAGIC_QEMU.to_be_bytes()[..5], *b"HWRPB");
+    }
+}

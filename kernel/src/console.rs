@@ -26,6 +26,12 @@ mod reg {
     pub const SCR: u64 = 7;
 }
 const LSR_THR_EMPTY: u8 = 1 << 5;
+const LSR_TX_IDLE: u8 = 1 << 6; // THR and the shift register empty
+const LCR_DLAB: u8 = 0x80;
+const LCR_8N1: u8 = 0x03;
+/// The divisor for 9600 baud (1.8432 MHz / 16 / 9600): SRM's default
+/// console speed, used when the firmware left no divisor.
+const DIVISOR_9600: u16 = 12;
 /// Bound on the busy-wait for the transmitter: a UART that never drains
 /// must not hang the kernel silently; the character is dropped instead.
 const TX_SPIN_LIMIT: u32 = 1_000_000;
@@ -53,18 +59,46 @@ impl Uart16550 {
         unsafe { mmio::write8(self.base + off, v) }
     }
 
-    /// 115200 baud 8N1, FIFOs on, interrupts off. Returns whether the
-    /// scratch register answered (a UART is present).
-    pub fn init(&mut self) -> bool {
+    /// The divisor latch (DLM:DLL), read with DLAB set.
+    fn divisor(&self) -> u16 {
+        self.write(reg::LCR, LCR_DLAB);
+        let d = u16::from(self.read(reg::IER)) << 8 | u16::from(self.read(reg::DATA));
+        self.write(reg::LCR, LCR_8N1);
+        d
+    }
+
+    fn set_divisor(&mut self, d: u16) {
+        self.write(reg::LCR, LCR_DLAB);
+        self.write(reg::DATA, d as u8);
+        self.write(reg::IER, (d >> 8) as u8);
+        self.write(reg::LCR, LCR_8N1);
+    }
+
+    /// 8N1, FIFOs on, interrupts off, at the speed the firmware left in the
+    /// divisor latch (SRM runs COM1 at its `com1_baud` setting, commonly
+    /// 9600; a terminal set to that must keep working), or 9600 baud if the
+    /// latch reads 0. Says what it found and whether a UART answered.
+    pub fn init(&mut self) -> UartInit {
         self.write(reg::IER, 0x00);
-        self.write(reg::LCR, 0x80); // DLAB
-        self.write(reg::DATA, 0x01); // divisor 1: 115200 baud
+        let found = self.divisor();
+        let divisor = if found == 0 { DIVISOR_9600 } else { found };
+        self.set_divisor(divisor); // also leaves DLAB clear and 8N1
         self.write(reg::IER, 0x00);
-        self.write(reg::LCR, 0x03); // 8 bits, no parity, 1 stop
         self.write(reg::FCR, 0xc7); // enable + clear FIFOs, 14-byte threshold
         self.write(reg::MCR, 0x0b); // DTR, RTS, OUT2
         self.write(reg::SCR, 0x5a);
-        self.read(reg::SCR) == 0x5a
+        UartInit { present: self.read(reg::SCR) == 0x5a, found, divisor }
+    }
+
+    /// Changes the speed once everything queued has left the UART (bounded
+    /// wait), so that no character goes out half at each rate.
+    pub fn change_divisor(&mut self, d: u16) {
+        let mut spins = 0;
+        while self.read(reg::LSR) & LSR_TX_IDLE == 0 && spins < TX_SPIN_LIMIT {
+            spins += 1;
+            core::hint::spin_loop();
+        }
+        self.set_divisor(d);
     }
 
     pub fn send(&mut self, byte: u8) {
@@ -98,12 +132,56 @@ impl fmt::Write for Uart16550 {
     }
 }
 
+/// What [`init`] found and did.
+#[derive(Clone, Copy, Debug)]
+pub struct UartInit {
+    /// The scratch register answered (a UART is present).
+    pub present: bool,
+    /// The divisor latch as the firmware left it (0: none set).
+    pub found: u16,
+    /// The divisor the console runs with.
+    pub divisor: u16,
+}
+
+/// Baud rate of a divisor with the 16550's 1.8432 MHz clock.
+fn baud(divisor: u16) -> u32 {
+    115_200 / u32::from(divisor.max(1))
+}
+
 static CONSOLE: Mutex<Uart16550> =
     Mutex::new(unsafe { Uart16550::new(phys_to_kseg(PCI_IO_PHYS + COM1_PORT)) });
 
-/// Programs COM1; returns whether it answered.
-pub fn init() -> bool {
+/// Programs COM1, keeping the firmware's speed (see [`Uart16550::init`]).
+pub fn init() -> UartInit {
     CONSOLE.lock().init()
+}
+
+/// Once the command line is known: logs the speed and why, and applies a
+/// valid `console_baud=` (`requested`); `refused` says a `console_baud=`
+/// was given but malformed (already reported), so the speed stays.
+pub fn configure_speed(init: UartInit, requested: Option<u32>, refused: bool) {
+    let now = baud(init.divisor);
+    let why = match (init.found, refused) {
+        (0, _) => "the firmware left divisor 0, so SRM's default",
+        (_, false) => "as the firmware left it",
+        (_, true) => "as the firmware left it; console_baud= ignored",
+    };
+    let Some(want) = requested else {
+        return log::info!("console: COM1 at {now} baud (divisor {}, {why})", init.divisor);
+    };
+    let Some(d) = bootparam::uart_divisor(want) else {
+        // EarlyParams only keeps valid speeds.
+        return log::warn!("console: console_baud={want} has no divisor; staying at {now} baud");
+    };
+    if d == init.divisor {
+        return log::info!("console: COM1 at {now} baud (divisor {d}, console_baud={want}: {why} already)");
+    }
+    log::info!(
+        "console: COM1 switching from {now} baud (divisor {}, {why}) to {want} baud (divisor {d}, console_baud={want}); set the terminal to {want}",
+        init.divisor
+    );
+    CONSOLE.lock().change_divisor(d);
+    log::info!("console: COM1 now at {want} baud (divisor {d}, console_baud={want})");
 }
 
 /// The console, locked.

@@ -30,11 +30,11 @@ pub extern "C" fn kernel_main() -> ! {
     // First, before anything writes .data: the SRM boot stub's handoff, and
     // the sum of the image it copied (nothing if QEMU's -kernel loaded us).
     let srm_handoff = srmboot::measure();
-    let uart_ok = console::init();
+    let uart = console::init();
     arch::trap::init();
     kprintln!();
     kprintln!("alpha-unikernel {VERSION} (Rust on Alpha via rustc_codegen_gcc)");
-    if !uart_ok {
+    if !uart.present {
         kprintln!("console: COM1 scratch register did not answer; output may be lost");
     }
 
@@ -51,6 +51,8 @@ pub extern "C" fn kernel_main() -> ! {
     for w in params.unknown() {
         info!("boot parameter kept for later: {w}");
     }
+    let baud_refused = params.occurrences(bootparam::Param::ConsoleBaud) > 0 && params.console_baud.is_none();
+    console::configure_speed(uart, params.console_baud, baud_refused);
     bootinfo::banner(hwrpb.as_ref());
     srmboot::report(srm_handoff.as_ref());
     bootinfo::console_callbacks(hwrpb.as_ref());

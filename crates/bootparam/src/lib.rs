@@ -3,13 +3,14 @@
 //!
 //! The command line is split into words the way Linux's `next_arg()` does
 //! (whitespace separated, `"` quotes may protect spaces, `--` ends the
-//! kernel's part). Three *early parameters* are understood:
+//! kernel's part). Four *early parameters* are understood:
 //!
 //! | parameter            | meaning                               | field                                  |
 //! |----------------------|---------------------------------------|----------------------------------------|
 //! | `cma=nn[KMG][@base]` | size (and base) of the CMA area       | [`EarlyParams::cma`]: [`CmaParam`]     |
 //! | `mem=nn[KMG]`        | use only this much memory             | [`EarlyParams::mem`]: `u64` bytes      |
 //! | `loglevel=N`         | console log level 0 (emerg)-7 (debug) | [`EarlyParams::loglevel`]: `u8`        |
+//! | `console_baud=N`     | serial console speed ([`CONSOLE_BAUDS`]) | [`EarlyParams::console_baud`]: `u32` |
 //!
 //! Numbers follow Linux's `memparse()` ([`memparse`]): decimal, `0x` hex or
 //! leading-`0` octal, optionally followed by `K`, `M`, `G`, `T`, `P` or `E`
@@ -73,11 +74,26 @@ pub enum Param {
     /// (Linux's `loglevel()`): 0 emerg, 1 alert, 2 crit, 3 err, 4 warning,
     /// 5 notice, 6 info, 7 debug.
     Loglevel,
+    /// `console_baud=N`: the serial console's speed, one of
+    /// [`CONSOLE_BAUDS`] (the kernel otherwise keeps the rate the firmware
+    /// left in the UART).
+    ConsoleBaud,
+}
+
+/// The speeds `console_baud=` accepts: those a 16550 with the PC's 1.8432
+/// MHz clock makes exactly (divisor [`uart_divisor`]), from SRM's default
+/// 9600 up.
+pub const CONSOLE_BAUDS: [u32; 5] = [9600, 19200, 38400, 57600, 115200];
+
+/// The 16550 divisor latch value for `baud` with a 1.8432 MHz clock
+/// (115200 / baud); `None` for a speed not in [`CONSOLE_BAUDS`].
+pub fn uart_divisor(baud: u32) -> Option<u16> {
+    CONSOLE_BAUDS.contains(&baud).then(|| (115_200 / baud) as u16)
 }
 
 impl Param {
     /// All parameters, in the order of their index.
-    pub const ALL: [Param; 3] = [Param::Cma, Param::Mem, Param::Loglevel];
+    pub const ALL: [Param; 4] = [Param::Cma, Param::Mem, Param::Loglevel, Param::ConsoleBaud];
 
     /// The name on the command line, without `=`.
     pub const fn name(self) -> &'static str {
@@ -85,6 +101,7 @@ impl Param {
             Param::Cma => "cma",
             Param::Mem => "mem",
             Param::Loglevel => "loglevel",
+            Param::ConsoleBaud => "console_baud",
         }
     }
 
@@ -94,6 +111,7 @@ impl Param {
             Param::Cma => "nn[KMG][@base]",
             Param::Mem => "nn[KMG]",
             Param::Loglevel => "0-7",
+            Param::ConsoleBaud => "9600|19200|38400|57600|115200",
         }
     }
 
@@ -281,6 +299,9 @@ pub struct EarlyParams<'a> {
     pub mem: Option<u64>,
     /// `loglevel=` (0-7): the last valid value; `None` if absent or never valid.
     pub loglevel: Option<u8>,
+    /// `console_baud=` (one of [`CONSOLE_BAUDS`]): the last valid value;
+    /// `None` if absent or never valid.
+    pub console_baud: Option<u32>,
     /// How often each [`Param`] appeared, valid or not.
     occurrences: [u32; Param::ALL.len()],
     words: [&'a str; MAX_WORDS],
@@ -311,6 +332,7 @@ impl<'a> EarlyParams<'a> {
             cma: None,
             mem: None,
             loglevel: None,
+            console_baud: None,
             occurrences: [0; Param::ALL.len()],
             words: [""; MAX_WORDS],
             nwords: 0,
@@ -349,6 +371,7 @@ impl<'a> EarlyParams<'a> {
             Param::Cma => parse_cma(value).map(|v| self.cma = Some(v)),
             Param::Mem => parse_size(value).map(|v| self.mem = Some(v)),
             Param::Loglevel => parse_loglevel(value).map(|v| self.loglevel = Some(v)),
+            Param::ConsoleBaud => parse_console_baud(value).map(|v| self.console_baud = Some(v)),
         };
         if let Err(reason) = result {
             self.error(param, value, reason);
@@ -476,6 +499,20 @@ fn parse_loglevel(value: &str) -> Result<u8, Reason> {
     match parse_number(value)? {
         (level @ 0..=7, "") => Ok(level as u8),
         (_, "") => Err(Reason::OutOfRange),
+        (_, _) => Err(Reason::TrailingCharacters),
+    }
+}
+
+/// A plain number (no suffix) from [`CONSOLE_BAUDS`].
+fn parse_console_baud(value: &str) -> Result<u32, Reason> {
+    if value.is_empty() {
+        return Err(Reason::EmptyValue);
+    }
+    match parse_number(value)? {
+        (baud, "") => u32::try_from(baud)
+            .ok()
+            .filter(|b| CONSOLE_BAUDS.contains(b))
+            .ok_or(Reason::OutOfRange),
         (_, _) => Err(Reason::TrailingCharacters),
     }
 }

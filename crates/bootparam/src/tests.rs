@@ -447,10 +447,18 @@ fn fixed_capacities_count_what_is_dropped() {
 
 #[test]
 fn param_names_and_reasons() {
-    assert_eq!(Param::ALL.map(Param::name), ["cma", "mem", "loglevel"]);
+    assert_eq!(
+        Param::ALL.map(Param::name),
+        ["cma", "mem", "loglevel", "console_baud"]
+    );
     assert_eq!(
         Param::ALL.map(Param::syntax),
-        ["nn[KMG][@base]", "nn[KMG]", "0-7"]
+        [
+            "nn[KMG][@base]",
+            "nn[KMG]",
+            "0-7",
+            "9600|19200|38400|57600|115200"
+        ]
     );
     assert_eq!(Reason::NotANumber.to_string(), "not a number");
     assert_eq!(
@@ -480,4 +488,51 @@ fn fuzz_corpus() {
         count += 1;
     }
     assert!(count >= 10, "expected a seed corpus, found {count} files");
+}
+
+#[test]
+fn console_baud_accepts_the_five_speeds() {
+    for baud in CONSOLE_BAUDS {
+        let line = format!("console_baud={baud}");
+        let p = EarlyParams::parse(&line);
+        assert_eq!(p.console_baud, Some(baud), "{line}");
+        assert!(p.errors().is_empty() && p.unknown().is_empty(), "{line}");
+    }
+    // Linux-style numbers: 0x2580 is 9600.
+    assert_eq!(EarlyParams::parse("console_baud=0x2580").console_baud, Some(9600));
+    assert_eq!(EarlyParams::parse("").console_baud, None);
+}
+
+#[test]
+fn console_baud_refuses_nonsense_and_keeps_the_last_valid() {
+    let cases: [(&str, &str); 7] = [
+        ("console_baud=banana", "console_baud=banana: not a number (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud=1234", "console_baud=1234: out of range (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud=0", "console_baud=0: out of range (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud=4800", "console_baud=4800: out of range (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud=99999999999", "console_baud=99999999999: out of range (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud=9600n8", "console_baud=9600n8: unexpected characters after the number (expected 9600|19200|38400|57600|115200)"),
+        ("console_baud", "console_baud: missing value (expected console_baud=9600|19200|38400|57600|115200)"),
+    ];
+    for (line, message) in cases {
+        let p = EarlyParams::parse(line);
+        assert_eq!(p.console_baud, None, "{line}");
+        assert_eq!(p.errors().len(), 1, "{line}");
+        assert_eq!(p.errors()[0].param, Param::ConsoleBaud);
+        assert_eq!(p.errors()[0].to_string(), message);
+    }
+    let p = EarlyParams::parse("console_baud=38400 console_baud=7");
+    assert_eq!(p.console_baud, Some(38400));
+    assert_eq!(p.occurrences(Param::ConsoleBaud), 2);
+    assert_eq!(EarlyParams::parse("console_baud= ").errors()[0].reason, Reason::EmptyValue);
+}
+
+#[test]
+fn uart_divisors() {
+    assert_eq!(
+        CONSOLE_BAUDS.map(|b| uart_divisor(b).unwrap()),
+        [12, 6, 3, 2, 1]
+    );
+    assert_eq!(uart_divisor(4800), None);
+    assert_eq!(uart_divisor(0), None);
 }

@@ -42,6 +42,7 @@ fn check_any(line: &str, probe: &str) {
         match e.param {
             Param::Loglevel => assert!(text.contains("0-7")),
             Param::Cma | Param::Mem => assert!(text.contains("nn[KMG]")),
+            Param::ConsoleBaud => assert!(text.contains("9600|19200|38400|57600|115200")),
         }
     }
     if let Some(init) = p.init_args() {
@@ -49,6 +50,9 @@ fn check_any(line: &str, probe: &str) {
     }
     if let Some(level) = p.loglevel {
         assert!(level <= 7);
+    }
+    if let Some(baud) = p.console_baud {
+        assert!(bootparam::CONSOLE_BAUDS.contains(&baud));
     }
     let total: u32 = Param::ALL.iter().map(|&q| p.occurrences(q)).sum();
     assert!(total as usize >= p.errors().len());
@@ -70,6 +74,8 @@ fn token_soup() -> impl Strategy<Value = String> {
         Just("cma"),
         Just("mem"),
         Just("loglevel"),
+        Just("console_baud"),
+        Just("9600"),
         Just("="),
         Just("@"),
         Just("\""),

@@ -103,6 +103,40 @@ pub fn all() -> Vec<Case> {
             ],
             ..case("console-callbacks", "")
         },
+        // The serial console keeps the speed the firmware left in the 16550
+        // (QEMU's PALcode, like SRM by default, programs 9600 baud: divisor
+        // 12); console_baud= changes it, nonsense is refused.
+        Case {
+            expect: &["console: COM1 at 9600 baud (divisor 12, as the firmware left it)", "ready; halting"],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            ..case("console-baud-firmware", "")
+        },
+        Case {
+            expect: &[
+                "console: COM1 switching from 9600 baud (divisor 12, as the firmware left it) to 115200 baud (divisor 1, console_baud=115200); set the terminal to 115200",
+                "console: COM1 now at 115200 baud (divisor 1, console_baud=115200)",
+                "ready; halting",
+            ],
+            ..case("console-baud-override", "console_baud=115200")
+        },
+        Case {
+            expect: &[
+                "console: COM1 at 9600 baud (divisor 12, console_baud=9600: as the firmware left it already)",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            ..case("console-baud-same-as-firmware", "console_baud=9600")
+        },
+        Case {
+            expect: &[
+                "boot parameter ignored: console_baud=12345: out of range (expected 9600|19200|38400|57600|115200)",
+                "boot parameter ignored: console_baud=fast: not a number (expected 9600|19200|38400|57600|115200)",
+                "console: COM1 at 9600 baud (divisor 12, as the firmware left it; console_baud= ignored)",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            ..case("console-baud-bad", "console_baud=12345 console_baud=fast")
+        },
         Case {
             qemu: &["-m", "1G", "-smp", "2"],
             expect: &["CPU: ", "2 processor", "memory: 1024 MiB", "ready; halting"],

@@ -158,7 +158,12 @@ pub fn banner(h: Option<&hwrpb::Hwrpb>) {
 /// Exercises the console callbacks (the path an SRM boot uses before the
 /// UART driver takes over): one line through CRB PUTS, and GET_ENV of the
 /// boot flags, each reported.
-pub fn console_callbacks(h: Option<&hwrpb::Hwrpb>) {
+///
+/// With `getc_test` (boot flag `console_getc_test`) it also calls GETC once
+/// on terminal 0 and logs the raw result and its decoding. QEMU's PALcode
+/// waits for a character (the runner types one); SRM returns at once,
+/// normally with status 2, "no character".
+pub fn console_callbacks(h: Option<&hwrpb::Hwrpb>, getc_test: bool) {
     use crate::arch::callback::{ConsoleCallbacks, env};
     let Some(cb) = h.and_then(ConsoleCallbacks::from_hwrpb) else {
         warn!("console callbacks: no CRB dispatch routine in the HWRPB");
@@ -176,5 +181,19 @@ pub fn console_callbacks(h: Option<&hwrpb::Hwrpb>) {
     match cb.get_env(env::BOOTED_OSFLAGS, &mut buf) {
         Ok(n) => info!("console callbacks: BOOTED_OSFLAGS = {:?}", core::str::from_utf8(&buf[..n]).unwrap_or("<not UTF-8>")),
         Err(e) => info!("{e}; boot flags come from the command line page instead"),
+    }
+    if getc_test {
+        info!("console callbacks: GETC test: calling GETC on terminal 0 (QEMU's PALcode waits for a character; SRM returns at once)");
+        let r = cb.getc_raw(0);
+        let what = hwrpb::callback::Getc::decode(r).describe();
+        match crate::arch::callback::decode_getc(r) {
+            Ok(Some(c)) => info!(
+                "console callbacks: GETC returned {r:#018x}: status {} ({what}): character {:?} ({c:#04x})",
+                r >> 61,
+                char::from(c)
+            ),
+            Ok(None) => info!("console callbacks: GETC returned {r:#018x}: status {} ({what}): no character", r >> 61),
+            Err(e) => warn!("console callbacks: GETC returned {r:#018x} ({what}): {e}"),
+        }
     }
 }

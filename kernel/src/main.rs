@@ -55,7 +55,7 @@ pub extern "C" fn kernel_main() -> ! {
     console::configure_speed(uart, params.console_baud, baud_refused);
     bootinfo::banner(hwrpb.as_ref());
     srmboot::report(srm_handoff.as_ref());
-    bootinfo::console_callbacks(hwrpb.as_ref());
+    bootinfo::console_callbacks(hwrpb.as_ref(), params.has_flag("console_getc_test"));
     mm::heap::init();
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);

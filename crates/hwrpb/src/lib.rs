@@ -87,6 +87,7 @@
 #[cfg(any(test, feature = "builder"))]
 extern crate alloc;
 
+pub mod callback;
 mod error;
 pub mod layout;
 mod names;

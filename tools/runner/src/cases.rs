@@ -137,6 +137,18 @@ pub fn all() -> Vec<Case> {
             forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
             ..case("console-baud-bad", "console_baud=12345 console_baud=fast")
         },
+        // GETC through the CRB with 2 arguments in $25 as Linux passes;
+        // QEMU's PALcode waits for a character, so the runner types one once
+        // the kernel says it is calling (status 0: success, character).
+        Case {
+            expect: &[
+                "console callbacks: GETC test: calling GETC on terminal 0",
+                "console callbacks: GETC returned 0x0000000000000078: status 0 (success, character received): character 'x' (0x78)",
+                "ready; halting",
+            ],
+            stdin_on: Some(("GETC test: calling GETC", b"x")),
+            ..case("console-callbacks-getc", "console_getc_test")
+        },
         Case {
             qemu: &["-m", "1G", "-smp", "2"],
             expect: &["CPU: ", "2 processor", "memory: 1024 MiB", "ready; halting"],

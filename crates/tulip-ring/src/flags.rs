@@ -50,6 +50,11 @@ macro_rules! flag_set {
                 self.0 & other.0 != 0
             }
 
+            /// The flags of both (`|`, usable in constants).
+            pub const fn union(self, other: Self) -> Self {
+                Self(self.0 | other.0)
+            }
+
             /// Sets the flags of `other`.
             pub fn insert(&mut self, other: Self) {
                 self.0 |= other.0;

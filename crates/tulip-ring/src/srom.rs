@@ -43,15 +43,55 @@ pub fn read_command(word: u16, addr_bits: u32) -> impl Iterator<Item = bool> {
     (0..nbits).rev().map(move |i| cmd & (1 << i) != 0)
 }
 
+/// Why a serial ROM's words 10-12 are not a usable station address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressProblem {
+    /// Fewer than 13 words were read.
+    Short,
+    /// All ones: an erased part, or no part answering on DO.
+    Erased,
+    /// All zeros: an unprogrammed part.
+    Zero,
+    /// A group (multicast or broadcast) address: bit 0 of the first byte
+    /// is set, so it cannot name one station.
+    Group([u8; 6]),
+}
+
+impl core::fmt::Display for AddressProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AddressProblem::Short => write!(f, "fewer than 13 words read"),
+            AddressProblem::Erased => {
+                write!(f, "words 10-12 read as all ones (the ROM is erased, or does not answer)")
+            }
+            AddressProblem::Zero => write!(f, "words 10-12 are all zeros (the ROM is not programmed)"),
+            AddressProblem::Group(m) => write!(
+                f,
+                "{} is a group (multicast or broadcast) address, not a station's",
+                crate::setup::mac_display(m)
+            ),
+        }
+    }
+}
+
 /// The station address from SROM words (at least 13 words): words 10-12,
-/// little-endian. `None` unless it is a valid unicast address.
-pub fn mac_from_words(words: &[u16]) -> Option<[u8; 6]> {
-    let w = words.get(MAC_WORD..MAC_WORD + 3)?;
+/// little-endian, or why they are not one.
+pub fn station_address(words: &[u16]) -> Result<[u8; 6], AddressProblem> {
+    let w = words.get(MAC_WORD..MAC_WORD + 3).ok_or(AddressProblem::Short)?;
+    if w.iter().all(|&x| x == 0xffff) {
+        return Err(AddressProblem::Erased);
+    }
     let mut mac = [0u8; 6];
     for (i, word) in w.iter().enumerate() {
         mac[2 * i..2 * i + 2].copy_from_slice(&word.to_le_bytes());
     }
-    crate::setup::is_valid_unicast(&mac).then_some(mac)
+    if mac.iter().all(|&b| b == 0) {
+        return Err(AddressProblem::Zero);
+    }
+    if !crate::setup::is_valid_unicast(&mac) {
+        return Err(AddressProblem::Group(mac));
+    }
+    Ok(mac)
 }
 
 /// Reads one 16-bit word of the serial ROM through CSR9, as Linux's

@@ -390,10 +390,21 @@ fn srom_mac_from_qemus_default_image() {
     let read: Vec<u16> = (0..13u16)
         .map(|w| srom::read_word(w, 6, |v| rom.borrow_mut().csr9_write(v), || rom.borrow_mut().csr9_read()))
         .collect();
-    assert_eq!(srom::mac_from_words(&read), Some(MAC_A));
-    assert_eq!(srom::mac_from_words(&[0xffff; 13]), None);
-    assert_eq!(srom::mac_from_words(&[0; 13]), None);
-    assert_eq!(srom::mac_from_words(&[0; 12]), None);
+    assert_eq!(srom::station_address(&read), Ok(MAC_A));
+    assert_eq!(srom::station_address(&[0xffff; 13]), Err(srom::AddressProblem::Erased));
+    assert_eq!(srom::station_address(&[0; 13]), Err(srom::AddressProblem::Zero));
+    assert_eq!(srom::station_address(&[0; 12]), Err(srom::AddressProblem::Short));
+    // A multicast address (01:00:5e:00:00:fb, words little-endian) and
+    // broadcast: group addresses, named in the message.
+    let mut w = [0u16; 13];
+    w[10..13].copy_from_slice(&[0x0001, 0x005e, 0xfb00]);
+    assert_eq!(srom::station_address(&w), Err(srom::AddressProblem::Group([1, 0, 0x5e, 0, 0, 0xfb])));
+    assert!(srom::AddressProblem::Group([1, 0, 0x5e, 0, 0, 0xfb]).to_string().contains("01:00:5e:00:00:fb is a group"));
+    w[10..13].copy_from_slice(&[0xffff, 0xffff, 0xfffe]);
+    assert!(matches!(srom::station_address(&w), Err(srom::AddressProblem::Group(_))));
+    // One word short of all ones is a (locally administered) address.
+    w[10..13].copy_from_slice(&[0xfffe, 0xffff, 0xffff]);
+    assert_eq!(srom::station_address(&w), Ok([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]));
 }
 
 // ---------------------------------------------------------------- CSRs

@@ -55,8 +55,8 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use log::{error, info};
 use tulip_ring::csr::{self, Csr5, RxState, TxState, csr0, csr5, csr6};
 use tulip_ring::{
-    BROADCAST, CRC_LEN, DESC_SIZE, MAX_FRAME_LEN, Ring, RxDesc, SETUP_FRAME_LEN, TxDesc, TxErrors, is_valid_unicast,
-    mac_display, rdes0, rdes1, setup_frame, srom, tdes1,
+    BROADCAST, CRC_LEN, DESC_SIZE, MAX_FRAME_LEN, Ring, RxDesc, RxErrors, SETUP_FRAME_LEN, TxDesc, TxErrors,
+    mac_display, rdes0, rdes1, setup_frame, srom, srom_info, tdes1,
 };
 
 /// PCI vendor ID of Digital Equipment Corporation.
@@ -170,10 +170,11 @@ pub struct Tulip {
     pub(super) csrs: Csrs,
     /// Which BAR the CSRs are reached through, for messages.
     pub bar: String,
-    /// The station address from the serial ROM, if it holds a valid one.
-    pub mac: Option<[u8; 6]>,
-    /// Serial ROM address bits (6: 64 words, 8: 256), as the address was found.
-    pub(super) srom_bits: u32,
+    /// The station address from the serial ROM, or why it holds none.
+    pub mac: Result<[u8; 6], srom::AddressProblem>,
+    /// The whole serial ROM (64 or 256 words, as the address was found),
+    /// as bytes in the order the chip shifts them out.
+    pub(super) srom: Vec<u8>,
 }
 
 /// Busy-waits `us` microseconds on the cycle counter.
@@ -245,9 +246,10 @@ pub fn probe() -> Result<Tulip, String> {
         .ok_or_else(|| String::from("no DEC 21143 (1011:0019) on PCI bus 0 (QEMU: -nic user,model=tulip)"))?;
     let (base, bar, io, memory) = csr_bar(&pci)?;
     pci.enable(io, memory, true);
-    let mut nic = Tulip { pci, csrs: Csrs { base }, bar, mac: None, srom_bits: srom::ADDR_BITS_93C46 };
+    let mut nic =
+        Tulip { pci, csrs: Csrs { base }, bar, mac: Err(srom::AddressProblem::Short), srom: Vec::new() };
     nic.reset()?;
-    (nic.mac, nic.srom_bits) = nic.read_mac();
+    nic.read_srom();
     Ok(nic)
 }
 
@@ -283,20 +285,34 @@ impl Tulip {
         srom::read_word(word, addr_bits, |v| c.write(csr::CSR9, v), || c.read(csr::CSR9))
     }
 
-    /// The station address from serial ROM words 10-12 (64-word part
-    /// first, as QEMU has, then a 256-word one), and the address width
-    /// that found it (6 if none did).
-    fn read_mac(&self) -> (Option<[u8; 6]>, u32) {
-        for bits in [srom::ADDR_BITS_93C46, 8] {
+    /// Reads the station address from serial ROM words 10-12 (a 64-word
+    /// part first, as QEMU has, then a 256-word one), then the whole ROM
+    /// at the address width that gave a valid address (6 bits if none did:
+    /// `mac` then says why the 64-word reading is no station address).
+    fn read_srom(&mut self) {
+        let read3 = |bits: u32| {
             let mut words = [0u16; srom::MAC_WORD + 3];
             for w in srom::MAC_WORD..srom::MAC_WORD + 3 {
                 words[w] = self.srom_word(w as u16, bits);
             }
-            if let Some(mac) = srom::mac_from_words(&words) {
-                return (Some(mac), bits);
-            }
+            srom::station_address(&words)
+        };
+        let first = read3(srom::ADDR_BITS_93C46);
+        let (mac, bits) = match first {
+            Ok(_) => (first, srom::ADDR_BITS_93C46),
+            Err(_) => match read3(8) {
+                Ok(m) => (Ok(m), 8),
+                Err(_) => (first, srom::ADDR_BITS_93C46),
+            },
+        };
+        let words = 1usize << bits;
+        let mut rom = alloc::vec![0u8; 2 * words];
+        for w in 0..words {
+            let v = self.srom_word(w as u16, bits);
+            rom[2 * w..2 * w + 2].copy_from_slice(&v.to_le_bytes());
         }
-        (None, srom::ADDR_BITS_93C46)
+        self.mac = mac;
+        self.srom = rom;
     }
 
     /// Clears SR and ST and waits (10 ms at most) for both processes to stop.
@@ -494,8 +510,9 @@ fn accounting() -> Accounting {
 /// IOMMU and DMA-API-debug counts must end where they began. Returns a
 /// summary naming the bus addresses and windows used.
 pub fn loopback_selftest(window: WindowPolicy) -> Result<String, String> {
-    let before = accounting();
+    // Probed first: the serial ROM copy it keeps is not the self-test's.
     let nic = probe()?;
+    let before = accounting();
     let result = run(&nic, window);
     let after = accounting();
     if after != before {
@@ -513,7 +530,7 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     let mut s = Session::new(nic, dev);
     let c = nic.csrs;
     let mut out = String::new();
-    let mac = nic.mac;
+    let mac = nic.mac.ok();
     let _ = write!(
         out,
         "{} via {}, MAC {}, window {window:?}",
@@ -577,8 +594,8 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
 
     // Setup frame: the perfect filter holds the station address.
     let filter: &[[u8; 6]] = match &mac {
-        Some(m) if is_valid_unicast(m) => core::slice::from_ref(m),
-        _ => &[],
+        Some(m) => core::slice::from_ref(m),
+        None => &[],
     };
     let frame = setup_frame(filter).map_err(|e| format!("setup frame: {e}"))?;
     for (i, b) in frame.iter().enumerate() {
@@ -821,8 +838,14 @@ pub const RX_BUF_DEFAULT: usize = 1536;
 pub const MTU_FRAME: usize = 1514;
 /// Longest acceptable received frame, CRC included (VLAN tagged).
 const RX_MAX_FL: usize = tulip_ring::MAX_VLAN_FRAME_LEN;
-/// Shortest acceptable received frame: an Ethernet header and the CRC.
-const RX_MIN_FL: usize = 14 + CRC_LEN;
+/// Chip-reported errors that drop a whole frame (a dribbling bit alone
+/// does not: with a good CRC the frame is whole).
+const RX_DROP_ERRORS: RxErrors = RxErrors::CRC
+    .union(RxErrors::COLLISION)
+    .union(RxErrors::WATCHDOG)
+    .union(RxErrors::MII)
+    .union(RxErrors::OVERFLOW)
+    .union(RxErrors::SUMMARY_ONLY);
 
 /// What the NIC counted since it was brought up.
 #[derive(Clone, Copy, Debug, Default)]
@@ -1042,45 +1065,41 @@ impl RxPart {
                 self.drop_frame(m.pa);
                 continue;
             }
-            let s = d.status();
-            let (first, last) = (s & rdes0::FS != 0, s & rdes0::LS != 0);
+            // The crate's classification (host-tested against a model of
+            // the chip's status words); OWN was checked above.
+            let Some(r) = d.received(RX_MAX_FL) else { continue };
+            let last = r.status & rdes0::LS != 0;
             if self.discarding {
                 // The rest of a frame already counted as truncated.
                 self.discarding = !last;
                 self.free.push(m.pa);
                 continue;
             }
-            if !(first && last) {
+            if r.errors.contains(RxErrors::TRUNCATED) {
                 self.counters.rx_truncated += 1;
                 self.discarding = !last;
                 self.drop_frame(m.pa);
                 continue;
             }
-            let fl = d.frame_len();
-            if s & rdes0::RF != 0 || fl < RX_MIN_FL {
+            if r.errors.contains(RxErrors::RUNT) {
                 self.counters.rx_runts += 1;
                 self.drop_frame(m.pa);
                 continue;
             }
-            if s & rdes0::TL != 0 || fl > RX_MAX_FL || fl > self.buf_len {
+            if r.errors.intersects(RxErrors::TOO_LONG | RxErrors::BAD_LENGTH) {
                 self.counters.rx_oversize += 1;
                 self.drop_frame(m.pa);
                 continue;
             }
-            if s & rdes0::DE != 0 {
-                self.counters.rx_truncated += 1;
-                self.drop_frame(m.pa);
-                continue;
-            }
-            if s & rdes0::ES != 0 {
+            if r.errors.intersects(RX_DROP_ERRORS) {
                 self.counters.rx_errors += 1;
                 self.drop_frame(m.pa);
                 continue;
             }
-            let len = fl - CRC_LEN;
+            // Unmapping above was the CPU's sync point for the buffer.
+            let len = r.len - CRC_LEN;
             self.counters.rx_packets += 1;
             self.counters.rx_bytes += len as u64;
-            dma::sync_for_cpu(&self.dev, m.bus, m.len, Direction::FromDevice);
             return Some(RxFrame { pa: m.pa, len });
         }
     }
@@ -1178,6 +1197,35 @@ impl TxPart {
     }
 }
 
+/// The station address to use: the serial ROM's, or, with an error that
+/// says why, the locally administered fallback. A ROM whose checksum does
+/// not match is reported too; its address is still used when it is a
+/// valid unicast one (a real board's own address is likelier right than
+/// any made-up one), and the media code still reads its info leaf, whose
+/// parser checks every block's bounds.
+fn station_address(chip: &Tulip) -> [u8; 6] {
+    if let Some(c) = srom_info::check_crc(&chip.srom).filter(|c| !c.ok()) {
+        error!(
+            "tulip: {}: serial ROM checksum mismatch (stored {:#06x}, computed {:#06x} over {} bytes): its contents may be corrupt",
+            chip.pci.bdf,
+            c.stored,
+            c.computed,
+            chip.srom.len()
+        );
+    }
+    match chip.mac {
+        Ok(m) => m,
+        Err(p) => {
+            error!(
+                "tulip: {}: serial ROM holds no station address: {p}; using the locally administered {} instead (unique only while one such NIC is on the segment)",
+                chip.pci.bdf,
+                mac_display(&FALLBACK_MAC)
+            );
+            FALLBACK_MAC
+        }
+    }
+}
+
 fn carve(pages: &[u64], count: usize) -> Vec<u64> {
     let per_page = PAGE_SIZE as usize / BUF_STRIDE;
     (0..count).map(|i| pages[i / per_page] + ((i % per_page) * BUF_STRIDE) as u64).collect()
@@ -1192,7 +1240,7 @@ impl Nic {
             return Err(format!("receive buffer length {buf_len}: must be a multiple of 4 in 64..=2044"));
         }
         let chip = probe()?;
-        let mac = chip.mac.filter(is_valid_unicast).unwrap_or(FALLBACK_MAC);
+        let mac = station_address(&chip);
         let dev = DmaDevice { name: "tulip", dma_mask: DMA_MASK, policy: WindowPolicy::Auto };
         let csrs = chip.csrs;
         let (c0, d0, p0) = (csrs, dev, core::ptr::null_mut());

@@ -131,18 +131,6 @@ fn ms_since(start: u64) -> u64 {
     if f == 0 { 0 } else { (crate::time::cycles() - start) * 1000 / f }
 }
 
-/// The whole serial ROM as bytes (64 or 256 words, as the station address
-/// was found).
-fn read_rom(chip: &Tulip) -> Vec<u8> {
-    let words = 1usize << chip.srom_bits;
-    let mut rom = alloc::vec![0u8; 2 * words];
-    for w in 0..words {
-        let v = chip.srom_word(w as u16, chip.srom_bits);
-        rom[2 * w..2 * w + 2].copy_from_slice(&v.to_le_bytes());
-    }
-    rom
-}
-
 fn log_leaf(rom: &[u8], leaf: &InfoLeaf<'_>) {
     let crc = match srom_info::check_crc(rom) {
         Some(c) if c.ok() => format!("CRC {:#06x} ok", c.stored),
@@ -180,11 +168,11 @@ fn run_gep(c: Csrs, seq: Words<'_>) -> usize {
 /// Chooses and sets up the medium (see the module documentation).
 pub fn setup(chip: &Tulip) -> Media {
     let c = chip.csrs;
-    let rom = read_rom(chip);
-    let parsed = srom_info::parse(&rom, chip.pci.bdf.dev);
+    let rom = &chip.srom[..];
+    let parsed = srom_info::parse(rom, chip.pci.bdf.dev);
     let leaf = match &parsed {
         Ok(l) => {
-            log_leaf(&rom, l);
+            log_leaf(rom, l);
             Some(l)
         }
         Err(e) => {

@@ -3,10 +3,12 @@
 //! contacted), waits for `net: ready`, then checks UDP echo (10,000 seeded
 //! random datagrams, byte for byte), the HTTP status page and JSON against
 //! what the kernel logged, the NIC's receive-ring-full path, a soak of mixed
-//! traffic, and a clean stop (DMA-API debug: 0 mappings live; buddy free
-//! count back to where it started). A second boot with small receive
-//! buffers checks that frames spread over several descriptors are dropped
-//! and counted without harm. `--bench` prints UDP round trips/s and HTTP
+//! traffic (150 s by default), and a clean stop (DMA-API debug: 0 mappings
+//! live; buddy free count back to where it started). A second boot with
+//! small receive buffers checks that frames spread over several descriptors
+//! are dropped and counted without harm; a third puts the NIC on a raw
+//! frame port too ([`raw`]) for runts, oversized frames, garbage and ICMP
+//! echo from the segment. `--bench` prints UDP round trips/s and HTTP
 //! requests/s instead (numbers only, plus the boot and stop checks).
 //!
 //!   net-test --kernel PATH [--datagrams N] [--seed S] [--soak SECONDS]
@@ -18,6 +20,7 @@
 
 mod http;
 mod qemu;
+mod raw;
 mod udp;
 
 use qemu::Vm;
@@ -56,7 +59,7 @@ fn parse_args() -> Result<Args, String> {
         logs: PathBuf::from("target/net-test-logs"),
         datagrams: 10_000,
         seed: 0x2114_3a1f,
-        soak: 60,
+        soak: 150,
         bench: false,
         bench_secs: 10,
         append: String::new(),
@@ -448,7 +451,7 @@ fn udp_edge_sizes(port: u16) -> Result<String, String> {
     }
     if bad.is_empty() {
         Ok(format!(
-            "sizes {sizes:?} (frames from 43 bytes: shorter than 64, as QEMU delivers them unpadded) all echoed"
+            "sizes {sizes:?} (frames from 43 bytes, which QEMU's user network pads to 60 as a station's NIC does; the kernel drops shorter ones as runts) all echoed"
         ))
     } else {
         Err(format!("not echoed: sizes {bad:?}"))
@@ -621,10 +624,248 @@ fn soak(port: u16, http_port: u16, secs: u64, seed: u64) -> Result<String, Strin
     Ok(detail)
 }
 
-/// Sends STOP, waits for its echo and for the kernel to halt, and checks
-/// the shutdown report.
-fn stop_and_check_log(vm: &mut Vm, via_http: bool) -> Result<String, String> {
-    if via_http {
+fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let v: Vec<u8> = s.split(':').filter_map(|h| u8::from_str_radix(h, 16).ok()).collect();
+    v.try_into().map_err(|_| format!("{s:?} is not a MAC address"))
+}
+
+/// Frame sizes (without CRC) for each kind the NIC must drop: runts (14 to
+/// 59 bytes: under 64 with the CRC; QEMU's model passes anything from 14),
+/// oversized frames that still fit one 1536-byte receive buffer (1519 to
+/// 1532: above the 1522 of a VLAN-tagged frame), and frames that spill
+/// into a second descriptor (1533 to 2044, the longest QEMU's model takes).
+/// Each range's ends are always in; the rest are drawn from `rng`.
+fn raw_sizes(rng: &mut Rng) -> [(&'static str, Vec<usize>); 3] {
+    let mut pick = |lo: usize, hi: usize, n: usize| {
+        let mut v = vec![lo, hi];
+        v.extend((2..n).map(|_| rng.range(lo, hi)));
+        v
+    };
+    [("rx_runts", pick(14, 59, 20)), ("rx_oversize", pick(1519, 1532, 10)), ("rx_truncated", pick(1533, 2044, 10))]
+}
+
+/// Frames QEMU's user network never sends, injected through the raw port
+/// (the test is the NIC's whole segment, see [`raw`]): runts, oversized and
+/// descriptor-spanning frames (`raw_sizes`), then 200 frames of garbage,
+/// ICMP echo requests from the test's station (answered byte for byte),
+/// and UDP echo of random datagrams. Returns the detail and how many frames
+/// of each kind were sent, for [`raw_counters`] after the stop.
+fn raw_frames(vm: &Vm, seed: u64) -> Result<(String, Vec<(&'static str, u64)>), String> {
+    let port = vm.raw.as_ref().ok_or("QEMU was started without the raw port")?;
+    let line = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
+    let mac = parse_mac(line.split("MAC ").nth(1).and_then(|r| r.split(',').next()).unwrap_or(""))?;
+    let mut rng = Rng::new(seed);
+    let pace = || std::thread::sleep(Duration::from_millis(3));
+    let mut sent = Vec::new();
+    for (counter, sizes) in raw_sizes(&mut rng) {
+        for &n in &sizes {
+            let mut body = vec![0u8; n - raw::ETH_HLEN];
+            rng.fill(&mut body);
+            port.send(&raw::ethernet_unpadded(mac, raw::STATION_MAC, raw::ETH_IPV4, &body))?;
+            pace();
+        }
+        sent.push((counter, sizes.len() as u64));
+    }
+    // Garbage of legal sizes, to the kernel and to everyone: IPv4 packets
+    // of random bytes (a wrong header checksum, or a right one over
+    // nonsense) and random EtherTypes.
+    let garbage = 200u64;
+    for i in 0..garbage {
+        let mut body = vec![0u8; rng.range(46, 1500)];
+        rng.fill(&mut body);
+        let ethertype = if i % 2 == 0 {
+            body[0] = 0x45;
+            body[10..12].copy_from_slice(&[0, 0]);
+            let c = raw::checksum(&body[..20]) ^ if i % 4 == 0 { 0x5a5a } else { 0 };
+            body[10..12].copy_from_slice(&c.to_be_bytes());
+            raw::ETH_IPV4
+        } else {
+            (rng.next() as u16) | 0x0600
+        };
+        let dst = if i % 8 == 1 { [0xff; 6] } else { mac };
+        port.send(&raw::ethernet(dst, raw::STATION_MAC, ethertype, &body))?;
+        pace();
+    }
+    sent.push(("rx_packets", garbage));
+    let mut d: Vec<String> =
+        sent.iter().map(|(k, n)| format!("{n} {}", if *k == "rx_packets" { "garbage" } else { k })).collect();
+
+    // ICMP echo from the test's station; the kernel learns its MAC by ARP
+    // (answered by the port's thread), so a request may be resent once.
+    let mut rtts = Vec::new();
+    for (i, size) in [0usize, 56, 1000, 1472].into_iter().enumerate() {
+        let mut data = vec![0u8; size];
+        rng.fill(&mut data);
+        let (id, seq) = (0x4e54, i as u16 + 1);
+        let req = raw::ethernet(
+            mac,
+            raw::STATION_MAC,
+            raw::ETH_IPV4,
+            &raw::ipv4(raw::STATION_IP, raw::GUEST_IP, raw::IP_ICMP, seq, &raw::icmp_echo(8, id, seq, &data)),
+        );
+        let t = Instant::now();
+        let mut answer = None;
+        for _try in 0..4 {
+            port.send(&req)?;
+            answer = port.until(Instant::now() + Duration::from_millis(500), |f| match raw::echo_reply(f) {
+                Some(Ok(r)) if r.id == id && r.seq == seq => Some(Ok(r)),
+                Some(Err(e)) => Some(Err(e)),
+                _ => None,
+            });
+            if answer.is_some() {
+                break;
+            }
+        }
+        let r = answer.ok_or(format!("no ICMP echo reply to a {size}-byte request (seq {seq}) in 2 s"))??;
+        if r.src_mac != mac
+            || r.dst_mac != raw::STATION_MAC
+            || r.src_ip != raw::GUEST_IP
+            || r.dst_ip != raw::STATION_IP
+            || r.data != data
+        {
+            return Err(format!(
+                "ICMP echo reply to seq {seq} ({size} bytes) is wrong: {:02x?} -> {:02x?}, {:?} -> {:?}, {} bytes of data{}",
+                r.src_mac,
+                r.dst_mac,
+                r.src_ip,
+                r.dst_ip,
+                r.data.len(),
+                if r.data.len() == data.len() { " (contents differ)" } else { "" }
+            ));
+        }
+        rtts.push(format!("{size} B in {} us", t.elapsed().as_micros()));
+    }
+    d.push(format!("ICMP echo from 10.0.2.99 answered byte for byte ({})", rtts.join(", ")));
+
+    // UDP echo from the station, every datagram checked.
+    let n = 300;
+    let mut resent = 0;
+    for i in 0..n {
+        let mut data = vec![0u8; rng.range(1, udp::MAX_PAYLOAD)];
+        rng.fill(&mut data);
+        if udp::is_command(&data) {
+            data.push(0);
+        }
+        let sport = 40000 + (i % 1000) as u16;
+        let frame = raw::ethernet(
+            mac,
+            raw::STATION_MAC,
+            raw::ETH_IPV4,
+            &raw::udp(raw::STATION_IP, sport, raw::GUEST_IP, 7, i as u16, &data),
+        );
+        let mut echoed = None;
+        for _try in 0..3 {
+            port.send(&frame)?;
+            echoed = port.until(Instant::now() + Duration::from_millis(500), |f| match raw::datagram(f) {
+                Some(Ok(u)) if u.dst == (raw::STATION_IP, sport) => Some(Ok(u)),
+                Some(Err(e)) => Some(Err(e)),
+                _ => None,
+            });
+            if echoed.is_some() {
+                break;
+            }
+            resent += 1;
+        }
+        let u = echoed.ok_or(format!("datagram {i} ({} bytes) not echoed after 3 sends", data.len()))??;
+        if u.src != (raw::GUEST_IP, 7) || u.data != data {
+            return Err(format!(
+                "datagram {i}: echo from {:?} with {} bytes, sent {} bytes{}",
+                u.src,
+                u.data.len(),
+                data.len(),
+                if u.data.len() == data.len() { " (contents differ)" } else { "" }
+            ));
+        }
+    }
+    d.push(format!("{n} UDP datagrams of 1-1472 bytes echoed byte for byte ({resent} resent)"));
+    Ok((d.join("; "), sent))
+}
+
+/// After the raw-frame run's stop: the counters the kernel logged must show
+/// exactly the bad frames sent (nothing else on the segment makes them),
+/// every one dropped, and at least the garbage taken as packets.
+fn raw_counters(vm: &Vm, sent: &[(&str, u64)]) -> Result<String, String> {
+    let line = vm.find("tulip: counters:").ok_or("no `tulip: counters:` line")?;
+    let logged = |k: &str| number_after(&line, k).ok_or(format!("no number after {k:?} in {line:?}"));
+    let mut d = Vec::new();
+    let mut bad = 0;
+    for &(json, n) in sent {
+        let key = match json {
+            "rx_runts" => "runts",
+            "rx_oversize" => "oversize",
+            "rx_truncated" => "truncated",
+            _ => continue,
+        };
+        let got = logged(key)?;
+        if got != n {
+            return Err(format!("{key} {got} for {n} such frames sent: {line}"));
+        }
+        bad += n;
+        d.push(format!("{key} {got}"));
+    }
+    let (dropped, errors, mismatches) = (logged("rx dropped")?, logged("rx errors")?, logged("descriptor mismatches")?);
+    if dropped != bad || errors != 0 || mismatches != 0 {
+        return Err(format!("rx dropped {dropped} for {bad} bad frames, rx errors {errors}, descriptor mismatches {mismatches}"));
+    }
+    let garbage = sent.iter().find(|(k, _)| *k == "rx_packets").map_or(0, |s| s.1);
+    let packets = logged("counters: rx")?;
+    if packets < garbage {
+        return Err(format!("rx packets {packets} < {garbage} garbage frames sent"));
+    }
+    Ok(format!("logged: {}, rx dropped {dropped}, rx errors 0; rx packets {packets}", d.join(", ")))
+}
+
+/// The counters the kernel logged when it stopped against the last
+/// status.json: the drop counters must be equal (nothing bad arrived
+/// since), the traffic counters no smaller.
+fn counters_match_json(vm: &Vm, j: &Value) -> Result<String, String> {
+    let line = vm.find("tulip: counters:").ok_or("no `tulip: counters:` line")?;
+    let logged = |k: &str| number_after(&line, k).ok_or(format!("no number after {k:?} in {line:?}"));
+    let mut d = Vec::new();
+    for (json, key) in [("rx_runts", "runts"), ("rx_oversize", "oversize"), ("rx_truncated", "truncated")] {
+        let (l, j) = (logged(key)?, jnum(j, &format!("nic.{json}"))?);
+        if l != j {
+            return Err(format!("logged {key} {l}, status.json {json} {j}"));
+        }
+        d.push(format!("{key} {l}"));
+    }
+    for (json, key) in [("rx_packets", "counters: rx"), ("tx_packets", "bytes, tx")] {
+        let (l, j) = (logged(key)?, jnum(j, &format!("nic.{json}"))?);
+        if l < j {
+            return Err(format!("logged {json} {l} < status.json's earlier {j}"));
+        }
+        d.push(format!("{json} {l} >= {j}"));
+    }
+    Ok(format!("log agrees with status.json: {}", d.join(", ")))
+}
+
+/// How a test asks the kernel to stop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StopVia {
+    /// UDP `STOP` through the forwarded port.
+    Udp,
+    /// `GET /shutdown`.
+    Http,
+    /// UDP `STOP` from the test's station on the raw port.
+    Raw,
+}
+
+fn stop_and_check_log(vm: &mut Vm, via: StopVia) -> Result<String, String> {
+    if via == StopVia::Raw {
+        let port = vm.raw.as_ref().ok_or("QEMU was started without the raw port")?;
+        let mac = parse_mac(
+            vm.find("tulip: up:")
+                .and_then(|l| l.split("MAC ").nth(1).and_then(|r| r.split(',').next()).map(String::from))
+                .unwrap_or_default()
+                .as_str(),
+        )?;
+        let stop = raw::udp(raw::STATION_IP, 39999, raw::GUEST_IP, 7, 0x5709, b"STOP");
+        port.send(&raw::ethernet(mac, raw::STATION_MAC, raw::ETH_IPV4, &stop))?;
+        let echoed = port.until(Instant::now() + Duration::from_secs(3), |f| {
+            raw::datagram(f).and_then(|u| u.ok()).filter(|u| u.data == b"STOP").map(|_| ())
+        });
+        echoed.ok_or("STOP (from the raw port) was not echoed")?;
+    } else if via == StopVia::Http {
         let r = http::get(vm.http_port, "/shutdown", Duration::from_secs(5))?;
         if r.status != 200 {
             return Err(format!("GET /shutdown: status {}", r.status));
@@ -642,7 +883,7 @@ fn stop_and_check_log(vm: &mut Vm, via_http: bool) -> Result<String, String> {
     }
     let log = vm.lines();
     let has = |s: &str| log.iter().find(|l| l.contains(s)).cloned();
-    let want = if via_http { "net: stop requested (GET /shutdown)" } else { "net: stop requested (UDP" };
+    let want = if via == StopVia::Http { "net: stop requested (GET /shutdown)" } else { "net: stop requested (UDP" };
     has(want).ok_or(format!("no {want:?} line"))?;
     let end = has("net: end:").ok_or("no `net: end:` line")?;
     if !end.ends_with("all back") {
@@ -674,9 +915,14 @@ fn stop_and_check_log(vm: &mut Vm, via_http: bool) -> Result<String, String> {
 }
 
 fn boot(r: &mut Report, a: &Args, name: &str, append: &str) -> Option<Vm> {
+    boot_with(r, a, name, append, false)
+}
+
+/// [`boot`], with the NIC on a raw frame port instead if `raw` (see [`raw`]).
+fn boot_with(r: &mut Report, a: &Args, name: &str, append: &str, raw: bool) -> Option<Vm> {
     let log = a.logs.join(format!("{name}.log"));
     let append = &format!("{append} {}", a.append).trim().to_string();
-    let mut vm = match Vm::start(&a.qemu, &a.kernel, append, log) {
+    let mut vm = match Vm::start(&a.qemu, &a.kernel, append, log, raw) {
         Ok(vm) => vm,
         Err(e) => {
             r.check(&format!("{name}: boot"), Err(e));
@@ -688,10 +934,13 @@ fn boot(r: &mut Report, a: &Args, name: &str, append: &str) -> Option<Vm> {
         &format!("{name}: boot"),
         match ready {
             Some(l) => Ok(format!(
-                "`-append \"{append}\"`, ready after {:.1} s, UDP 127.0.0.1:{} -> :7, TCP 127.0.0.1:{} -> :80 (log {})",
+                "`-append \"{append}\"`, ready after {:.1} s, {} (log {})",
                 vm.seconds(),
-                vm.udp_port,
-                vm.http_port,
+                if vm.raw.is_some() {
+                    String::from("the NIC on a raw frame port on 127.0.0.1")
+                } else {
+                    format!("UDP 127.0.0.1:{} -> :7, TCP 127.0.0.1:{} -> :80", vm.udp_port, vm.http_port)
+                },
                 vm.log_path.display()
             ) + &l[l.find("net: ready").unwrap_or(0) + 10..l.find(',').unwrap_or(l.len())]),
             None => Err(format!("no `net: ready` within 90 s; see {}", vm.log_path.display())),
@@ -844,7 +1093,13 @@ fn main() {
                 r.check("soak", soak(vm.udp_port, vm.http_port, a.soak, a.seed));
             }
         }
-        r.check("stop-udp", stop_and_check_log(&mut vm, false));
+        // The counters in the last status.json, against those the kernel
+        // logs when it stops.
+        let last = status_json(vm.http_port);
+        r.check("stop-udp", stop_and_check_log(&mut vm, StopVia::Udp));
+        if !a.bench {
+            r.check("counters-log-json", last.and_then(|j| counters_match_json(&vm, &j)));
+        }
     }
 
     if !a.bench && a.want("rx-truncated") {
@@ -877,7 +1132,7 @@ fn main() {
                 Ok(d)
             })();
             r.check("rx-truncated", res);
-            r.check("stop-http", stop_and_check_log(&mut vm, true));
+            r.check("stop-http", stop_and_check_log(&mut vm, StopVia::Http));
         }
     }
 
@@ -898,7 +1153,25 @@ fn main() {
                 Ok(format!("fell back to polling; {d}; {irq}"))
             })();
             r.check("irq-wrong-line", res);
-            r.check("stop-irq13", stop_and_check_log(&mut vm, false));
+            r.check("stop-irq13", stop_and_check_log(&mut vm, StopVia::Udp));
+        }
+    }
+
+    if !a.bench && a.want("raw-frames") {
+        // The NIC also on a raw port: runts, oversized and spanning frames,
+        // garbage, ICMP echo from a station of ours.
+        if let Some(mut vm) = boot_with(&mut r, &a, "net-raw", "net net_time=600", true) {
+            match raw_frames(&vm, a.seed ^ 0x7a) {
+                Ok((d, sent)) => {
+                    r.check("raw-frames", Ok(d));
+                    if r.check("stop-raw", stop_and_check_log(&mut vm, StopVia::Raw)) {
+                        r.check("raw-counters", raw_counters(&vm, &sent));
+                    }
+                }
+                Err(e) => {
+                    r.check("raw-frames", Err(e));
+                }
+            }
         }
     }
 

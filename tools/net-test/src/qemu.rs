@@ -8,12 +8,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::raw::RawPort;
+
 pub struct Vm {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
     pub udp_port: u16,
     pub http_port: u16,
     pub log_path: PathBuf,
+    /// With [`Vm::start`]'s `raw`: our end of the NIC's raw frame port.
+    pub raw: Option<RawPort>,
     started: Instant,
 }
 
@@ -26,15 +30,37 @@ fn free_ports() -> std::io::Result<(u16, u16)> {
 
 impl Vm {
     /// Starts QEMU; forwards 127.0.0.1:udp_port -> guest UDP 7 and
-    /// 127.0.0.1:http_port -> guest TCP 80. Only loopback addresses are used.
-    pub fn start(qemu: &str, kernel: &Path, append: &str, log_path: PathBuf) -> Result<Vm, String> {
+    /// 127.0.0.1:http_port -> guest TCP 80. With `raw`, the NIC's peer is
+    /// instead a `socket` netdev whose frames are UDP datagrams to and from
+    /// [`Vm::raw`] (see [`crate::raw`]; the ports are then unused). Only
+    /// loopback addresses are used.
+    pub fn start(qemu: &str, kernel: &Path, append: &str, log_path: PathBuf, raw: bool) -> Result<Vm, String> {
         let mut last_err = String::new();
         for _ in 0..5 {
             let (udp_port, http_port) = free_ports().map_err(|e| format!("no free local port: {e}"))?;
-            let nic =
-                format!("user,model=tulip,hostfwd=udp:127.0.0.1:{udp_port}-:7,hostfwd=tcp:127.0.0.1:{http_port}-:80");
+            let fwd = format!("hostfwd=udp:127.0.0.1:{udp_port}-:7,hostfwd=tcp:127.0.0.1:{http_port}-:80");
+            let mut net: Vec<String> = Vec::new();
+            let mut port = None;
+            if raw {
+                // The NIC's only peer is a socket here: no user network.
+                let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("no local UDP socket: {e}"))?;
+                let ours = sock.local_addr().map_err(|e| e.to_string())?.port();
+                let theirs = UdpSocket::bind("127.0.0.1:0")
+                    .and_then(|s| s.local_addr())
+                    .map_err(|e| format!("no free local port: {e}"))?
+                    .port();
+                sock.connect(("127.0.0.1", theirs)).map_err(|e| e.to_string())?;
+                net.extend([
+                    String::from("-nic"),
+                    format!("socket,model=tulip,udp=127.0.0.1:{ours},localaddr=127.0.0.1:{theirs}"),
+                ]);
+                port = Some(RawPort::start(sock).map_err(|e| format!("raw port: {e}"))?);
+            } else {
+                net.extend([String::from("-nic"), format!("user,model=tulip,{fwd}")]);
+            }
             let mut child = Command::new(qemu)
-                .args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot", "-m", "256M", "-nic", &nic])
+                .args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"])
+                .args(&net)
                 .arg("-kernel")
                 .arg(kernel)
                 .args(["-append", append])
@@ -68,11 +94,12 @@ impl Vm {
                     }
                 });
             }
-            let vm = Vm { child, lines, udp_port, http_port, log_path: log_path.clone(), started: Instant::now() };
+            let vm =
+                Vm { child, lines, udp_port, http_port, log_path: log_path.clone(), raw: port, started: Instant::now() };
             // A port taken between our probe and QEMU's bind: try others.
             std::thread::sleep(Duration::from_millis(300));
-            if vm.find("Could not set up host forwarding rule").is_some() {
-                last_err = format!("host forwarding on ports {udp_port}/{http_port} refused");
+            if let Some(l) = vm.find("Could not set up host forwarding rule").or_else(|| vm.find("Address already in use")) {
+                last_err = format!("ports {udp_port}/{http_port} refused: {l}");
                 drop(vm);
                 continue;
             }

@@ -530,6 +530,41 @@ pub fn all() -> Vec<Case> {
             gdb: Some(GdbAction::HwrpbMagicAscii),
             ..case("srm-stub-hwrpb-magic-ascii", "")
         },
+        // The primary CPU's PALcode already OSF/1 (type 2), as on a DS10 whose
+        // SRM runs OSF/1 PALcode: QEMU's PALcode reports type 0, so the
+        // runner stops QEMU at the stub's first instruction and sets the
+        // type in the per-CPU slot's pal_revision (past the header checksum).
+        // The stub must not call swppal, and the kernel must boot as usual.
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0001000000",
+                "runner: gdb: CPU 0's slot (HWRPB + 0x",
+                ") pal_revision 0x0 -> 0x20000 (PALcode type 0 -> 2, OSF/1)",
+                "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
+                "srm-stub: the HWRPB's magic is the quadword 0x4857525042000000 (the byte order QEMU's PALcode writes)",
+                "srm-stub: HWRPB at 0x10000000 -> physical 0x",
+                "): ok; level-1 page table at physical 0x",
+                "srm-stub: PAL revision 0x20000, PALcode type 0x2 (1 = OpenVMS, 2 = OSF/1)",
+                "srm-stub: already OSF/1 PALcode, no switch",
+                "srm-stub: GET_ENV booted_osflags: status 0xc000000000000000; loaded by QEMU's -kernel, so the command line is its -append text: \"\"",
+                "srm-stub: kernel: 0x",
+                " ok\n",
+                "srm-stub: destination: physical 0x310000-0x",
+                "entering the kernel at 0xfffffc0000310000",
+                "alpha-unikernel 0.1.0",
+                "command line: \"\"",
+                "srm boot stub: booted by the stub at 0xfffffc0001000000: already in OSF/1 PALcode (PAL revision 0x20000 -> 0x20000); command line from QEMU's -append page (GET_ENV not supported)",
+                "srm boot stub: kernel copied directly from physical 0x1001",
+                "srm boot stub: image check: ",
+                "as in the boot program's header, on the stub's copy and by the kernel's own sum",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "swppal", "now in OSF/1 PALcode", "HWRPB at 0x10000000 rejected"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            boot: Boot::SrmStub { phys: 0x100_0000 },
+            gdb: Some(GdbAction::PalTypeOsf1),
+            ..case("srm-stub-pal-already-osf1", "")
+        },
         Case {
             expect: &[
                 "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0000380000",

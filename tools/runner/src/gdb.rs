@@ -4,8 +4,9 @@
 //! guest is stopped there, removes the breakpoint and detaches (which lets
 //! the guest run on).
 //!
-//! Used by the case that boots the SRM stub with the HWRPB's magic in the
-//! byte order real SRM firmware stores (QEMU's PALcode writes the other).
+//! Used by the cases that boot the SRM stub with the HWRPB's magic in the
+//! byte order real SRM firmware stores (QEMU's PALcode writes the other),
+//! and with the primary CPU's PALcode type already OSF/1 (QEMU's reads 0).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -19,6 +20,12 @@ pub enum GdbAction {
     /// ASCII order SRM uses (bytes "HWRPB\0\0\0", quadword
     /// 0x0000004250525748) and adjust the header checksum to match.
     HwrpbMagicAscii,
+    /// Stop at the SRM stub's entry, then set the PALcode type (bits 23:16
+    /// of `pal_revision`, slot offset 0xa8) in the primary CPU's per-CPU
+    /// slot to 2, OSF/1, as the stub reads it. The slots lie past the
+    /// header's checksum (which covers 0x000..0x120), and have none of
+    /// their own; the runner checks the slot lies past it.
+    PalTypeOsf1,
 }
 
 /// The HWRPB as QEMU's PALcode maps it (virtual; the stub and kernel read
@@ -28,6 +35,19 @@ const ID_OFF: u64 = 0x08;
 const CHKSUM_OFF: u64 = 0x120;
 const MAGIC_QEMU: u64 = 0x4857_5250_4200_0000;
 const MAGIC_ASCII: u64 = u64::from_le_bytes(*b"HWRPB\0\0\0");
+const CPUID_OFF: u64 = 0x20;
+const PROC_SIZE_OFF: u64 = 0x98;
+const PROC_OFF_OFF: u64 = 0xa0;
+/// `pal_revision` in a per-CPU slot (boot/srm-stub.s SLOT_PAL_REV).
+const SLOT_PAL_REV: u64 = 0xa8;
+/// The PALcode type field of `pal_revision` and OSF/1's value in it.
+const PAL_TYPE_SHIFT: u64 = 16;
+const PAL_TYPE_OSF1: u64 = 2;
+
+/// `pal_revision` with its type field (bits 23:16) set to OSF/1.
+fn with_pal_type_osf1(rev: u64) -> u64 {
+    (rev & !(0xff << PAL_TYPE_SHIFT)) | (PAL_TYPE_OSF1 << PAL_TYPE_SHIFT)
+}
 
 struct Client {
     s: TcpStream,
@@ -126,14 +146,14 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
     let mut c = Client::connect(port, Duration::from_secs(10))?;
     let mut log = String::new();
     c.command("?")?;
+    c.ok(&format!("Z0,{entry:x},4"))?;
+    let stop = c.command("c")?;
+    if !stop.starts_with('T') && !stop.starts_with('S') {
+        return Err(format!("gdb: expected a stop at {entry:#x}, got {stop:?}"));
+    }
+    log.push_str(&format!("runner: gdb: stopped at the entry {entry:#x} ({stop})\n"));
     match action {
         GdbAction::HwrpbMagicAscii => {
-            c.ok(&format!("Z0,{entry:x},4"))?;
-            let stop = c.command("c")?;
-            if !stop.starts_with('T') && !stop.starts_with('S') {
-                return Err(format!("gdb: expected a stop at {entry:#x}, got {stop:?}"));
-            }
-            log.push_str(&format!("runner: gdb: stopped at the entry {entry:#x} ({stop})\n"));
             // The header's checksum must hold before (so this is the HWRPB)
             // and after the change (so the stub and kernel accept it).
             let mut sum = 0u64;
@@ -157,9 +177,35 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
             log.push_str(&format!(
                 "runner: gdb: HWRPB id {id:#018x} -> {MAGIC_ASCII:#018x} (bytes \"HWRPB\\0\\0\\0\"), checksum {stored:#x} -> {new_sum:#x}\n"
             ));
-            c.ok(&format!("z0,{entry:x},4"))?;
+        }
+        GdbAction::PalTypeOsf1 => {
+            // The slot the stub reads: HWRPB + proc_off + cpuid * proc_size.
+            let id = c.read_u64(HWRPB_VA + ID_OFF)?;
+            let cpu = c.read_u64(HWRPB_VA + CPUID_OFF)?;
+            let size = c.read_u64(HWRPB_VA + PROC_SIZE_OFF)?;
+            let off = c.read_u64(HWRPB_VA + PROC_OFF_OFF)?;
+            let field = off.wrapping_add(cpu.wrapping_mul(size)).wrapping_add(SLOT_PAL_REV);
+            if id != MAGIC_QEMU || cpu > 64 || size < SLOT_PAL_REV + 8 || field < CHKSUM_OFF + 8 || field > 0x10_0000 {
+                return Err(format!(
+                    "gdb: HWRPB at {HWRPB_VA:#x}: id {id:#018x}, primary CPU {cpu}, slots of {size:#x} bytes at {off:#x}: not the HWRPB expected"
+                ));
+            }
+            let stored = c.read_u64(HWRPB_VA + CHKSUM_OFF)?;
+            let rev = c.read_u64(HWRPB_VA + field)?;
+            let new_rev = with_pal_type_osf1(rev);
+            c.write_u64(HWRPB_VA + field, new_rev)?;
+            let (rev2, sum2) = (c.read_u64(HWRPB_VA + field)?, c.read_u64(HWRPB_VA + CHKSUM_OFF)?);
+            if rev2 != new_rev || sum2 != stored {
+                return Err(format!("gdb: the slot write did not stick: pal_revision {rev2:#x}, checksum {sum2:#x}"));
+            }
+            log.push_str(&format!(
+                "runner: gdb: CPU {cpu}'s slot (HWRPB + {:#x}) pal_revision {rev:#x} -> {new_rev:#x} (PALcode type {} -> 2, OSF/1); past the header checksum, which stays {stored:#x}\n",
+                off + cpu * size,
+                (rev >> PAL_TYPE_SHIFT) & 0xff
+            ));
         }
     }
+    c.ok(&format!("z0,{entry:x},4"))?;
     // Detach: QEMU removes its debug state and lets the guest run.
     c.ok("D")?;
     Ok(log)
@@ -194,5 +240,11 @@ mod tests {
     fn magic_orders() {
         assert_eq!(MAGIC_ASCII, 0x0000_0042_5052_5748);
         assert_eq!(MAGIC_QEMU.to_be_bytes()[..5], *b"HWRPB");
+    }
+
+    #[test]
+    fn pal_type_field() {
+        assert_eq!(with_pal_type_osf1(0), 0x2_0000);
+        assert_eq!(with_pal_type_osf1(0x0001_0000_0001_0105), 0x0001_0000_0002_0105);
     }
 }

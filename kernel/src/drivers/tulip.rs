@@ -305,12 +305,9 @@ impl Tulip {
                 Err(_) => (first, srom::ADDR_BITS_93C46),
             },
         };
-        let words = 1usize << bits;
-        let mut rom = alloc::vec![0u8; 2 * words];
-        for w in 0..words {
-            let v = self.srom_word(w as u16, bits);
-            rom[2 * w..2 * w + 2].copy_from_slice(&v.to_le_bytes());
-        }
+        let words: Vec<u16> = (0..1u16 << bits).map(|w| self.srom_word(w, bits)).collect();
+        let mut rom = alloc::vec![0u8; 2 * words.len()];
+        srom_info::words_to_bytes(&words, &mut rom);
         self.mac = mac;
         self.srom = rom;
     }

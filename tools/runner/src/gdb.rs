@@ -8,6 +8,7 @@
 //! byte order real SRM firmware stores (QEMU's PALcode writes the other),
 //! and with the primary CPU's PALcode type already OSF/1 (QEMU's reads 0).
 
+use hwrpb::layout::{header, slot};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -31,15 +32,17 @@ pub enum GdbAction {
 /// The HWRPB as QEMU's PALcode maps it (virtual; the stub and kernel read
 /// it there too).
 const HWRPB_VA: u64 = 0x1000_0000;
-const ID_OFF: u64 = 0x08;
-const CHKSUM_OFF: u64 = 0x120;
-const MAGIC_QEMU: u64 = 0x4857_5250_4200_0000;
-const MAGIC_ASCII: u64 = u64::from_le_bytes(*b"HWRPB\0\0\0");
-const CPUID_OFF: u64 = 0x20;
-const PROC_SIZE_OFF: u64 = 0x98;
-const PROC_OFF_OFF: u64 = 0xa0;
+// The HWRPB's layout, magic values and header checksum are the `hwrpb`
+// crate's, as the kernel parses them.
+const ID_OFF: u64 = header::ID as u64;
+const CHKSUM_OFF: u64 = header::CHKSUM as u64;
+const MAGIC_QEMU: u64 = hwrpb::MAGIC_REVERSED;
+const MAGIC_ASCII: u64 = hwrpb::MAGIC_ASCII;
+const CPUID_OFF: u64 = header::CPUID as u64;
+const PROC_SIZE_OFF: u64 = header::PROCESSOR_SIZE as u64;
+const PROC_OFF_OFF: u64 = header::PROCESSOR_OFFSET as u64;
 /// `pal_revision` in a per-CPU slot (boot/srm-stub.s SLOT_PAL_REV).
-const SLOT_PAL_REV: u64 = 0xa8;
+const SLOT_PAL_REV: u64 = slot::PAL_REVISION as u64;
 /// The PALcode type field of `pal_revision` and OSF/1's value in it.
 const PAL_TYPE_SHIFT: u64 = 16;
 const PAL_TYPE_OSF1: u64 = 2;
@@ -156,10 +159,11 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
         GdbAction::HwrpbMagicAscii => {
             // The header's checksum must hold before (so this is the HWRPB)
             // and after the change (so the stub and kernel accept it).
-            let mut sum = 0u64;
+            let mut covered = Vec::with_capacity(header::CHKSUM);
             for off in (0..CHKSUM_OFF).step_by(8) {
-                sum = sum.wrapping_add(c.read_u64(HWRPB_VA + off)?);
+                covered.extend_from_slice(&c.read_u64(HWRPB_VA + off)?.to_le_bytes());
             }
+            let sum = hwrpb::header_checksum(&covered).unwrap_or(0);
             let id = c.read_u64(HWRPB_VA + ID_OFF)?;
             let stored = c.read_u64(HWRPB_VA + CHKSUM_OFF)?;
             if id != MAGIC_QEMU || sum != stored {

@@ -152,7 +152,7 @@ fn boot_log(vm: &Vm) -> Result<BootLog, String> {
     let up = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
     let start = vm.find("net: start:").ok_or("no `net: start:` line")?;
     let g = |l: &str, k: &str| number_after(l, k).ok_or(format!("no number after {k:?} in {l:?}"));
-    let mac = up.split("MAC ").nth(1).and_then(|r| r.split(',').next()).ok_or("no MAC in the `tulip: up:` line")?;
+    let mac = mac_in_up_line(&up).ok_or("no MAC in the `tulip: up:` line")?;
     Ok(BootLog {
         cma_total_kb: g(&cma, "CmaTotal:")?,
         total_pages: g(&mem, "memory: total")?,
@@ -624,7 +624,15 @@ fn soak(port: u16, http_port: u16, secs: u64, seed: u64) -> Result<String, Strin
     Ok(detail)
 }
 
-fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+/// The MAC text in the `tulip: up: ..., MAC 52:54:00:12:34:56, ...` line.
+fn mac_in_up_line(up: &str) -> Option<&str> {
+    up.split("MAC ").nth(1).and_then(|r| r.split(',').next())
+}
+
+/// The station address the kernel's NIC came up with, from its log.
+fn kernel_mac(vm: &Vm) -> Result<[u8; 6], String> {
+    let up = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
+    let s = mac_in_up_line(&up).ok_or("no MAC in the `tulip: up:` line")?;
     let v: Vec<u8> = s.split(':').filter_map(|h| u8::from_str_radix(h, 16).ok()).collect();
     v.try_into().map_err(|_| format!("{s:?} is not a MAC address"))
 }
@@ -652,8 +660,7 @@ fn raw_sizes(rng: &mut Rng) -> [(&'static str, Vec<usize>); 3] {
 /// of each kind were sent, for [`raw_counters`] after the stop.
 fn raw_frames(vm: &Vm, seed: u64) -> Result<(String, Vec<(&'static str, u64)>), String> {
     let port = vm.raw.as_ref().ok_or("QEMU was started without the raw port")?;
-    let line = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
-    let mac = parse_mac(line.split("MAC ").nth(1).and_then(|r| r.split(',').next()).unwrap_or(""))?;
+    let mac = kernel_mac(vm)?;
     let mut rng = Rng::new(seed);
     let pace = || std::thread::sleep(Duration::from_millis(3));
     let mut sent = Vec::new();
@@ -704,18 +711,11 @@ fn raw_frames(vm: &Vm, seed: u64) -> Result<(String, Vec<(&'static str, u64)>), 
             &raw::ipv4(raw::STATION_IP, raw::GUEST_IP, raw::IP_ICMP, seq, &raw::icmp_echo(8, id, seq, &data)),
         );
         let t = Instant::now();
-        let mut answer = None;
-        for _try in 0..4 {
-            port.send(&req)?;
-            answer = port.until(Instant::now() + Duration::from_millis(500), |f| match raw::echo_reply(f) {
-                Some(Ok(r)) if r.id == id && r.seq == seq => Some(Ok(r)),
-                Some(Err(e)) => Some(Err(e)),
-                _ => None,
-            });
-            if answer.is_some() {
-                break;
-            }
-        }
+        let (answer, _) = port.ask(&req, 4, |f| match raw::echo_reply(f) {
+            Some(Ok(r)) if r.id == id && r.seq == seq => Some(Ok(r)),
+            Some(Err(e)) => Some(Err(e)),
+            _ => None,
+        })?;
         let r = answer.ok_or(format!("no ICMP echo reply to a {size}-byte request (seq {seq}) in 2 s"))??;
         if r.src_mac != mac
             || r.dst_mac != raw::STATION_MAC
@@ -753,19 +753,12 @@ fn raw_frames(vm: &Vm, seed: u64) -> Result<(String, Vec<(&'static str, u64)>), 
             raw::ETH_IPV4,
             &raw::udp(raw::STATION_IP, sport, raw::GUEST_IP, 7, i as u16, &data),
         );
-        let mut echoed = None;
-        for _try in 0..3 {
-            port.send(&frame)?;
-            echoed = port.until(Instant::now() + Duration::from_millis(500), |f| match raw::datagram(f) {
-                Some(Ok(u)) if u.dst == (raw::STATION_IP, sport) => Some(Ok(u)),
-                Some(Err(e)) => Some(Err(e)),
-                _ => None,
-            });
-            if echoed.is_some() {
-                break;
-            }
-            resent += 1;
-        }
+        let (echoed, again) = port.ask(&frame, 3, |f| match raw::datagram(f) {
+            Some(Ok(u)) if u.dst == (raw::STATION_IP, sport) => Some(Ok(u)),
+            Some(Err(e)) => Some(Err(e)),
+            _ => None,
+        })?;
+        resent += again;
         let u = echoed.ok_or(format!("datagram {i} ({} bytes) not echoed after 3 sends", data.len()))??;
         if u.src != (raw::GUEST_IP, 7) || u.data != data {
             return Err(format!(
@@ -853,12 +846,7 @@ enum StopVia {
 fn stop_and_check_log(vm: &mut Vm, via: StopVia) -> Result<String, String> {
     if via == StopVia::Raw {
         let port = vm.raw.as_ref().ok_or("QEMU was started without the raw port")?;
-        let mac = parse_mac(
-            vm.find("tulip: up:")
-                .and_then(|l| l.split("MAC ").nth(1).and_then(|r| r.split(',').next()).map(String::from))
-                .unwrap_or_default()
-                .as_str(),
-        )?;
+        let mac = kernel_mac(vm)?;
         let stop = raw::udp(raw::STATION_IP, 39999, raw::GUEST_IP, 7, 0x5709, b"STOP");
         port.send(&raw::ethernet(mac, raw::STATION_MAC, raw::ETH_IPV4, &stop))?;
         let echoed = port.until(Instant::now() + Duration::from_secs(3), |f| {

@@ -279,6 +279,24 @@ impl RawPort {
         self.sock.send(frame).map(|_| ()).map_err(|e| format!("sending a {}-byte frame: {e}", frame.len()))
     }
 
+    /// Sends `frame` up to `sends` times, waiting 500 ms after each for a
+    /// frame that `take` accepts; the answer (if any) and how many times
+    /// `frame` was sent again.
+    pub fn ask<T>(
+        &self,
+        frame: &[u8],
+        sends: u32,
+        mut take: impl FnMut(&[u8]) -> Option<T>,
+    ) -> Result<(Option<T>, u32), String> {
+        for n in 0..sends {
+            self.send(frame)?;
+            if let Some(t) = self.until(Instant::now() + Duration::from_millis(500), &mut take) {
+                return Ok((Some(t), n));
+            }
+        }
+        Ok((None, sends.saturating_sub(1)))
+    }
+
     /// Frames that arrive until `deadline`, each offered to `take`, which
     /// returns `Some` to finish; `None` at the deadline.
     pub fn until<T>(&self, deadline: Instant, mut take: impl FnMut(&[u8]) -> Option<T>) -> Option<T> {

@@ -577,6 +577,19 @@ impl<'a> BuddyAllocator<'a> {
         self.free_pages
     }
 
+    /// Free frames counted by walking every free list (not from the
+    /// `free_pages` counter), for reconciliations that must not trust the
+    /// counter. A list longer than the managed span (a corrupt link) stops
+    /// the walk there, so the result is always finite.
+    pub fn count_free_by_walking(&self) -> usize {
+        let mut pages = 0;
+        for order in 0..=MAX_ORDER {
+            let blocks = self.free_blocks(order).take(self.managed_pages + 1).count();
+            pages += blocks << order;
+        }
+        pages
+    }
+
     /// Number of frames handed to the allocator with
     /// [`add_free_range`](Self::add_free_range) (`zone->managed_pages`).
     pub fn managed_pages(&self) -> usize {

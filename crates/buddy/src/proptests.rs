@@ -245,6 +245,7 @@ fn check(b: &BuddyAllocator<'_>, m: &Model) {
     let model_unmanaged = m.count(|p| *p == Page::Unmanaged);
     let model_alloc = SPAN - model_free - model_unmanaged;
     assert_eq!(b.free_pages(), model_free, "lost or duplicated free pages");
+    assert_eq!(b.count_free_by_walking(), model_free, "free lists walked");
     assert_eq!(b.managed_pages(), SPAN - model_unmanaged);
     assert_eq!(b.allocated_pages(), model_alloc);
     assert_eq!(b.free_pages() + b.allocated_pages() + model_unmanaged, SPAN);

@@ -404,6 +404,18 @@ impl<'a> Cma<'a> {
         self.count - (self.used_bits << self.order_per_bit)
     }
 
+    /// Free pages counted from the bitmap's bits themselves, not from the
+    /// allocator's counter (for reconciliations that must not trust it).
+    pub fn count_free_in_bitmap(&self) -> usize {
+        let full = self.nbits / usize::BITS as usize;
+        let mut used: usize = self.words[..full].iter().map(|w| w.count_ones() as usize).sum();
+        let rest = self.nbits % usize::BITS as usize;
+        if rest != 0 {
+            used += (self.words[full] & ((1usize << rest) - 1)).count_ones() as usize;
+        }
+        self.count - (used << self.order_per_bit)
+    }
+
     /// Whether `pfn` lies in the area (Linux `cma_pages_valid` for one page).
     pub fn contains(&self, pfn: usize) -> bool {
         pfn >= self.base_pfn && pfn < self.end_pfn()

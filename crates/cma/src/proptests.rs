@@ -163,6 +163,7 @@ fn check(cma: &Cma<'_>, m: &Model) {
     let used = m.chunks.iter().filter(|c| c.is_some()).count();
     assert_eq!(cma.used_bits, used);
     assert_eq!(cma.free_pages(), (m.chunks.len() - used) << m.opb, "lost pages");
+    assert_eq!(cma.count_free_in_bitmap(), (m.chunks.len() - used) << m.opb, "bitmap count");
     assert_eq!(cma.total_pages(), m.pages());
     assert_eq!(cma.free_pages() + (used << m.opb), cma.total_pages());
 }

@@ -62,6 +62,9 @@ pub extern "C" fn kernel_main() -> ! {
     match hwrpb.as_ref() {
         Some(h) => {
             mm::boot::init(h, &params);
+            if params.has_flag("mm_leak_test") {
+                mm::boot::leak_test();
+            }
             pci::enumerate();
             dma::init(&params);
         }
@@ -79,6 +82,7 @@ pub extern "C" fn kernel_main() -> ! {
         let r = selftest::run_all();
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
         kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
+        mm::boot::reconcile("after the self-tests");
         kprintln!("KERNEL TEST RESULT: {verdict}");
     }
     let dropped = console::lock().dropped();

@@ -4,6 +4,7 @@
 
 use super::{DmaDevice, DmaError, SgEntry, WindowPolicy};
 use super::fault::{self, Site};
+use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page, phys_ptr};
 use crate::pci::pchip::{self, Window, csr};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,7 +77,7 @@ fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
     let entries = (size / PAGE_SIZE) as usize;
     let bytes = (entries * 8) as u64;
     let order = (bytes.div_ceil(PAGE_SIZE)).next_power_of_two().trailing_zeros();
-    match page::alloc_pages(order, true) {
+    match page::alloc_pages(order, true, Owner::IOMMU_TABLES) {
         Ok(pa) if pa % bytes.max(PAGE_SIZE) == 0 => {
             // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
             Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), entries) })
@@ -97,7 +98,7 @@ fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
 fn alloc_bitmap(entries: usize) -> Option<&'static mut [u64]> {
     let words = iommu_arena::dirty_bitmap_words(entries);
     let order = ((words * 8) as u64).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros();
-    let pa = page::alloc_pages(order, true).ok()?;
+    let pa = page::alloc_pages(order, true, Owner::IOMMU_TABLES).ok()?;
     // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
     Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), words) })
 }

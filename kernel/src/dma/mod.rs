@@ -23,6 +23,7 @@ pub mod fault;
 pub mod iommu;
 
 use crate::arch::{mb, wmb};
+use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};
 use crate::mm::{PAGE_SIZE, phys_ptr};
 use buddy::MAX_ORDER;
@@ -159,7 +160,7 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
                 let r = if fault::should_fail(Site::Buddy) {
                     Err(PageError::Buddy(buddy::BuddyError::OutOfMemory { order }))
                 } else {
-                    page::alloc_pages(order, true)
+                    page::alloc_pages(order, true, Owner::dma_coherent(dev.name))
                 };
                 match r {
                     Ok(pa) => got = Some((pa, Backing::Buddy { order })),
@@ -170,7 +171,7 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
                 let r = if fault::should_fail(Site::Cma) {
                     Err(PageError::Cma(cma::CmaError::NoSpace { count: pages as usize, align_order }))
                 } else {
-                    page::cma_alloc(pages as usize, align_order)
+                    page::cma_alloc(pages as usize, align_order, Owner::dma_coherent(dev.name))
                 };
                 match r {
                     Ok(pa) => {

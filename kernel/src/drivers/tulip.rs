@@ -45,6 +45,7 @@
 
 use crate::arch::{mb, mmio, wmb};
 use crate::dma::{self, Coherent, Direction, DmaDevice, WindowPolicy, iommu};
+use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, heap, page, phys_ptr};
 use crate::pci::{self, Bar, PciDevice};
 use alloc::format;
@@ -420,7 +421,7 @@ impl<'a> Session<'a> {
 
     /// An order-0 buddy page (8 KiB).
     fn page(&mut self, what: &str) -> Result<u64, String> {
-        let pa = page::alloc_pages(0, false).map_err(|e| format!("{what}: alloc_pages: {e}"))?;
+        let pa = page::alloc_pages(0, false, Owner::SELFTEST).map_err(|e| format!("{what}: alloc_pages: {e}"))?;
         self.pages.push(pa);
         Ok(pa)
     }
@@ -1299,7 +1300,7 @@ impl Nic {
         let per_page = PAGE_SIZE as usize / BUF_STRIDE;
         let nbufs = RX_RING + RX_SPARE + TX_RING;
         for _ in 0..nbufs.div_ceil(per_page) {
-            let pa = page::alloc_pages(0, false).map_err(|e| format!("packet buffers: {e}"))?;
+            let pa = page::alloc_pages(0, false, Owner::NET_BUFFERS).map_err(|e| format!("packet buffers: {e}"))?;
             self.pages.push(pa);
         }
         let bufs = carve(&self.pages, nbufs);

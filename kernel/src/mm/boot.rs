@@ -3,7 +3,7 @@
 //! end the log shows the clusters, the memblock dump, the CMA reservation
 //! and the buddy totals, and checks that they add up to the page.
 
-use super::page::{BUDDY, CMA};
+use super::page::{self, BUDDY, CMA, OWNERS, Site};
 use super::{LogLines, PAGE_SIZE, phys_ptr, phys_to_pfn, virt_to_phys};
 use crate::arch::image;
 use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
@@ -12,6 +12,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use log::{debug, error, info, warn};
 use memblock::{Direction, Memblock, Region};
+use page_owner::Source;
 use spin::Mutex;
 
 /// The memblock table: live during boot, kept afterwards for reports.
@@ -120,6 +121,16 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     let Some(meta_pa) = memblock_alloc_zeroed(&mut mb, "(buddy frame metadata)", meta_bytes) else {
         return;
     };
+    let owner_bytes = (frames * core::mem::size_of::<page_owner::Slot<Site>>()) as u64;
+    let Some(owner_pa) = memblock_alloc_zeroed(&mut mb, "(page owner records)", owner_bytes) else {
+        error!("page owners: no memory for the records; no page allocator (every allocation must be owned)");
+        return;
+    };
+    // SAFETY: reserved for this use forever; PageOwners::new writes every
+    // slot before anything reads one.
+    let owner_slots: &'static mut [page_owner::Slot<Site>] =
+        unsafe { core::slice::from_raw_parts_mut(phys_ptr::<page_owner::Slot<Site>>(owner_pa), frames) };
+    let owners = page_owner::PageOwners::new(base_pfn as usize, owner_slots);
     // SAFETY: reserved for this use forever; zeroed; FrameMeta is plain
     // integers, so any bit pattern is a valid value.
     let meta: &'static mut [FrameMeta] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(meta_pa), frames) };
@@ -156,11 +167,12 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     let reserved_pages = reserved_in_memory(&mb) / PAGE_SIZE - cma_pages;
     *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages };
     *BUDDY.lock() = Some(buddy);
+    *OWNERS.lock() = Some(owners);
     drop(mb);
     let mut out = LogLines::new();
     let _ = super::page::report(&mut out);
     drop(out);
-    reconcile();
+    reconcile("boot");
 }
 
 /// The most console page-table pages the walk accepts (8 MiB of tables;
@@ -324,26 +336,80 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
     }
 }
 
-/// The reconciliation line: every page of memory is reserved, in CMA, free
-/// in the buddy allocator, or allocated from it (the heap's share shown).
-pub fn reconcile() -> bool {
+/// The reconciliation: every page of memory is reserved in memblock, free
+/// in CMA, free in the buddy allocator, or held by an owner, and three
+/// independent sources must agree to the page: memblock's reservations,
+/// the allocators' structures (the buddy free lists walked, the CMA bitmap's
+/// bits counted) and the owner records. The owner counts kept at each
+/// allocation must also equal a recount of the per-frame records. One line,
+/// `memory (WHEN): ...: reconciled` or `...: MISMATCH by N page(s) ...`;
+/// returns whether it reconciled.
+pub fn reconcile(when: &str) -> bool {
     let r = *REPORT.lock();
-    let s = super::page::stats();
-    let heap = super::heap::stats();
-    let allocated = (s.managed - s.free) as u64;
-    let sum = r.reserved_pages + r.cma_pages + s.free as u64 + allocated;
-    let ok = sum == r.total_pages;
-    let verdict = if ok { "reconciled" } else { "MISMATCH" };
+    let Some(c) = page::census() else {
+        error!("memory ({when}): no page allocator to reconcile");
+        return false;
+    };
+    let owned = c.owned.source_total(Source::Buddy) + c.owned.source_total(Source::Cma);
+    let cma_used = c.owned.source_total(Source::Cma);
+    let mut owners = String::new();
+    for (code, buddy_pages, cma_pages) in c.owned.iter() {
+        let sep = if owners.is_empty() { "" } else { ", " };
+        let owner = super::owner::Owner::from_code(code);
+        owners.push_str(&format!("{sep}{owner} {}", buddy_pages + cma_pages));
+        if cma_pages > 0 {
+            owners.push_str(&format!(" ({cma_pages} CMA)"));
+        }
+    }
+    let sum = r.reserved_pages + c.cma_free as u64 + c.buddy_free as u64 + owned as u64;
+    let diff = sum as i64 - r.total_pages as i64;
+    let recount_ok = c.recount.counts == c.owned && c.recount.overlaps == 0 && c.recount.corrupt == 0;
     let line = format!(
-        "memory: total {} pages ({} MiB) = reserved {} + CMA {} + buddy free {} + buddy allocated {} (heap {}): {verdict}",
+        "memory ({when}): total {} pages ({} MiB) = reserved {} + CMA free {} + buddy free {} + owned {owned} [{owners}]",
         r.total_pages,
         r.total_pages * PAGE_SIZE >> 20,
         r.reserved_pages,
-        r.cma_pages,
-        s.free,
-        allocated,
-        heap.buddy_pages
+        c.cma_free,
+        c.buddy_free,
     );
-    if ok { info!("{line}") } else { error!("{line} (sum {sum})") }
-    ok
+    if diff == 0 && recount_ok {
+        info!("{line}: reconciled");
+        return true;
+    }
+    let mut why = String::new();
+    if diff != 0 {
+        why.push_str(&format!(
+            "MISMATCH by {diff:+} page(s): the sources add up to {sum}; the buddy allocator's counters say {} free and {} allocated, its free lists {} free, its owners {}; CMA: {} pages, {} free by its bitmap, {cma_used} owned",
+            c.buddy_free_counter,
+            c.buddy_allocated_counter,
+            c.buddy_free,
+            c.owned.source_total(Source::Buddy),
+            c.cma_total,
+            c.cma_free,
+        ));
+    }
+    if !recount_ok {
+        let sep = if why.is_empty() { "MISMATCH" } else { ";" };
+        why.push_str(&format!(
+            "{sep} the owner counts kept at each allocation ({owned} pages) differ from a recount of the records ({} pages, {} overlapping, {} corrupt)",
+            c.recount.counts.source_total(Source::Buddy) + c.recount.counts.source_total(Source::Cma),
+            c.recount.overlaps,
+            c.recount.corrupt
+        ));
+    }
+    error!("{line}: {why}");
+    false
+}
+
+/// `mm_leak_test` (for the test of the reconciliation itself): one page
+/// taken from the buddy allocator with no owner record. The reconciliation
+/// that follows must say `MISMATCH by -1 page(s)`.
+pub fn leak_test() {
+    match page::leak_one_page_unowned() {
+        Ok(pa) => {
+            warn!("mm_leak_test: took the page at {pa:#x} from the buddy allocator with no owner record; the reconciliation must come out 1 page short");
+            reconcile("after the deliberate leak");
+        }
+        Err(e) => error!("mm_leak_test: could not take a page: {e}"),
+    }
 }

@@ -5,6 +5,7 @@
 //! the regions are full (a grown block that becomes empty goes back to the
 //! buddy allocator, so the heap holds pages only while it uses them).
 
+use super::owner::Owner;
 use super::page::{self, PageError};
 use super::{PAGE_SIZE, phys_ptr, virt_to_phys};
 use core::alloc::{GlobalAlloc, Layout};
@@ -56,7 +57,7 @@ impl PageSource for Buddy {
     const MAX_ORDER: u32 = buddy::MAX_ORDER;
 
     fn alloc_block(&mut self, order: u32) -> Result<NonNull<u8>, PageError> {
-        let pa = page::alloc_pages(order, false)?;
+        let pa = page::alloc_pages(order, false, Owner::HEAP)?;
         log::debug!("heap: grew by {} KiB at physical {pa:#x}", (PAGE_SIZE << order) >> 10);
         // SAFETY: KSEG addresses of memory are never null (KSEG is the top
         // of the address space).

@@ -5,6 +5,7 @@
 
 pub mod boot;
 pub mod heap;
+pub mod owner;
 pub mod page;
 
 use crate::arch::{kseg_to_phys, phys_to_kseg};

@@ -1,15 +1,24 @@
 //! The page allocators after boot: the buddy allocator over every page
-//! memblock left free, and the CMA area. Both live behind `spin` locks;
-//! neither ever allocates from the heap (the heap grows from them).
+//! memblock left free, and the CMA area, with the owner of every block
+//! they hand out recorded here ([`super::owner`]). All live behind `spin`
+//! locks, always taken in the order BUDDY, CMA, OWNERS; none ever
+//! allocates from the heap (the heap grows from them).
 
+use super::owner::Owner;
 use super::{PAGE_SIZE, pfn_to_phys, phys_ptr, phys_to_pfn};
 use buddy::{BuddyAllocator, BuddyError, MAX_ORDER, NR_ORDERS};
 use cma::{Cma, CmaError};
 use core::fmt;
+use core::panic::Location;
+use page_owner::{OwnerError, PageOwners, Source};
 use spin::Mutex;
+
+/// Where an allocation was asked for.
+pub type Site = &'static Location<'static>;
 
 pub(super) static BUDDY: Mutex<Option<BuddyAllocator<'static>>> = Mutex::new(None);
 pub(super) static CMA: Mutex<Option<Cma<'static>>> = Mutex::new(None);
+pub(super) static OWNERS: Mutex<Option<PageOwners<'static, Site>>> = Mutex::new(None);
 
 /// Why a page allocation or free failed. `repr(u8)` keeps its tag out of
 /// the niches of the errors it wraps (see `DmaError`).
@@ -24,6 +33,9 @@ pub enum PageError {
     /// No CMA area (disabled, or its reservation failed at boot).
     NoCma,
     Cma(CmaError),
+    /// The owner records refuse the free (no block of this size starts
+    /// there), or cannot record the allocation.
+    Owner(OwnerError),
 }
 
 impl fmt::Display for PageError {
@@ -34,15 +46,32 @@ impl fmt::Display for PageError {
             PageError::Buddy(e) => write!(f, "buddy: {e}"),
             PageError::NoCma => f.write_str("no CMA area"),
             PageError::Cma(e) => write!(f, "cma: {e}"),
+            PageError::Owner(e) => write!(f, "page owners: {e}"),
         }
     }
 }
 
-/// Allocates 2^order contiguous pages from the buddy allocator; returns
-/// their physical address. With `zero`, the pages are cleared.
-pub fn alloc_pages(order: u32, zero: bool) -> Result<u64, PageError> {
-    let pfn = BUDDY.lock().as_mut().ok_or(PageError::NotReady)?.alloc(order).map_err(PageError::Buddy)?;
-    let pa = pfn_to_phys(pfn as u64);
+/// Allocates 2^order contiguous pages from the buddy allocator for
+/// `owner`; returns their physical address. With `zero`, the pages are
+/// cleared. The owner and the caller's location are recorded.
+#[track_caller]
+pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<u64, PageError> {
+    let site = Location::caller();
+    let pa = {
+        let mut buddy = BUDDY.lock();
+        let buddy = buddy.as_mut().ok_or(PageError::NotReady)?;
+        let pfn = buddy.alloc(order).map_err(PageError::Buddy)?;
+        let recorded = match OWNERS.lock().as_mut() {
+            Some(o) => o.record(pfn, 1 << order, Source::Buddy, owner.code(), site).map_err(PageError::Owner),
+            None => Err(PageError::NotReady),
+        };
+        if let Err(e) = recorded {
+            // Never hand out a page nobody owns: give it back.
+            let _ = buddy.free(pfn, order);
+            return Err(e);
+        }
+        pfn_to_phys(pfn as u64)
+    };
     if zero {
         // SAFETY: the buddy allocator just gave us these pages.
         unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, (PAGE_SIZE << order) as usize) };
@@ -51,37 +80,144 @@ pub fn alloc_pages(order: u32, zero: bool) -> Result<u64, PageError> {
 }
 
 /// Gives back pages from [`alloc_pages`]. A bad free (never allocated,
-/// wrong order, twice) is refused and changes nothing. Freeing pages that
-/// are still mapped for DMA is reported by DMA-API debug.
+/// wrong order, twice) is refused by the owner records or the buddy
+/// allocator and changes nothing. Freeing pages that are still mapped for
+/// DMA is reported by DMA-API debug.
 #[track_caller]
 pub fn free_pages(pa: u64, order: u32) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
-    crate::dma::debug::on_free(pa, PAGE_SIZE << order, core::panic::Location::caller());
-    BUDDY
-        .lock()
-        .as_mut()
-        .ok_or(PageError::NotReady)?
-        .free(phys_to_pfn(pa) as usize, order)
-        .map_err(PageError::Buddy)
+    crate::dma::debug::on_free(pa, PAGE_SIZE << order, Location::caller());
+    let pfn = phys_to_pfn(pa) as usize;
+    let mut buddy = BUDDY.lock();
+    let buddy = buddy.as_mut().ok_or(PageError::NotReady)?;
+    let mut owners = OWNERS.lock();
+    let owners = owners.as_mut().ok_or(PageError::NotReady)?;
+    let pages = 1usize.checked_shl(order).ok_or(PageError::Buddy(BuddyError::InvalidOrder { order }))?;
+    owners.check(pfn, pages, Source::Buddy).map_err(PageError::Owner)?;
+    buddy.free(pfn, order).map_err(PageError::Buddy)?;
+    owners.release(pfn, pages, Source::Buddy).map_err(PageError::Owner)?;
+    Ok(())
 }
 
-/// Allocates `count` contiguous pages from the CMA area, aligned to
-/// 2^align_order pages.
-pub fn cma_alloc(count: usize, align_order: u32) -> Result<u64, PageError> {
-    let pfn = CMA.lock().as_mut().ok_or(PageError::NoCma)?.alloc(count, align_order).map_err(PageError::Cma)?;
+/// Allocates `count` contiguous pages from the CMA area for `owner`,
+/// aligned to 2^align_order pages.
+#[track_caller]
+pub fn cma_alloc(count: usize, align_order: u32, owner: Owner) -> Result<u64, PageError> {
+    let site = Location::caller();
+    let mut cma = CMA.lock();
+    let cma = cma.as_mut().ok_or(PageError::NoCma)?;
+    let pfn = cma.alloc(count, align_order).map_err(PageError::Cma)?;
+    let recorded = match OWNERS.lock().as_mut() {
+        Some(o) => o.record(pfn, count, Source::Cma, owner.code(), site).map_err(PageError::Owner),
+        None => Err(PageError::NotReady),
+    };
+    if let Err(e) = recorded {
+        let _ = cma.release(pfn, count);
+        return Err(e);
+    }
     Ok(pfn_to_phys(pfn as u64))
 }
 
-/// Releases pages from [`cma_alloc`].
+/// Releases pages from [`cma_alloc`]: the whole allocation, as recorded
+/// (the owner records refuse a part of one).
 #[track_caller]
 pub fn cma_release(pa: u64, count: usize) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
-    crate::dma::debug::on_free(pa, PAGE_SIZE * count as u64, core::panic::Location::caller());
-    CMA.lock().as_mut().ok_or(PageError::NoCma)?.release(phys_to_pfn(pa) as usize, count).map_err(PageError::Cma)
+    crate::dma::debug::on_free(pa, PAGE_SIZE * count as u64, Location::caller());
+    let pfn = phys_to_pfn(pa) as usize;
+    let mut cma = CMA.lock();
+    let cma = cma.as_mut().ok_or(PageError::NoCma)?;
+    let mut owners = OWNERS.lock();
+    let owners = owners.as_mut().ok_or(PageError::NotReady)?;
+    owners.check(pfn, count, Source::Cma).map_err(PageError::Owner)?;
+    cma.release(pfn, count).map_err(PageError::Cma)?;
+    owners.release(pfn, count, Source::Cma).map_err(PageError::Owner)?;
+    Ok(())
+}
+
+/// For the leak test only (`mm_leak_test`): takes one page from the buddy
+/// allocator and records no owner, so the reconciliation must come out
+/// one page short.
+pub fn leak_one_page_unowned() -> Result<u64, PageError> {
+    let pfn = BUDDY.lock().as_mut().ok_or(PageError::NotReady)?.alloc(0).map_err(PageError::Buddy)?;
+    Ok(pfn_to_phys(pfn as u64))
+}
+
+/// What holds one page frame (Linux's `page_owner` for one pfn).
+#[derive(Clone, Copy, Debug)]
+pub struct PageOwnerInfo {
+    /// The first frame of the block the frame belongs to.
+    pub head_pfn: u64,
+    pub pages: usize,
+    pub source: Source,
+    pub owner: Owner,
+    pub site: Option<Site>,
+}
+
+impl fmt::Display for PageOwnerInfo {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} block of {} page(s) at pfn {:#x} held by {}", self.source, self.pages, self.head_pfn, self.owner)?;
+        if self.pages.is_power_of_two() && self.source == Source::Buddy {
+            write!(f, " (order {})", self.pages.trailing_zeros())?;
+        }
+        match self.site {
+            Some(s) => write!(f, ", allocated at {}:{}", s.file(), s.line()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The owner of the allocated block holding `pfn`, if any.
+pub fn page_owner(pfn: u64) -> Option<PageOwnerInfo> {
+    let r = OWNERS.lock().as_ref()?.lookup(usize::try_from(pfn).ok()?)?;
+    Some(PageOwnerInfo { head_pfn: r.pfn as u64, pages: r.pages, source: r.source, owner: Owner::from_code(r.owner), site: r.site })
+}
+
+/// The page allocators counted from their structures, not their counters:
+/// for the reconciliation ([`super::boot::reconcile`]). Taken under all
+/// three locks at once, so it is one consistent picture.
+pub struct Census {
+    /// Free frames found by walking the buddy free lists.
+    pub buddy_free: usize,
+    /// The buddy allocator's own counters (for diagnosis only).
+    pub buddy_free_counter: usize,
+    pub buddy_allocated_counter: usize,
+    pub cma_total: usize,
+    /// Free CMA pages counted from the bitmap's bits.
+    pub cma_free: usize,
+    /// Pages per owner as kept at each allocation and free.
+    pub owned: page_owner::Counts,
+    /// The same computed again from the per-frame records.
+    pub recount: page_owner::Recount,
+}
+
+pub fn census() -> Option<Census> {
+    let buddy = BUDDY.lock();
+    let cma = CMA.lock();
+    let owners = OWNERS.lock();
+    let (b, o) = (buddy.as_ref()?, owners.as_ref()?);
+    Some(Census {
+        buddy_free: b.count_free_by_walking(),
+        buddy_free_counter: b.free_pages(),
+        buddy_allocated_counter: b.allocated_pages(),
+        cma_total: cma.as_ref().map_or(0, |c| c.total_pages()),
+        cma_free: cma.as_ref().map_or(0, |c| c.count_free_in_bitmap()),
+        owned: *o.counts(),
+        recount: o.recount(),
+    })
+}
+
+/// Pages each owner holds now (buddy and CMA), for reports.
+pub fn owner_pages() -> alloc::vec::Vec<(Owner, usize, usize)> {
+    let counts = match OWNERS.lock().as_ref() {
+        Some(o) => *o.counts(),
+        None => return alloc::vec::Vec::new(),
+    };
+    counts.iter().map(|(c, b, m)| (Owner::from_code(c), b, m)).collect()
 }
 
 /// A snapshot of the page allocators' counters.

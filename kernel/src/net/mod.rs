@@ -259,6 +259,7 @@ pub fn run(params: &bootparam::EarlyParams) {
     } else {
         error!("{msg}")
     }
+    crate::mm::boot::reconcile("end of the network run");
     if let Some(r) = reason {
         info!("net: stopped ({r})");
     }

@@ -30,6 +30,8 @@ pub struct Snapshot {
     pub memblock_reserved: u64,
     pub pages: page::PageStats,
     pub heap: heap::HeapStats,
+    /// Pages per owner: (owner, buddy pages, CMA pages).
+    pub owners: alloc::vec::Vec<(mm::owner::Owner, usize, usize)>,
     pub iommu: (usize, usize),
     pub iommu_pci_entries: u64,
     pub nic: Counters,
@@ -66,6 +68,7 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         memblock_reserved,
         pages: page::stats(),
         heap: heap::stats(),
+        owners: page::owner_pages(),
         iommu: iommu::used_entries(),
         iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
         nic: nic.counters(),
@@ -146,9 +149,14 @@ pub fn json(s: &Snapshot) -> String {
     );
     let _ = write!(
         o,
-        "\"heap\":{{\"used_bytes\":{},\"free_bytes\":{},\"regions\":{},\"buddy_pages\":{}}}}},",
+        "\"heap\":{{\"used_bytes\":{},\"free_bytes\":{},\"regions\":{},\"buddy_pages\":{}}},\"owners\":{{",
         s.heap.used, s.heap.free, s.heap.regions, s.heap.buddy_pages
     );
+    for (i, (owner, buddy_pages, cma_pages)) in s.owners.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(o, "{sep}\"{owner}\":{{\"buddy_pages\":{buddy_pages},\"cma_pages\":{cma_pages}}}");
+    }
+    o.push_str("}},");
     let _ = write!(
         o,
         "\"iommu\":{{\"isa_used_entries\":{},\"pci_used_entries\":{},\"pci_entries\":{}}},",
@@ -232,6 +240,9 @@ pub fn html(s: &Snapshot) -> String {
         &format_args!("{} / {}", p.cma_total as u64 * PAGE_SIZE / 1024, p.cma_free as u64 * PAGE_SIZE / 1024),
     );
     row(&mut o, "heap used / free (bytes)", &format_args!("{} / {}", s.heap.used, s.heap.free));
+    for (owner, buddy_pages, cma_pages) in &s.owners {
+        row(&mut o, &alloc::format!("pages held by {owner} (buddy / CMA)"), &format_args!("{buddy_pages} / {cma_pages}"));
+    }
     row(
         &mut o,
         "IOMMU entries used (ISA / PCI)",

@@ -10,6 +10,7 @@
 //! previous round left them, and the free column pays for the merges.
 
 use crate::dma::{self, Direction, DmaDevice, WindowPolicy};
+use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page};
 use crate::time;
 use alloc::vec::Vec;
@@ -80,7 +81,7 @@ pub fn run() {
         let batch = (1024usize >> order).clamp(1, 8);
         let r = measure(
             batch,
-            || page::alloc_pages(order, false).ok(),
+            || page::alloc_pages(order, false, Owner::BENCH).ok(),
             |pa| {
                 let _ = page::free_pages(pa, order);
             },
@@ -94,7 +95,7 @@ pub fn run() {
             let batch = (cma_total / 4 / count).clamp(1, 8);
             let r = measure(
                 batch,
-                || page::cma_alloc(count, 0).ok(),
+                || page::cma_alloc(count, 0, Owner::BENCH).ok(),
                 |pa| {
                     let _ = page::cma_release(pa, count);
                 },
@@ -114,7 +115,7 @@ pub fn run() {
         // Eight distinct 128 KiB buffers, so no two live mappings share
         // memory.
         const BUFS: usize = 8;
-        let bufs: Vec<u64> = (0..BUFS).filter_map(|_| page::alloc_pages(4, false).ok()).collect();
+        let bufs: Vec<u64> = (0..BUFS).filter_map(|_| page::alloc_pages(4, false, Owner::BENCH).ok()).collect();
         if bufs.len() == BUFS {
             for len in [1500usize, 64 << 10] {
                 let mut next = 0;

@@ -4,6 +4,7 @@
 //! the IOMMU arenas empty and DMA-API debug silent.
 
 use crate::dma::{self, Backing, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, debug, fault, iommu};
+use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page};
 use alloc::format;
 use alloc::string::String;
@@ -34,7 +35,7 @@ fn in_range(bus: u64, base: u64, size: u64) -> bool {
 
 pub fn windows() -> Result<String, String> {
     let before = snapshot();
-    let pa = page::alloc_pages(0, true).map_err(|e| format!("{e}"))?;
+    let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     let auto = dev("test-auto", FULL, WindowPolicy::Auto);
     let sg = dev("test-sg", FULL, WindowPolicy::ForceSg);
     let isa = dev("test-isa24", 0x00ff_ffff, WindowPolicy::Auto);
@@ -127,7 +128,7 @@ pub fn debug_reports() -> Result<String, String> {
     }
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
     let errors0 = debug::errors();
-    let pa = page::alloc_pages(0, true).map_err(|e| format!("{e}"))?;
+    let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     let bus = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(|e| format!("{e}"))?;
     if dma::unmap_single(&d, bus, 256, Direction::ToDevice).is_ok() {
         return Err("wrong-size unmap accepted".into());
@@ -175,7 +176,7 @@ pub fn fault_injection() -> Result<String, String> {
         Err(DmaError::IommuFull { .. }) => seen.push("IOMMU failure in alloc_coherent -> memory given back"),
         other => return Err(format!("IOMMU failure in alloc_coherent gave {other:?}")),
     }
-    let pa = page::alloc_pages(1, false).map_err(|e| format!("{e}"))?;
+    let pa = page::alloc_pages(1, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     fault::arm(fault::Site::Iommu, 1);
     match dma::map_single(&sg, pa, 3000, Direction::ToDevice) {
         Err(DmaError::IommuFull { .. }) => seen.push("IOMMU failure in map_single"),
@@ -205,7 +206,7 @@ pub fn storm() -> Result<String, String> {
         dev("storm-sg", FULL, WindowPolicy::ForceSg),
         dev("storm-isa", 0x00ff_ffff, WindowPolicy::Auto),
     ];
-    let pool = page::alloc_pages(6, false).map_err(|e| format!("{e}"))?; // 512 KiB to map from
+    let pool = page::alloc_pages(6, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?; // 512 KiB to map from
     let mut rng = SplitMix(0xd0a5_7041_0000_0001);
     let mut singles: Vec<(usize, u64, usize)> = Vec::new();
     let mut sgs: Vec<(usize, Vec<SgEntry>)> = Vec::new();
@@ -307,7 +308,7 @@ pub fn boot_probe(leak: bool) {
         }
         Err(e) => log::info!("dma probe: alloc_coherent failed cleanly: {e}"),
     }
-    match page::alloc_pages(0, false) {
+    match page::alloc_pages(0, false, Owner::SELFTEST) {
         Ok(pa) => {
             match dma::map_single(&d, pa, 1000, Direction::ToDevice) {
                 Ok(bus) if leak => log::info!("dma probe: leaving {pa:#x} mapped at bus {bus:#x} on purpose (dma_leak_test)"),

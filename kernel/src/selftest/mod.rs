@@ -29,6 +29,7 @@ const TESTS: &[Test] = &[
     ("heap", arith::heap),
     ("codegen-enum-niche", arith::enum_niche),
     ("hwrpb-errors", arith::hwrpb_errors),
+    ("mm-page-owner", mm::page_owner),
     ("mm-bad-frees", mm::bad_frees),
     ("mm-storm", mm::storm),
     ("dma-windows", dma::windows),

@@ -2,7 +2,7 @@
 //! expects in order, print nothing forbidden, and trap where it should?
 
 use crate::Run;
-use crate::cases::Case;
+use crate::cases::{Case, MemExpect};
 use std::path::Path;
 use std::process::Command;
 
@@ -90,8 +90,8 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
             other => return Err(format!("trap PC {pc:#x} is in {other:?}, expected {func}")),
         }
     }
-    if let Some(m) = case.memory {
-        detail.push_str(&check_memory(&run.output, m.total_mib, m.cma_mib)?);
+    detail.push_str(&check_reconciliations(&run.output, case.memory, case.mismatch)?);
+    if case.memory.is_some() {
         detail.push_str(&check_console_tables(&run.output)?);
     }
     if case.name == "kernel-bench" {
@@ -161,51 +161,128 @@ pub fn check_bench(output: &str) -> Result<String, String> {
     Ok(format!(", {} bench rows", BENCH_ROWS.len()))
 }
 
-/// The numbers of the kernel's memory reconciliation line:
-/// `memory: total T pages (M MiB) = reserved R + CMA C + buddy free F +
-/// buddy allocated A (heap H): reconciled`.
+/// One memory reconciliation line of the kernel (`kernel/src/mm/boot.rs`,
+/// `reconcile`):
+/// `memory (WHEN): total T pages (M MiB) = reserved R + CMA free F + buddy
+/// free B + owned O [owner N, owner N (C CMA), ...]: reconciled` (or
+/// `: MISMATCH by D page(s): ...`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Reconcile {
+    pub when: String,
     pub total: u64,
     pub mib: u64,
     pub reserved: u64,
-    pub cma: u64,
-    pub free: u64,
-    pub allocated: u64,
+    pub cma_free: u64,
+    pub buddy_free: u64,
+    pub owned: u64,
+    /// (owner, pages, of which CMA pages)
+    pub owners: Vec<(String, u64, u64)>,
     pub verdict: String,
 }
 
-pub fn parse_reconcile(output: &str) -> Option<Reconcile> {
-    let line = output.lines().find(|l| l.contains("memory: total "))?;
-    let rest = &line[line.find("memory: total ")? + "memory: total ".len()..];
-    let nums: Vec<u64> = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let verdict = rest.rsplit(": ").next()?.trim().to_string();
-    match nums[..] {
-        [total, mib, reserved, cma, free, allocated, _heap, ..] => {
-            Some(Reconcile { total, mib, reserved, cma, free, allocated, verdict })
-        }
-        _ => None,
+impl Reconcile {
+    /// The runner's own sum of the four parts.
+    pub fn sum(&self) -> u64 {
+        self.reserved + self.cma_free + self.buddy_free + self.owned
+    }
+
+    /// CMA pages in all: free plus what owners hold from CMA.
+    pub fn cma_total(&self) -> u64 {
+        self.cma_free + self.owners.iter().map(|o| o.2).sum::<u64>()
     }
 }
 
-/// Checks the reconciliation independently of the kernel's own verdict.
-pub fn check_memory(output: &str, total_mib: u64, cma_mib: u64) -> Result<String, String> {
-    let r = parse_reconcile(output).ok_or("no memory reconciliation line")?;
-    let sum = r.reserved + r.cma + r.free + r.allocated;
-    if sum != r.total || r.verdict != "reconciled" {
-        return Err(format!("memory does not add up: {r:?} (sum {sum})"));
+/// `text` must start with `prefix`, then a decimal number: the number and
+/// the rest.
+fn number_after<'a>(text: &'a str, prefix: &str) -> Result<(u64, &'a str), String> {
+    let rest = text.strip_prefix(prefix).ok_or_else(|| format!("expected {prefix:?} at {text:?}"))?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let n = rest[..digits].parse().map_err(|_| format!("expected a number after {prefix:?} at {rest:?}"))?;
+    Ok((n, &rest[digits..]))
+}
+
+pub fn parse_reconcile_line(line: &str) -> Result<Reconcile, String> {
+    let key = "memory (";
+    let rest = &line[line.find(key).ok_or("not a reconciliation line")? + key.len()..];
+    let (when, rest) = rest.split_once("): ").ok_or("no `): ` after the label")?;
+    let (total, rest) = number_after(rest, "total ")?;
+    let (mib, rest) = number_after(rest, " pages (")?;
+    let (reserved, rest) = number_after(rest, " MiB) = reserved ")?;
+    let (cma_free, rest) = number_after(rest, " + CMA free ")?;
+    let (buddy_free, rest) = number_after(rest, " + buddy free ")?;
+    let (owned, rest) = number_after(rest, " + owned ")?;
+    let rest = rest.strip_prefix(" [").ok_or("no owner list")?;
+    let (list, verdict) = rest.split_once("]: ").ok_or("owner list not closed by `]: `")?;
+    let mut owners = Vec::new();
+    for item in list.split(", ").filter(|s| !s.is_empty()) {
+        let (item, cma) = match item.strip_suffix(" CMA)") {
+            Some(x) => {
+                let (head, c) = x.rsplit_once(" (").ok_or_else(|| format!("bad owner entry {item:?}"))?;
+                (head, c.parse::<u64>().map_err(|_| format!("bad CMA count in {item:?}"))?)
+            }
+            None => (item, 0),
+        };
+        let (name, n) = item.rsplit_once(' ').ok_or_else(|| format!("bad owner entry {item:?}"))?;
+        let n = n.parse::<u64>().map_err(|_| format!("bad page count in {item:?}"))?;
+        owners.push((name.to_string(), n, cma));
     }
-    if r.total * 8 / 1024 != total_mib || r.mib != total_mib {
-        return Err(format!("total memory {} pages ({} MiB), expected {total_mib} MiB", r.total, r.mib));
+    Ok(Reconcile { when: when.to_string(), total, mib, reserved, cma_free, buddy_free, owned, owners, verdict: verdict.trim().to_string() })
+}
+
+/// Every reconciliation line of a run, checked independently of the
+/// kernel's verdict: the four parts must add up to the total, the owners
+/// to the owned count; a `reconciled` line must really add up, and a
+/// `MISMATCH by D` must state the runner's own difference. Only the
+/// mismatch the case expects (`(label, D)`) is accepted. With `memory`,
+/// each line's total and CMA size are checked, and the boot line must be
+/// there. Returns a detail for the case's line.
+pub fn check_reconciliations(output: &str, memory: Option<MemExpect>, mismatch: Option<(&str, i64)>) -> Result<String, String> {
+    let lines: Vec<&str> = output.lines().filter(|l| l.contains("memory (") && l.contains("): total ")).collect();
+    let mut labels = Vec::new();
+    let mut mismatch_seen = false;
+    for line in &lines {
+        let r = parse_reconcile_line(line).map_err(|e| format!("unreadable reconciliation line ({e}): {line}"))?;
+        let owners_sum: u64 = r.owners.iter().map(|o| o.1).sum();
+        if owners_sum != r.owned {
+            return Err(format!("memory ({}): the owners add up to {owners_sum} pages, the line says owned {}", r.when, r.owned));
+        }
+        let diff = r.sum() as i64 - r.total as i64;
+        match (r.verdict.as_str(), mismatch) {
+            ("reconciled", _) if diff == 0 => {}
+            ("reconciled", _) => {
+                return Err(format!("memory ({}): says reconciled but the parts add up to {} of {} pages", r.when, r.sum(), r.total));
+            }
+            (v, Some((label, want))) if v.starts_with("MISMATCH") && r.when == label => {
+                let said = v.strip_prefix("MISMATCH by ").and_then(|x| x.split(' ').next()).and_then(|x| x.parse::<i64>().ok());
+                if said != Some(diff) || diff != want {
+                    return Err(format!("memory ({}): kernel says {v:?}; the runner's difference is {diff}, the case expects {want}", r.when));
+                }
+                mismatch_seen = true;
+            }
+            (v, _) => return Err(format!("memory ({}): {v} (parts add up to {} of {} pages)", r.when, r.sum(), r.total)),
+        }
+        if let Some(m) = memory {
+            if r.total * 8 / 1024 != m.total_mib || r.mib != m.total_mib {
+                return Err(format!("memory ({}): total {} pages ({} MiB), expected {} MiB", r.when, r.total, r.mib, m.total_mib));
+            }
+            if r.cma_total() * 8 / 1024 != m.cma_mib {
+                return Err(format!("memory ({}): CMA {} pages, expected {} MiB", r.when, r.cma_total(), m.cma_mib));
+            }
+        }
+        labels.push(r.when);
     }
-    if r.cma * 8 / 1024 != cma_mib {
-        return Err(format!("CMA {} pages, expected {cma_mib} MiB", r.cma));
+    if let Some((label, want)) = mismatch {
+        if !mismatch_seen {
+            return Err(format!("expected `memory ({label}): ... MISMATCH by {want:+}` and saw none"));
+        }
     }
-    Ok(format!(", memory {} pages = {} reserved + {} CMA + {} free + {} allocated", r.total, r.reserved, r.cma, r.free, r.allocated))
+    if memory.is_some() && !labels.iter().any(|l| l == "boot") {
+        return Err("no `memory (boot): ...` reconciliation line".into());
+    }
+    if labels.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!(", memory reconciled at {}", labels.join(", ")))
 }
 
 /// `start-end` of every `memblock: reserve 0x...-0x... (what)` line, with
@@ -303,14 +380,33 @@ mod tests {
 
     #[test]
     fn reconcile_parse_and_check() {
-        let out = "[ 0.1] INFO  memory: total 32768 pages (256 MiB) = reserved 448 + CMA 2048 + buddy free 30272 + buddy allocated 0 (heap 0): reconciled\n";
-        let r = parse_reconcile(out).unwrap();
-        assert_eq!((r.total, r.mib, r.reserved, r.cma, r.free, r.allocated), (32768, 256, 448, 2048, 30272, 0));
-        assert!(check_memory(out, 256, 16).is_ok());
-        assert!(check_memory(out, 512, 16).unwrap_err().contains("expected 512 MiB"));
-        assert!(check_memory(out, 256, 0).unwrap_err().contains("CMA"));
-        let bad = out.replace("free 30272", "free 30271");
-        assert!(check_memory(&bad, 256, 16).unwrap_err().contains("does not add up"));
+        let out = "[ 0.1] INFO  memory (boot): total 32768 pages (256 MiB) = reserved 450 + CMA free 2048 + buddy free 30266 + owned 4 [iommu-tables 4]: reconciled\n";
+        let r = parse_reconcile_line(out).unwrap();
+        assert_eq!((r.total, r.mib, r.reserved, r.cma_free, r.buddy_free, r.owned), (32768, 256, 450, 2048, 30266, 4));
+        assert_eq!(r.owners, vec![("iommu-tables".to_string(), 4, 0)]);
+        let m = |t, c| Some(MemExpect { total_mib: t, cma_mib: c });
+        assert!(check_reconciliations(out, m(256, 16), None).unwrap().contains("reconciled at boot"));
+        assert!(check_reconciliations(out, m(512, 16), None).unwrap_err().contains("expected 512 MiB"));
+        assert!(check_reconciliations(out, m(256, 0), None).unwrap_err().contains("CMA"));
+        let bad = out.replace("free 30266", "free 30265");
+        assert!(check_reconciliations(&bad, m(256, 16), None).unwrap_err().contains("says reconciled but"));
+        let owners = out.replace("[iommu-tables 4]", "[iommu-tables 3]");
+        assert!(check_reconciliations(&owners, None, None).unwrap_err().contains("owners add up to 3"));
+        // CMA held by an owner still counts towards the CMA size.
+        let cma = "INFO  memory (after the self-tests): total 32768 pages (256 MiB) = reserved 450 + CMA free 2000 + buddy free 30266 + owned 52 [iommu-tables 4, dma-coherent:x 48 (48 CMA)]: reconciled\n";
+        assert_eq!(parse_reconcile_line(cma).unwrap().cma_total(), 2048);
+        assert!(check_reconciliations(cma, m(256, 16), None).unwrap_err().contains("no `memory (boot)"));
+        assert!(check_reconciliations(&format!("{out}{cma}"), m(256, 16), None).is_ok());
+        // A mismatch passes only where the case expects it, with the runner's own difference.
+        let leak = "ERROR memory (after the deliberate leak): total 32768 pages (256 MiB) = reserved 450 + CMA free 2048 + buddy free 30265 + owned 4 [iommu-tables 4]: MISMATCH by -1 page(s): the sources add up to 32767\n";
+        let both = format!("{out}{leak}");
+        assert!(check_reconciliations(&both, m(256, 16), None).unwrap_err().contains("MISMATCH"));
+        assert!(check_reconciliations(&both, m(256, 16), Some(("after the deliberate leak", -1))).is_ok());
+        assert!(check_reconciliations(&both, m(256, 16), Some(("after the deliberate leak", -2))).is_err());
+        assert!(check_reconciliations(out, m(256, 16), Some(("after the deliberate leak", -1))).unwrap_err().contains("saw none"));
+        let lying = leak.replace("by -1", "by -3");
+        assert!(check_reconciliations(&format!("{out}{lying}"), m(256, 16), Some(("after the deliberate leak", -1))).is_err());
+        assert!(check_reconciliations("memory (boot): total x", None, None).unwrap_err().contains("unreadable"));
     }
 
     #[test]

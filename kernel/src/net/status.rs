@@ -67,8 +67,10 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         memblock_total,
         memblock_reserved,
         pages: page::stats(),
-        heap: heap::stats(),
+        // Owners first: collecting them may grow the heap, which the heap
+        // statistics read next then include.
         owners: page::owner_pages(),
+        heap: heap::stats(),
         iommu: iommu::used_entries(),
         iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
         nic: nic.counters(),

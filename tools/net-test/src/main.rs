@@ -146,8 +146,25 @@ struct BootLog {
     net_start_buddy_free: u64,
 }
 
+/// The owner list of a reconciliation line (`[heap 3, dma-coherent:x 5
+/// (4 CMA)]`): pages owners hold from the buddy allocator and from CMA.
+fn owned_parts(line: &str) -> (u64, u64) {
+    let list = line.split(" [").nth(1).and_then(|r| r.split("]: ").next()).unwrap_or("");
+    let (mut buddy, mut cma) = (0, 0);
+    for item in list.split(", ").filter(|s| !s.is_empty()) {
+        let (head, c) = match item.strip_suffix(" CMA)").and_then(|x| x.rsplit_once(" (")) {
+            Some((h, c)) => (h, c.parse::<u64>().unwrap_or(0)),
+            None => (item, 0),
+        };
+        let n = head.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        buddy += n - c.min(n);
+        cma += c;
+    }
+    (buddy, cma)
+}
+
 fn boot_log(vm: &Vm) -> Result<BootLog, String> {
-    let mem = vm.find("memory: total ").ok_or("no `memory: total` line")?;
+    let mem = vm.find("memory (boot): total ").ok_or("no `memory (boot): total` line")?;
     let cma = vm.find("CmaTotal:").ok_or("no CmaTotal line")?;
     let up = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
     let start = vm.find("net: start:").ok_or("no `net: start:` line")?;
@@ -155,11 +172,12 @@ fn boot_log(vm: &Vm) -> Result<BootLog, String> {
     let mac = mac_in_up_line(&up).ok_or("no MAC in the `tulip: up:` line")?;
     Ok(BootLog {
         cma_total_kb: g(&cma, "CmaTotal:")?,
-        total_pages: g(&mem, "memory: total")?,
+        total_pages: g(&mem, "): total")?,
         reserved_pages: g(&mem, "reserved")?,
-        cma_pages: g(&mem, "+ CMA")?,
+        // CMA free at boot, plus whatever owners already hold from CMA.
+        cma_pages: g(&mem, "+ CMA free")? + owned_parts(&mem).1,
         buddy_free: g(&mem, "buddy free")?,
-        buddy_allocated: g(&mem, "buddy allocated")?,
+        buddy_allocated: owned_parts(&mem).0,
         mac: mac.to_string(),
         net_start_buddy_free: g(&start, "buddy free")?,
     })
@@ -341,6 +359,21 @@ fn check_status(j: &Value, b: &BootLog, min_echoed: u64) -> Result<String, Strin
     }
     if free > b.net_start_buddy_free {
         return Err(format!("buddy free {free} pages is more than at net start ({})", b.net_start_buddy_free));
+    }
+    // The owners' pages, from the owner records, with the buddy free count
+    // (a counter the owner records never read) make up the managed pages.
+    let owners = j.pointer("/memory/owners").and_then(Value::as_object).ok_or("status.json has no memory.owners object")?;
+    let owned: u64 = owners.values().map(|o| o.get("buddy_pages").and_then(Value::as_u64).unwrap_or(u64::MAX / 4)).sum();
+    let managed = jnum(j, "memory.buddy.managed_pages")?;
+    if free + owned != managed {
+        return Err(format!("buddy free {free} + owners' buddy pages {owned} = {}, but {managed} pages are managed", free + owned));
+    }
+    let heap_owned = owners.get("heap").and_then(|o| o.get("buddy_pages")).and_then(Value::as_u64).unwrap_or(0);
+    if heap_owned != jnum(j, "memory.heap.buddy_pages")? {
+        return Err(format!("owner heap holds {heap_owned} pages, the heap says {}", jnum(j, "memory.heap.buddy_pages")?));
+    }
+    if !owners.contains_key("net-buffers") || !owners.contains_key("dma-coherent:tulip") || !owners.contains_key("iommu-tables") {
+        return Err(format!("memory.owners lacks net-buffers, dma-coherent:tulip or iommu-tables: {owners:?}"));
     }
     let cma_free = jnum(j, "memory.cma.free_kb")?;
     if cma_free > b.cma_total_kb {
@@ -1170,10 +1203,17 @@ fn main() {
 
 #[cfg(test)]
 mod tests {
-    use super::media_line;
+    use super::{media_line, owned_parts};
 
     const UP: &str = "INFO  tulip: up: 00:02.0 via BAR1 memory 0x12001000, MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x022c2202";
     const MEDIA: &str = "INFO  tulip: media: MII PHY 1 (ID 0x7810:0x0000): link up, autonegotiated 100BASE-TX full duplex (ANAR 0x0501, ANLPAR 0x4181); CSR6 0x000c0200 [PS HBD FD]; BMCR 0x3100 BMSR 0x702c";
+
+    #[test]
+    fn owner_list_parts() {
+        let line = "INFO  memory (boot): total 100 pages (0 MiB) = reserved 10 + CMA free 20 + buddy free 50 + owned 20 [heap 8, dma-coherent:tulip 12 (10 CMA)]: reconciled";
+        assert_eq!(owned_parts(line), (10, 10));
+        assert_eq!(owned_parts("memory (boot): ... + owned 0 []: reconciled"), (0, 0));
+    }
 
     #[test]
     fn media_line_recomputes_the_mode() {

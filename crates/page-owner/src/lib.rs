@@ -279,9 +279,22 @@ impl<'a, S: Copy> PageOwners<'a, S> {
     /// rules); returns what it was.
     pub fn release(&mut self, pfn: usize, pages: usize, source: Source) -> Result<Record<S>, OwnerError> {
         let r = self.check(pfn, pages, source)?;
-        self.slots[pfn - self.base_pfn] = Slot::EMPTY;
-        self.counts.sub(source, r.owner.get(), pages);
+        self.forget(&r);
         Ok(r)
+    }
+
+    /// Clears a record [`check`](Self::check) just returned (for a caller
+    /// that frees the block between the two, and must not clear the record
+    /// if that fails). A record that is no longer there changes nothing.
+    pub fn forget(&mut self, r: &Record<S>) {
+        let Some(i) = r.pfn.checked_sub(self.base_pfn) else { return };
+        match self.slots.get_mut(i) {
+            Some(s) if s.pages as usize == r.pages && s.source == r.source as u8 && s.owner == r.owner.get() => {
+                *s = Slot::EMPTY;
+                self.counts.sub(r.source, r.owner.get(), r.pages);
+            }
+            _ => {}
+        }
     }
 
     fn record_at(&self, i: usize) -> Option<Record<S>> {

@@ -73,3 +73,17 @@ fn messages_name_the_frame() {
     assert_eq!(e.to_string(), "pfn 0x10 starts a CMA block of 4 pages, not a buddy block of 2");
     assert!(OwnerError::NotRecorded { pfn: 0x20 }.to_string().contains("0x20"));
 }
+
+#[test]
+fn forget_clears_once() {
+    let mut slots = [Slot::EMPTY; 16];
+    let mut t = PageOwners::new(0, &mut slots);
+    t.record(4, 2, Source::Cma, owner(9), ()).unwrap();
+    let r = t.check(4, 2, Source::Cma).unwrap();
+    t.forget(&r);
+    assert_eq!(t.counts().source_total(Source::Cma), 0);
+    t.record(4, 1, Source::Buddy, owner(9), ()).unwrap();
+    t.forget(&r); // stale: another block starts there now
+    assert_eq!(t.counts().source_total(Source::Buddy), 1);
+    assert_eq!(t.lookup(4).unwrap().pages, 1);
+}

@@ -3,7 +3,7 @@
 //! end the log shows the clusters, the memblock dump, the CMA reservation
 //! and the buddy totals, and checks that they add up to the page.
 
-use super::page::{self, BUDDY, CMA, OWNERS, Site};
+use super::page::{self, PAGES, Site};
 use super::{LogLines, PAGE_SIZE, phys_ptr, phys_to_pfn, virt_to_phys};
 use crate::arch::image;
 use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
@@ -153,7 +153,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
         // SAFETY: reserved and zeroed above, for this bitmap alone.
         let bitmap: &'static mut [usize] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(bitmap_pa), words) };
         match Cma::new(phys_to_pfn(base) as usize, pages as usize, 0, bitmap) {
-            Ok(c) => *CMA.lock() = Some(c),
+            Ok(c) => PAGES.lock().cma = Some(c),
             Err(e) => error!("cma: cannot manage {base:#x} ({pages} pages): {e}"),
         }
     }
@@ -166,8 +166,11 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
     let cma_pages = cma_area.map_or(0, |(_, p)| p);
     let reserved_pages = reserved_in_memory(&mb) / PAGE_SIZE - cma_pages;
     *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages };
-    *BUDDY.lock() = Some(buddy);
-    *OWNERS.lock() = Some(owners);
+    {
+        let mut pages = PAGES.lock();
+        pages.buddy = Some(buddy);
+        pages.owners = Some(owners);
+    }
     drop(mb);
     let mut out = LogLines::new();
     let _ = super::page::report(&mut out);

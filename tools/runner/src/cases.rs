@@ -51,6 +51,8 @@ pub struct MemExpect {
 }
 
 const NO_CRASH: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED"];
+/// No crash and no DMA-API debug report (nor any other error line).
+const NO_DMA_REPORT: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED", "DMA-API: ", " ERROR "];
 
 const fn case(name: &'static str, append: &'static str) -> Case {
     Case {
@@ -310,6 +312,59 @@ pub fn all() -> Vec<Case> {
             ],
             forbid: &["*** TRAP", "*** KERNEL PANIC"],
             ..case("dma-leak-reported", "dma_leak_test")
+        },
+        Case {
+            expect: &[
+                "fault injection armed: fail_pte=2",
+                "fault injection: failing IOMMU PTE write #2",
+                "dma probe: alloc_coherent failed cleanly: fault-probe: IOMMU entry ",
+                "(after 1 of 4 entries; all 4 freed again)",
+                "dma probe: map_single gave bus 0x4",
+                "dma probe: nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            ..case("dma-fail-pte", "fail_pte=2")
+        },
+        // DMA-API debug probes (kernel/src/selftest/dma.rs debug_probe).
+        Case {
+            expect: &[
+                "mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus 0x8",
+                "dma probe: 3 of 3 unmaps accepted, 0 mappings live",
+                "dma probe: mapped-twice: 0 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            ..case("dma-debug-mapped-twice", "dma_debug_test=mapped-twice")
+        },
+        Case {
+            expect: &[
+                "mapped ToDevice at bus 0x8",
+                "dma probe: sync_for_cpu outside any mapping (bus 0x",
+                "ERROR DMA-API: dma-sync-probe: sync_for_cpu of bus 0x",
+                "+16 (ToDevice), which lies in no mapping of this device [at kernel/src/selftest/dma.rs:",
+                "dma probe: sync_for_device with the wrong direction (FromDevice)",
+                "ERROR DMA-API: dma-sync-probe: sync_for_device of bus 0x",
+                "+1000 with direction FromDevice, but the mapping at bus 0x",
+                " was made ToDevice at kernel/src/selftest/dma.rs:",
+                "[at kernel/src/selftest/dma.rs:",
+                "dma probe: sync_for_cpu running past the end of the mapping",
+                "ERROR DMA-API: dma-sync-probe: sync_for_cpu of bus 0x",
+                "+200 (ToDevice) runs past the end of the mapping at bus 0x",
+                "+1000 (Single, mapped at kernel/src/selftest/dma.rs:",
+                "dma probe: sync: 3 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 3 problems reported in all",
+            ],
+            ..case("dma-debug-sync-checked", "dma_debug_test=sync")
+        },
+        Case {
+            expect: &[
+                "dma probe: unmap_sg of an empty list refused: zero-length DMA request",
+                "dma probe: then a 2-segment list mapped at bus 0x4",
+                "dma probe: unmap-sg-empty: 0 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            ..case("dma-unmap-sg-empty", "dma_debug_test=unmap-sg-empty")
         },
         mem("mm-64m", "", &["-m", "64M"], 64, 16, &["cma: reserved 16 MiB at 0x0003000000-0x0004000000 (default"]),
         mem("mm-256m-cma64", "cma=64M", &["-m", "256M"], 256, 64, &["cma: reserved 64 MiB at 0x000c000000-0x0010000000 (cma="]),

@@ -138,7 +138,14 @@ pub enum Diff {
 }
 
 /// Why [`Table::remove`] removed nothing.
+///
+/// `repr(u8)` (also on [`SyncProblem`]): without an explicit tag rustc may
+/// store the tag in the niche of a `Mapping` field's enum inside another
+/// niche (the `Option` here, the `Result` around these), the layout the
+/// kernel's compiler backend (rustc_codegen_gcc) miscompiles; see the
+/// README's "A backend bug to know about".
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum UnmapProblem<S> {
     /// No live mapping of this device at this bus address (double unmap,
     /// or never mapped). `other` is a mapping of another device at the same
@@ -148,8 +155,10 @@ pub enum UnmapProblem<S> {
     Mismatch { mapped: Mapping<S>, diffs: Vec<Diff> },
 }
 
-/// Why [`Table::check_sync`] refused a sync.
+/// Why [`Table::check_sync`] refused a sync (`repr(u8)`: see
+/// [`UnmapProblem`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum SyncProblem<S> {
     /// The range lies in no live mapping of this device.
     NotMapped,

@@ -88,8 +88,11 @@ pub extern "C" fn kernel_main() -> ! {
     }
 
     let leak = params.has_flag("dma_leak_test");
-    if leak || ["fail_buddy", "fail_cma", "fail_iommu"].iter().any(|k| params.get(k).is_some()) {
+    if leak || ["fail_buddy", "fail_cma", "fail_iommu", "fail_pte"].iter().any(|k| params.get(k).is_some()) {
         selftest::dma::boot_probe(leak);
+    }
+    if let Some(kind) = params.get("dma_debug_test") {
+        selftest::dma::debug_probe(kind);
     }
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);

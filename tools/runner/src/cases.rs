@@ -54,6 +54,8 @@ pub struct MemExpect {
 }
 
 const NO_CRASH: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED"];
+/// No crash and no DMA-API debug report (nor any other error line).
+const NO_DMA_REPORT: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED", "DMA-API: ", " ERROR "];
 
 const fn case(name: &'static str, append: &'static str) -> Case {
     Case {
@@ -167,6 +169,16 @@ pub fn all() -> Vec<Case> {
             ],
             ..case("cmdline", "hello=world loglevel=7 verbose")
         },
+        // More words than the parser keeps: the rest are counted and said.
+        Case {
+            expect: &[
+                "boot parameter kept for later: w32",
+                "boot parameters: 8 more word(s) not kept (the parser keeps 32); flags among them have no effect",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "kept for later: w33"],
+            ..case("cmdline-too-many-words", "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40")
+        },
         Case {
             expect: &["boot parameter ignored: loglevel=banana", "ready; halting"],
             ..case("bad-loglevel", "loglevel=banana")
@@ -193,9 +205,10 @@ pub fn all() -> Vec<Case> {
                 "selftest mm-storm: ok",
                 "selftest dma-windows: ok",
                 "selftest dma-coherent-cma-fallback: ok (12 MiB from CMA",
-                "selftest dma-debug-reports: ok",
-                "selftest dma-fault-injection: ok",
-                "selftest dma-storm: ok",
+                "selftest dma-debug-reports: ok (page mapped twice at one direct-window address silent;",
+                "selftest dma-fault-injection: ok (9 error paths, nothing leaked",
+                "selftest dma-storm: ok (",
+                " mappings, each in its window and its data read back through the chipset's translation (",
                 "selftest tulip-loopback-sg: ok (skipped: no DEC 21143",
                 "selftest tulip-loopback-direct: ok (skipped: no DEC 21143",
                 "selftest summary: 18 passed, 0 failed",
@@ -210,13 +223,15 @@ pub fn all() -> Vec<Case> {
             timeout_s: 300,
             expect: &[
                 "driver: tulip (DEC 21143)",
-                "selftest tulip-loopback-sg: ok (00:02.0 via BAR1 memory",
+                "selftest tulip-loopback-sg: ok (00:0",
+                ".0 via BAR1 memory",
                 "window ForceSg; rings bus 0x4",
                 "(scatter-gather), TX pa",
                 "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale mapping: bus 0x4",
                 "refused the write",
                 "still poison",
-                "selftest tulip-loopback-direct: ok (00:02.0 via BAR1 memory",
+                "selftest tulip-loopback-direct: ok (00:0",
+                ".0 via BAR1 memory",
                 "window ForceDirect; rings bus 0x8",
                 "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale-mapping phase skipped",
                 "selftest summary: 18 passed, 0 failed",
@@ -336,13 +351,66 @@ pub fn all() -> Vec<Case> {
             mismatch: Some(("after the deliberate leak", -1)),
             ..case("mm-leak-mismatch", "mm_leak_test")
         },
+        Case {
+            expect: &[
+                "fault injection armed: fail_pte=2",
+                "fault injection: failing IOMMU PTE write #2",
+                "dma probe: alloc_coherent failed cleanly: fault-probe: IOMMU entry ",
+                "(after 1 of 4 entries; all 4 freed again)",
+                "dma probe: map_single gave bus 0x4",
+                "dma probe: nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            ..case("dma-fail-pte", "fail_pte=2")
+        },
+        // DMA-API debug probes (kernel/src/selftest/dma.rs debug_probe).
+        Case {
+            expect: &[
+                "mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus 0x8",
+                "dma probe: 3 of 3 unmaps accepted, 0 mappings live",
+                "dma probe: mapped-twice: 0 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            ..case("dma-debug-mapped-twice", "dma_debug_test=mapped-twice")
+        },
+        Case {
+            expect: &[
+                "mapped ToDevice at bus 0x8",
+                "dma probe: sync_for_cpu outside any mapping (bus 0x",
+                "ERROR DMA-API: dma-sync-probe: sync_for_cpu of bus 0x",
+                "+16 (ToDevice), which lies in no mapping of this device [at kernel/src/selftest/dma.rs:",
+                "dma probe: sync_for_device with the wrong direction (FromDevice)",
+                "ERROR DMA-API: dma-sync-probe: sync_for_device of bus 0x",
+                "+1000 with direction FromDevice, but the mapping at bus 0x",
+                " was made ToDevice at kernel/src/selftest/dma.rs:",
+                "[at kernel/src/selftest/dma.rs:",
+                "dma probe: sync_for_cpu running past the end of the mapping",
+                "ERROR DMA-API: dma-sync-probe: sync_for_cpu of bus 0x",
+                "+200 (ToDevice) runs past the end of the mapping at bus 0x",
+                "+1000 (Single, mapped at kernel/src/selftest/dma.rs:",
+                "dma probe: sync: 3 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 3 problems reported in all",
+            ],
+            ..case("dma-debug-sync-checked", "dma_debug_test=sync")
+        },
+        Case {
+            expect: &[
+                "dma probe: unmap_sg of an empty list refused: zero-length DMA request",
+                "dma probe: then a 2-segment list mapped at bus 0x4",
+                "dma probe: unmap-sg-empty: 0 problems reported by DMA-API debug, as expected; nothing leaked",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            ..case("dma-unmap-sg-empty", "dma_debug_test=unmap-sg-empty")
+        },
         mem("mm-64m", "", &["-m", "64M"], 64, 16, &["cma: reserved 16 MiB at 0x0003000000-0x0004000000 (default"]),
         mem("mm-256m-cma64", "cma=64M", &["-m", "256M"], 256, 64, &["cma: reserved 64 MiB at 0x000c000000-0x0010000000 (cma="]),
         mem("mm-1g-cma-at-base", "cma=32M@256M", &["-m", "1G"], 1024, 32, &["cma: reserved 32 MiB at 0x0010000000-0x0012000000 (cma="]),
         mem("mm-2g-default", "", &["-m", "2G"], 2048, 16, &["cma: reserved 16 MiB at 0x007f000000-0x0080000000 (default"]),
-        mem("mm-cma-rounded", "cma=10M", &["-m", "256M"], 256, 16, &["cma: cma= size 0xa00000 rounded up to 16 MiB"]),
+        mem("mm-cma-rounded", "cma=10M", &["-m", "256M"], 256, 16, &["cma: cma=10M: size 0xa00000 rounded up to 16 MiB"]),
         mem("mm-cma-too-large", "cma=1G", &["-m", "256M"], 256, 0, &[
-            "cma: cannot reserve 1024 MiB (cma=): no free 8 MiB-aligned range below 0x80000000",
+            "cma: cannot reserve 1024 MiB (cma=1G): no free 8 MiB-aligned range below 0x80000000",
             "booting without CMA",
         ]),
         mem("mm-cma-malformed", "cma=banana", &["-m", "256M"], 256, 16, &[
@@ -350,13 +418,45 @@ pub fn all() -> Vec<Case> {
             "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
         ]),
         mem("mm-cma-overlaps-kernel", "cma=16M@0", &["-m", "256M"], 256, 0, &[
-            "cma: cannot reserve 16 MiB (cma= at 0x0): 0x0-0x1000000 overlaps a reservation; booting without CMA",
+            "cma: cannot reserve 16 MiB (cma=16M@0): at 0x0: 0x0-0x1000000 overlaps a reservation; booting without CMA",
         ]),
         mem("mm-cma-unaligned-base", "cma=16M@0x1802000", &["-m", "256M"], 256, 0, &[
             "base is not aligned to 8 MiB; booting without CMA",
         ]),
         mem("mm-cma-off", "cma=0", &["-m", "256M"], 256, 0, &["cma: disabled (cma=0)"]),
         mem("mm-mem-limit", "mem=128M", &["-m", "512M"], 128, 16, &["mem=128M: memory limited to 128 MiB"]),
+        // Linux's forms of cma= (docs/parameters.md): a range searched
+        // top-down, a range that fixes the base (start + size = end), a
+        // range open at the start, an end capped by the direct window, and
+        // ranges that cannot hold the area.
+        mem("mm-cma-range", "cma=64M@0-512M", &["-m", "1G"], 1024, 64, &[
+            "cma: reserved 64 MiB at 0x001c000000-0x0020000000 (cma=64M@0-512M;",
+        ]),
+        mem("mm-cma-range-fixed", "cma=32M@256M-288M", &["-m", "1G"], 1024, 32, &[
+            "cma: reserved 32 MiB at 0x0010000000-0x0012000000 (cma=32M@256M-288M;",
+        ]),
+        mem("mm-cma-range-open-start", "cma=16M@-128M", &["-m", "1G"], 1024, 16, &[
+            "cma: reserved 16 MiB at 0x0007000000-0x0008000000 (cma=16M@0-128M;",
+        ]),
+        mem("mm-cma-range-capped", "cma=16M@1G-4G", &["-m", "3G"], 3072, 16, &[
+            "cma: reserved 16 MiB at 0x007f000000-0x0080000000 (cma=16M@1G-4G;",
+        ]),
+        mem("mm-cma-range-too-small", "cma=64M@256M-300M", &["-m", "1G"], 1024, 0, &[
+            "cma: cannot reserve 64 MiB (cma=64M@256M-300M): no free 8 MiB-aligned range of 64 MiB in 0x10000000-0x12c00000 (44 MiB free there); booting without CMA",
+        ]),
+        mem("mm-cma-range-above-window", "cma=16M@3G-4G", &["-m", "3G"], 3072, 0, &[
+            "cma: cannot reserve 16 MiB (cma=16M@3G-4G): the range 0xc0000000-0x100000000 lies above the direct DMA window (which ends at 0x80000000); booting without CMA",
+        ]),
+        mem("mm-cma-range-backwards", "cma=16M@512M-256M", &["-m", "1G"], 1024, 16, &[
+            "boot parameter ignored: cma=16M@512M-256M: the range's end is not above its start",
+            "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
+        ]),
+        mem("mm-mem-zero", "mem=0", &["-m", "256M"], 256, 16, &["mem=0: no limit (as Linux reads mem=0): all 256 MiB of memory used"]),
+        mem("mm-numa-cma-explained", "cma_pernuma=16M numa_cma=0:32M cma-pernuma=8M", &["-m", "256M"], 256, 16, &[
+            "boot parameter cma_pernuma= given 2 times: the last valid one is used, as in Linux",
+            "cma_pernuma=8M: one memory node here; Linux would add a 8 MiB CMA area on node 0 beside the global one; this kernel keeps its one area (cma=)",
+            "numa_cma=0:32M: one memory node here;",
+        ]),
         Case {
             qemu: &["-m", "2G"],
             timeout_s: 300,

@@ -449,7 +449,7 @@ pub fn all() -> Vec<Case> {
         ]),
         mem("mm-cma-range-backwards", "cma=16M@512M-256M", &["-m", "1G"], 1024, 16, &[
             "boot parameter ignored: cma=16M@512M-256M: the range's end is not above its start",
-            "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
+            "cma: reserved 16 MiB at 0x003f000000-0x0040000000 (default",
         ]),
         mem("mm-mem-zero", "mem=0", &["-m", "256M"], 256, 16, &["mem=0: no limit (as Linux reads mem=0): all 256 MiB of memory used"]),
         mem("mm-numa-cma-explained", "cma_pernuma=16M numa_cma=0:32M cma-pernuma=8M", &["-m", "256M"], 256, 16, &[

@@ -78,7 +78,7 @@ pub extern "C" fn kernel_main() -> ! {
     if params.has_flag("test") {
         let r = selftest::run_all();
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
-        kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
+        kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         kprintln!("KERNEL TEST RESULT: {verdict}");
     }
     let dropped = console::lock().dropped();

@@ -121,9 +121,9 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
 
 /// DMA-API debug must catch a double unmap, a wrong-size unmap and freeing
 /// mapped memory, without corrupting anything.
-pub fn debug_reports() -> Result<String, String> {
+pub fn debug_reports() -> Result<super::Outcome, String> {
     if !debug::enabled() {
-        return Ok("skipped: dma_debug=off".into());
+        return Ok(super::Outcome::Skipped("dma_debug=off".into()));
     }
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
     let errors0 = debug::errors();
@@ -143,7 +143,7 @@ pub fn debug_reports() -> Result<String, String> {
     if reported != 3 {
         return Err(format!("{reported} problems reported, expected 3"));
     }
-    Ok("wrong-size unmap, double unmap and free-while-mapped reported".into())
+    Ok(super::Outcome::Passed("wrong-size unmap, double unmap and free-while-mapped reported".into()))
 }
 
 /// Every error path of alloc_coherent and map_* leaves nothing allocated.

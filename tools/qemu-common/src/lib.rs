@@ -128,13 +128,14 @@ pub fn clipper_line(slot: u8, pin: u8) -> Option<u32> {
 }
 
 /// A PCI function as the kernel's bus listing prints it (`  00:01.0
-/// Ethernet controller [0200]: 1011:0019 (rev 41), IRQ line 8, pin 1`).
+/// Ethernet controller [0200]: 1011:0019 (rev 00), IRQ line 8, pin A`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PciFunction {
     /// `bb:dd.f`, as printed.
     pub bdf: String,
     pub slot: u8,
     pub irq_line: Option<u32>,
+    /// 1 = INTA .. 4 = INTD.
     pub pin: Option<u8>,
 }
 
@@ -152,12 +153,11 @@ pub fn pci_function(output: &str, id: &str) -> Option<PciFunction> {
         let r = &text[text.find(k)? + k.len()..];
         r.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
     };
-    Some(PciFunction {
-        bdf: bdf.to_string(),
-        slot,
-        irq_line: num_after("IRQ line "),
-        pin: num_after(", pin ").and_then(|p| u8::try_from(p).ok()),
-    })
+    let pin = text.split(", pin ").nth(1).and_then(|p| p.chars().next()).and_then(|c| match c {
+        'A'..='D' => Some(c as u8 - b'A' + 1),
+        _ => None,
+    });
+    Some(PciFunction { bdf: bdf.to_string(), slot, irq_line: num_after("IRQ line "), pin })
 }
 
 /// The DEC 21143 in the kernel's PCI listing and its Cchip line by the
@@ -234,14 +234,17 @@ mod tests {
 
     #[test]
     fn pci_listing() {
-        let log = "[    0.020000] INFO  pci: bus 0 has 3 functions\n\
-                   [    0.020100] INFO    00:01.0 Ethernet controller [0200]: 1011:0019 (rev 41), IRQ line 8, pin 1\n\
-                   [    0.020200] INFO        BAR0: I/O ports at 0xc000 [size=128]\n\
-                   [    0.020300] INFO    00:02.0 IDE interface [0101]: 1095:0646 (rev 07), IRQ line 12, pin 1\n";
+        let log = "[    0.023569] INFO  pci: bus 0 has 3 functions\n\
+                   [    0.023862] INFO    00:01.0 Ethernet controller [0200]: 1011:0019 (rev 00), IRQ line 8, pin A\n\
+                   [    0.024330] INFO        BAR0: I/O ports at 0xc000 [size=128]\n\
+                   [    0.025137] INFO    00:02.0 IDE interface [0101]: 1095:0646 (rev 07), IRQ line 12, pin A\n";
         let f = pci_function(log, "1011:0019").unwrap();
         assert_eq!(f, PciFunction { bdf: "00:01.0".into(), slot: 1, irq_line: Some(8), pin: Some(1) });
         assert_eq!(tulip_slot_line(log).unwrap().1, 8);
         assert_eq!(pci_function(log, "1095:0646").unwrap().slot, 2);
+        let intb = log.replace("IRQ line 8, pin A", "IRQ line 9, pin B");
+        assert_eq!(pci_function(&intb, "1011:0019").unwrap().pin, Some(2));
+        assert_eq!(tulip_slot_line(&intb).unwrap().1, 9);
         let moved = log.replace("00:01.0 Ethernet", "00:0a.0 Ethernet");
         assert_eq!(pci_function(&moved, "1011:0019").unwrap().slot, 10);
         assert!(tulip_slot_line(&moved).unwrap_err().contains("no Clipper interrupt line"));

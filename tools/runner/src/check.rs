@@ -566,7 +566,7 @@ mod tests {
 
     #[test]
     fn the_nic_is_where_the_pci_listing_says() {
-        let log = "[    0.020100] INFO    00:01.0 Ethernet controller [0200]: 1011:0019 (rev 41), IRQ line 8, pin 1\n\
+        let log = "[    0.020100] INFO    00:01.0 Ethernet controller [0200]: 1011:0019 (rev 00), IRQ line 8, pin A\n\
                    [    0.030000] INFO  tulip: up: 00:01.0 via BAR1 memory 0x10000000, MAC 52:54:00:12:34:56\n\
                    [    0.030100] INFO  net: 00:01.0 21143 INTA: Cchip line 8 (interrupt routing of Clipper, member 5); firmware's interrupt line register: 8\n\
                    [    0.030200] INFO  net: interrupts on: Cchip line 8 (SCB vector 0x980), RTC clock 1024 Hz\n\

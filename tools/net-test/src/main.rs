@@ -162,25 +162,11 @@ struct BootLog {
     nic_line: u32,
 }
 
-/// The owner list of a reconciliation line (`[heap 3, dma-coherent:x 5
-/// (4 CMA)]`): pages owners hold from the buddy allocator and from CMA.
-fn owned_parts(line: &str) -> (u64, u64) {
-    let list = line.split(" [").nth(1).and_then(|r| r.split("]: ").next()).unwrap_or("");
-    let (mut buddy, mut cma) = (0, 0);
-    for item in list.split(", ").filter(|s| !s.is_empty()) {
-        let (head, c) = match item.strip_suffix(" CMA)").and_then(|x| x.rsplit_once(" (")) {
-            Some((h, c)) => (h, c.parse::<u64>().unwrap_or(0)),
-            None => (item, 0),
-        };
-        let n = head.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-        buddy += n - c.min(n);
-        cma += c;
-    }
-    (buddy, cma)
-}
-
 fn boot_log(vm: &Vm) -> Result<BootLog, String> {
     let mem = vm.find("memory (boot): total ").ok_or("no `memory (boot): total` line")?;
+    let mem = qemu_common::parse_reconcile_line(&mem).map_err(|e| format!("the boot reconciliation line: {e}"))?;
+    // What owners already hold from CMA counts towards its size.
+    let owned_cma: u64 = mem.owners.iter().map(|o| o.2).sum();
     let cma = vm.find("CmaTotal:").ok_or("no CmaTotal line")?;
     let up = vm.find("tulip: up:").ok_or("no `tulip: up:` line")?;
     let start = vm.find("net: start:").ok_or("no `net: start:` line")?;
@@ -188,12 +174,11 @@ fn boot_log(vm: &Vm) -> Result<BootLog, String> {
     let mac = mac_in_up_line(&up).ok_or("no MAC in the `tulip: up:` line")?;
     Ok(BootLog {
         cma_total_kb: g(&cma, "CmaTotal:")?,
-        total_pages: g(&mem, "): total")?,
-        reserved_pages: g(&mem, "reserved")?,
-        // CMA free at boot, plus whatever owners already hold from CMA.
-        cma_pages: g(&mem, "+ CMA free")? + owned_parts(&mem).1,
-        buddy_free: g(&mem, "buddy free")?,
-        buddy_allocated: owned_parts(&mem).0,
+        total_pages: mem.total,
+        reserved_pages: mem.reserved,
+        cma_pages: mem.cma_free + owned_cma,
+        buddy_free: mem.buddy_free,
+        buddy_allocated: mem.owned - owned_cma,
         mac: mac.to_string(),
         net_start_buddy_free: g(&start, "buddy free")?,
         nic_line: qemu_common::tulip_slot_line(&vm.lines().join("\n"))?.1,
@@ -1250,17 +1235,10 @@ fn main() {
 
 #[cfg(test)]
 mod tests {
-    use super::{console_check, interrupts_json, media_line, owned_parts};
+    use super::{console_check, interrupts_json, media_line};
 
     const UP: &str = "INFO  tulip: up: 00:01.0 via BAR1 memory 0x12001000, MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x022c2202";
     const MEDIA: &str = "INFO  tulip: media: MII PHY 1 (ID 0x7810:0x0000): link up, autonegotiated 100BASE-TX full duplex (ANAR 0x0501, ANLPAR 0x4181); CSR6 0x000c0200 [PS HBD FD]; BMCR 0x3100 BMSR 0x702c";
-
-    #[test]
-    fn owner_list_parts() {
-        let line = "INFO  memory (boot): total 100 pages (0 MiB) = reserved 10 + CMA free 20 + buddy free 50 + owned 20 [heap 8, dma-coherent:tulip 12 (10 CMA)]: reconciled";
-        assert_eq!(owned_parts(line), (10, 10));
-        assert_eq!(owned_parts("memory (boot): ... + owned 0 []: reconciled"), (0, 0));
-    }
 
     #[test]
     fn media_line_recomputes_the_mode() {

@@ -179,6 +179,74 @@ pub fn tulip_slot_line(output: &str) -> Result<(PciFunction, u32), String> {
     Ok((f, line))
 }
 
+/// One memory reconciliation line of the kernel (`kernel/src/mm/boot.rs`,
+/// `reconcile`):
+/// `memory (WHEN): total T pages (M MiB) = reserved R + CMA free F + buddy
+/// free B + owned O [owner N, owner N (C CMA), ...]: reconciled` (or
+/// `: MISMATCH by D page(s): ...`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reconcile {
+    pub when: String,
+    pub total: u64,
+    pub mib: u64,
+    pub reserved: u64,
+    pub cma_free: u64,
+    pub buddy_free: u64,
+    pub owned: u64,
+    /// (owner, pages, of which CMA pages)
+    pub owners: Vec<(String, u64, u64)>,
+    pub verdict: String,
+}
+
+impl Reconcile {
+    /// The runner's own sum of the four parts.
+    pub fn sum(&self) -> u64 {
+        self.reserved + self.cma_free + self.buddy_free + self.owned
+    }
+
+    /// CMA pages in all: free plus what owners hold from CMA.
+    pub fn cma_total(&self) -> u64 {
+        self.cma_free + self.owners.iter().map(|o| o.2).sum::<u64>()
+    }
+}
+
+/// `text` must start with `prefix`, then a decimal number: the number and
+/// the rest.
+fn number_after<'a>(text: &'a str, prefix: &str) -> Result<(u64, &'a str), String> {
+    let rest = text.strip_prefix(prefix).ok_or_else(|| format!("expected {prefix:?} at {text:?}"))?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let n = rest[..digits].parse().map_err(|_| format!("expected a number after {prefix:?} at {rest:?}"))?;
+    Ok((n, &rest[digits..]))
+}
+
+pub fn parse_reconcile_line(line: &str) -> Result<Reconcile, String> {
+    let key = "memory (";
+    let rest = &line[line.find(key).ok_or("not a reconciliation line")? + key.len()..];
+    let (when, rest) = rest.split_once("): ").ok_or("no `): ` after the label")?;
+    let (total, rest) = number_after(rest, "total ")?;
+    let (mib, rest) = number_after(rest, " pages (")?;
+    let (reserved, rest) = number_after(rest, " MiB) = reserved ")?;
+    let (cma_free, rest) = number_after(rest, " + CMA free ")?;
+    let (buddy_free, rest) = number_after(rest, " + buddy free ")?;
+    let (owned, rest) = number_after(rest, " + owned ")?;
+    let rest = rest.strip_prefix(" [").ok_or("no owner list")?;
+    let (list, verdict) = rest.split_once("]: ").ok_or("owner list not closed by `]: `")?;
+    let mut owners = Vec::new();
+    for item in list.split(", ").filter(|s| !s.is_empty()) {
+        let (item, cma) = match item.strip_suffix(" CMA)") {
+            Some(x) => {
+                let (head, c) = x.rsplit_once(" (").ok_or_else(|| format!("bad owner entry {item:?}"))?;
+                (head, c.parse::<u64>().map_err(|_| format!("bad CMA count in {item:?}"))?)
+            }
+            None => (item, 0),
+        };
+        let (name, n) = item.rsplit_once(' ').ok_or_else(|| format!("bad owner entry {item:?}"))?;
+        let n = n.parse::<u64>().map_err(|_| format!("bad page count in {item:?}"))?;
+        owners.push((name.to_string(), n, cma));
+    }
+    Ok(Reconcile { when: when.to_string(), total, mib, reserved, cma_free, buddy_free, owned, owners, verdict: verdict.trim().to_string() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,12 +12,14 @@ RUNS=3
 [ "${1:-}" = "--runs" ] && { RUNS=$2; shift 2; }
 [ $# -eq 2 ] || { echo "usage: $0 [--runs N] A.elf B.elf" >&2; exit 2; }
 A=$1 B=$2
+# The machine every tool starts (-M clipper -vga none), see tools/qemu-machine.args.
+mapfile -t MACHINE < <(grep -v '^[[:space:]]*\(#\|$\)' "$(dirname "${BASH_SOURCE[0]}")/qemu-machine.args")
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for i in $(seq "$RUNS"); do
     for k in A B; do
         elf=$A; [ $k = B ] && elf=$B
-        timeout 120 qemu-system-alpha -M clipper -nographic -vga none -nic none -monitor none -no-reboot \
+        timeout 120 qemu-system-alpha "${MACHINE[@]}" -nographic -nic none -monitor none -no-reboot \
             -m 256M -kernel "$elf" -append bench </dev/null >"$OUT/$k.$i" 2>&1 || true
         grep -q "bench: done" "$OUT/$k.$i" || { echo "bench-compare: kernel $k run $i did not finish (see below)" >&2; tail -5 "$OUT/$k.$i" >&2; exit 1; }
     done

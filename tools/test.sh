@@ -34,7 +34,7 @@ summary() {
 }
 
 echo "== host tests (cargo test, PROPTEST_CASES=$PROPTEST_CASES)"
-cargo test --workspace --exclude kernel 2>&1 | tee "$LOGDIR/cargo-test.log"
+cargo test --no-fail-fast --workspace --exclude kernel 2>&1 | tee "$LOGDIR/cargo-test.log"
 cargo_rc=${PIPESTATUS[0]}
 read -r host_passed host_failed host_skipped < <(awk '/^test result:/ {
     for (i = 1; i <= NF; i++) {

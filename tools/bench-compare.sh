@@ -26,7 +26,7 @@ for i in $(seq "$RUNS"); do
 done
 # Rows: "bench: <label> <batch> <alloc> <free>"; label = everything between.
 for k in A B; do
-    cat "$OUT/$k".* | tr -d '\r' | sed -n 's/.*INFO  bench: //p' | awk -v k=$k '
+    cat "$OUT/$k".* | tr -d '\r' | sed -n 's/.*INFO  bench: //p' | sed 's/  (.*//' | awk -v k=$k '
         NF >= 4 && $(NF) ~ /^[0-9]+$/ && $(NF-1) ~ /^[0-9]+$/ && $(NF-2) ~ /^[0-9]+$/ {
             label = $1; for (i = 2; i <= NF - 3; i++) label = label " " $i
             print k "\t" label "\t" $(NF-1) "\t" $(NF)

@@ -544,7 +544,7 @@ pub fn size_bars<C: ConfigSpace>(c: &mut C, kind: HeaderKind, win: &Windows) -> 
     if off != cmd {
         c.write16(reg::COMMAND, off);
     }
-    let mut size_one = |c: &mut C, i: usize| {
+    let size_one = |c: &mut C, i: usize| {
         let r = reg::BAR0 + 4 * i as u8;
         let v = c.read32(r);
         c.write32(r, 0xffff_ffff);

@@ -47,7 +47,7 @@ use crate::arch::{mb, mmio, wmb};
 use crate::dma::{self, Coherent, Direction, DmaDevice, WindowPolicy, iommu};
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, heap, page, phys_ptr};
-use crate::pci::{self, Bar, PciDevice};
+use crate::pci::{self, Bar, BarExt, PciDevice};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;

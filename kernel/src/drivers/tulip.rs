@@ -228,9 +228,13 @@ fn csr_bar(pci: &PciDevice) -> Result<(u64, String, bool, bool), String> {
         }
         _ => {}
     }
+    let show = |b: Option<Bar>| b.map_or(String::from("none (absent, or left out by the bus scan: see its pci line)"), |b| format!("{b}"));
     Err(format!(
-        "{}: no usable CSR BAR (decoded BAR1 {:?}, BAR0 {:?})",
-        pci.bdf, pci.bars[1], pci.bars[0]
+        "{}: no usable CSR BAR: BAR1 (register 0x14) {}, BAR0 (register 0x10) {}; the CSRs need {} bytes at a non-zero address",
+        pci.bdf,
+        show(pci.bars[1]),
+        show(pci.bars[0]),
+        min
     ))
 }
 

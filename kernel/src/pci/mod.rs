@@ -2,6 +2,7 @@
 //! enumeration with an `lspci`-like listing, BARs, enabling decode and bus
 //! mastering, and a small driver registry matched by vendor/device ID.
 
+mod inject;
 pub mod pchip;
 
 use crate::arch::{mmio, phys_to_kseg};
@@ -164,9 +165,18 @@ enum Probe {
 }
 
 /// Reads one function's header and sizes its BARs (`pci_config`
-/// decides; every odd answer is logged with the register and the value).
-fn probe(bdf: Bdf) -> Probe {
-    let mut c = Conf(bdf);
+/// decides; every odd answer is logged with the register and the value),
+/// with the fault `pci_inject=` asks for on this function, if any.
+fn probe(bdf: Bdf, faults: &[(Bdf, inject::Fault)]) -> Probe {
+    let mine: Vec<inject::Fault> = faults.iter().filter(|(b, _)| *b == bdf).map(|&(_, f)| f).collect();
+    if mine.is_empty() {
+        probe_through(bdf, &mut Conf(bdf))
+    } else {
+        probe_through(bdf, &mut inject::Faulty::new(Conf(bdf), mine))
+    }
+}
+
+fn probe_through<C: ConfigSpace>(bdf: Bdf, c: &mut C) -> Probe {
     let id = c.read32(cfg::VENDOR_ID);
     let (vendor, device) = match pci_config::classify_id(id) {
         IdAnswer::Empty => return Probe::Empty,
@@ -187,7 +197,7 @@ fn probe(bdf: Bdf) -> Probe {
             "pci {bdf}: {vendor:04x}:{device:04x}: header type register (0x0e) reads {b:#04x}, header {kind}; its BARs are not sized or used"
         );
     }
-    let sizing: BarSizing = pci_config::size_bars(&mut c, kind, &pci_config::TSUNAMI);
+    let sizing: BarSizing = pci_config::size_bars(c, kind, &pci_config::TSUNAMI);
     if sizing.vanished {
         if sizing.command == 0xffff {
             warn!(
@@ -255,11 +265,12 @@ static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 /// and prints the listing: the functions found, the empty slots (vendor/
 /// device ID all ones), and every odd answer with its register and value.
 pub fn enumerate() {
+    let faults = inject::from_cmdline();
     let mut found = Vec::new();
     let mut empty = 0u32;
     for dev in 0..32 {
         let f0 = Bdf { bus: 0, dev, func: 0 };
-        let d = match probe(f0) {
+        let d = match probe(f0, &faults) {
             Probe::Empty => {
                 empty |= 1 << dev;
                 continue;
@@ -272,7 +283,7 @@ pub fn enumerate() {
         found.push(d);
         if multi {
             for func in 1..8 {
-                if let Probe::Device(d) = probe(Bdf { bus: 0, dev, func }) {
+                if let Probe::Device(d) = probe(Bdf { bus: 0, dev, func }, &faults) {
                     found.push(d);
                 }
             }

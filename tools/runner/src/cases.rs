@@ -854,6 +854,39 @@ pub fn all() -> Vec<Case> {
             forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR "],
             ..case("net-irq-never-arrives", "net net_time=2 net_irq=13")
         },
+        // A serial ROM that reads all ones (none fitted, or erased) or all
+        // zeros: tulip_srom= holds CSR9's data-out bit high or low while
+        // the driver reads it. One error naming the NIC, CSR9 and the
+        // value (not a checksum mismatch besides); the NIC comes up with
+        // the locally administered address, media from the PHY.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "ERROR tulip: 00:01.0: serial ROM (read through CSR9) reads 0xffff in all 64 words (DO never goes low: the ROM is erased, missing or does not answer): no station address or media information in it; using the locally administered 02:00:00:21:14:30 instead",
+                "tulip: SROM: no usable media information (every byte is 0xff (blank or absent))",
+                "tulip: media: MII PHY 1",
+                "tulip: up: 00:01.0 via BAR1 memory 0x",
+                "MAC 02:00:00:21:14:30",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "checksum mismatch", "holds no station address"],
+            ..case("tulip-srom-all-ones", "net net_time=1 tulip_srom=ones")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "ERROR tulip: 00:01.0: serial ROM (read through CSR9) reads 0x0000 in all 64 words (DO never goes high: the ROM is unprogrammed or not connected)",
+                "MAC 02:00:00:21:14:30",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "checksum mismatch", "holds no station address"],
+            ..case("tulip-srom-all-zeros", "net net_time=1 tulip_srom=zeros")
+        },
     ]
 }
 

@@ -56,6 +56,7 @@ impl Spec {
 enum Kind {
     Normal,
     Bridge,
+    CardBus,
     Unknown,
 }
 
@@ -63,7 +64,8 @@ impl Kind {
     fn header_byte(self) -> u8 {
         match self {
             Kind::Normal => 0x00,
-            Kind::Bridge => 0x01,
+            Kind::Bridge => 0x81,
+            Kind::CardBus => 0x02,
             Kind::Unknown => 0x7f,
         }
     }
@@ -71,6 +73,7 @@ impl Kind {
         match self {
             Kind::Normal => 6,
             Kind::Bridge => 2,
+            Kind::CardBus => 1,
             Kind::Unknown => 0,
         }
     }
@@ -112,10 +115,14 @@ impl Model {
         m.regs[2] = 0x0200_0041;
         m.regs[3] = (kind.header_byte() as u32) << 16;
         if kind != Kind::Normal {
-            // A bridge's bus numbers at 0x18 (its third "BAR" register):
-            // written, they would renumber the buses behind it.
+            // A bridge's bus numbers at 0x18 (its third "BAR" register),
+            // a CardBus bridge's at 0x18 too (after its capabilities
+            // pointer at 0x14): written, they would renumber buses.
             m.regs[6] = 0x0001_0100;
             m.writable[6] = 0x00ff_ffff;
+            if kind == Kind::CardBus {
+                m.regs[5] = 0x0200_0080;
+            }
         }
         let mut r = 4;
         for s in specs {
@@ -291,7 +298,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 }
 
 fn layout() -> impl Strategy<Value = (Kind, Vec<Spec>)> {
-    (prop_oneof![6 => Just(Kind::Normal), 2 => Just(Kind::Bridge), 1 => Just(Kind::Unknown)], prop::collection::vec(spec(), 0..7))
+    (prop_oneof![6 => Just(Kind::Normal), 2 => Just(Kind::Bridge), 1 => Just(Kind::CardBus), 1 => Just(Kind::Unknown)], prop::collection::vec(spec(), 0..7))
         .prop_map(|(kind, specs)| {
             // Keep the specs within the 6 BAR registers (a 64-bit BAR
             // may still start in the last one: that is a case to test).

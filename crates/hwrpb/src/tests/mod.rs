@@ -26,7 +26,7 @@ pub(crate) fn exercise(bytes: &[u8]) -> Result<Hwrpb<'_>, HwrpbError> {
         let _ = (s.serial_str(), s.pal_major(), s.is_usable());
     }
 
-    let mddt = rpb.mddt();
+    let mddt = rpb.mddt().expect("parse guarantees an MDDT");
     let clusters: Vec<_> = rpb.memory_clusters().collect();
     assert_eq!(clusters.len() as u64, mddt.cluster_count);
     assert!(!clusters.is_empty());

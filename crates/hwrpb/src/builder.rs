@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 
 use crate::layout::{PAGE_SIZE, cluster, crb, ctb, dsr, header, mddt, procdesc, slot};
 use crate::names::{cpu_type, sys_type};
-use crate::{MagicOrder, MemCluster, header_checksum, slot_flags};
+use crate::{Hwrpb, HwrpbError, Inspection, MagicOrder, MemCluster, header_checksum, slot_flags};
 
 /// KSEG base: QEMU's PALcode runs at `0xfffffc0000000000 + pa` and writes
 /// such addresses into the CRB.
@@ -513,4 +513,79 @@ pub fn seed_corpus() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("invalid-truncated-header", qemu[..0x100].to_vec()));
     out.push(("invalid-empty", Vec::new()));
     out
+}
+
+/// [`Hwrpb::inspect`](crate::Hwrpb::inspect) for CPU `cpu`, and the
+/// invariants it promises, panicking if one fails: the
+/// memory map sorted, disjoint, covering exactly the union of the declared
+/// clusters; every overlap inside two declared clusters; the iterators
+/// consistent; the strict parser agreeing with the findings. What the
+/// fuzz targets check too.
+pub fn check_inspection(bytes: &[u8], cpu: u64) -> Result<Inspection<'_>, HwrpbError> {
+    let i = Hwrpb::inspect(bytes, cpu)?;
+    let rpb = i.hwrpb;
+    let _ = alloc::format!("{rpb}");
+    for f in &i.findings {
+        let _ = (alloc::string::ToString::to_string(f), f.severity(), f.strict_error());
+    }
+    assert_eq!(rpb.running_cpu(), cpu);
+    if let Some(p) = rpb.this_processor() {
+        assert_eq!(p.index, cpu);
+    }
+    for (n, p) in rpb.processors().enumerate() {
+        assert!(rpb.processor(p.index).is_some(), "slot {n}");
+    }
+    if let Some(crb) = rpb.crb() {
+        let n = crb.map().count() as u64;
+        assert!(n == crb.map_entries || n == 0);
+    }
+    let _ = (rpb.ctb().map(|c| c.term_type()), rpb.dsr().map(|d| d.sysname()));
+    let _ = (rpb.system_name(), rpb.cpu_name(), rpb.usable_processor_count());
+    match rpb.memory_map() {
+        None => assert_eq!(rpb.memory_clusters().count(), 0),
+        Some(m) => {
+            let declared: alloc::vec::Vec<_> = m.mddt().clusters().collect();
+            assert!(!declared.is_empty() && declared.len() as u64 <= crate::MAX_CLUSTERS);
+            let kept: alloc::vec::Vec<_> = m.clusters().collect();
+            for w in kept.windows(2) {
+                assert!(w[0].cluster.end_pfn() <= w[1].cluster.start_pfn, "sorted, disjoint");
+            }
+            for k in &kept {
+                assert!(k.cluster.numpages > 0);
+                assert!(k.cluster.start_pfn >= k.declared.start_pfn);
+                assert_eq!(k.cluster.end_pfn(), k.declared.end_pfn());
+                assert_eq!(declared[k.index as usize], k.declared);
+            }
+            // Union of the declared clusters == union of the kept ones:
+            // every declared page is in a kept cluster (checked at the
+            // ends of each declared cluster and the kept boundaries).
+            let covered = |pfn: u64| kept.iter().any(|k| pfn >= k.cluster.start_pfn && pfn < k.cluster.end_pfn());
+            for d in declared.iter().filter(|d| d.numpages > 0) {
+                assert!(covered(d.start_pfn) && covered(d.end_pfn() - 1), "{d:?} lost");
+            }
+            let total: u64 = kept.iter().map(|k| k.cluster.numpages * 8192).sum();
+            assert_eq!(m.total_bytes(), total);
+            assert!(m.available_bytes() <= total);
+            for o in m.overlaps() {
+                assert!(o.start_pfn < o.end_pfn);
+                let holds = |c: &MemCluster| o.start_pfn >= c.start_pfn && o.end_pfn <= c.end_pfn();
+                assert!(holds(&declared[o.first as usize]) && holds(&declared[o.second as usize]), "{o:?}");
+                assert!(m.is_doubly_described(o.start_pfn));
+            }
+            if m.is_clean() {
+                assert_eq!(kept.len(), declared.iter().filter(|d| d.numpages > 0).count());
+            }
+        }
+    }
+    // The strict parser rejects exactly when a finding it checks exists
+    // (for the primary CPU as the running one).
+    let cpuid = rpb.header().primary_cpu_id;
+    if cpu == cpuid {
+        match (Hwrpb::parse(bytes), i.findings.first_strict_error()) {
+            (Ok(_), None) => {}
+            (Err(e), Some(f)) => assert_eq!(e, f),
+            (a, b) => panic!("strict {a:?} vs findings {b:?}"),
+        }
+    }
+    Ok(i)
 }

@@ -64,7 +64,7 @@ pub struct Run {
 
 fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
     let mut cmd = Command::new("qemu-system-alpha");
-    cmd.args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot"]);
+    cmd.args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot", "-vga", "none", "-nic", "none"]);
     if !case.qemu.iter().any(|a| *a == "-m") {
         cmd.args(["-m", "256M"]);
     }

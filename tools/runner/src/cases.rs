@@ -729,6 +729,25 @@ pub fn all() -> Vec<Case> {
             gdb: Some(GdbAction::HwrpbChecksumBad),
             ..case("hwrpb-bad-checksum", "")
         },
+        // What the kernel needs, broken: the MDDT out of the HWRPB's page.
+        // An ERROR saying so and what the kernel does without it; boot
+        // still reaches the end, on the early heap alone.
+        Case {
+            expect: &[
+                "runner: gdb: HWRPB mddt_offset 0xb00 -> 0x1ff8, checksum ",
+                "ERROR HWRPB memory data descriptor table (mddt_offset) at offset 0x1ff8 with length 0x18 does not fit in the 0x2000 bytes provided: no memory map: the kernel runs on its early heap alone (no page allocator, no PCI scan, no DMA)",
+                "HWRPB: 0 warning(s), 1 error(s); booting with what is usable",
+                "CPU: EV67",
+                "memory: no memory map (the HWRPB's memory data descriptor table is unusable, see above)",
+                "console callbacks: PUTS wrote 76 bytes",
+                "heap: early arena",
+                "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "WARN", "memory (boot)"],
+            gdb: Some(GdbAction::HwrpbMddtOutOfBounds),
+            ..case("hwrpb-no-memory-map", "")
+        },
     ]
 }
 

@@ -38,6 +38,9 @@ pub enum GdbAction {
     /// pages down (its size 7 pages up) so that it overlaps the end of the
     /// first (past the header checksum).
     HwrpbClustersOverlap,
+    /// Stop at the entry, then point `mddt_offset` (0xc8) at 0x1ff8, where
+    /// the MDDT cannot fit in the HWRPB's page, and adjust the checksum.
+    HwrpbMddtOutOfBounds,
     /// Stop at the entry, then add 1 to the header checksum (`chksum`,
     /// 0x120), and leave it wrong.
     HwrpbChecksumBad,
@@ -269,6 +272,12 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
                 "runner: gdb: HWRPB memory cluster 1: pfn {start:#x}+{pages:#x} -> {:#x}+{:#x} (overlapping cluster 0 by {OVERLAP_PAGES} pages; past the header checksum)\n",
                 start - OVERLAP_PAGES,
                 pages + OVERLAP_PAGES
+            ));
+        }
+        GdbAction::HwrpbMddtOutOfBounds => {
+            let (old, new, sum, new_sum) = rewrite_header_field(&mut c, MDDT_OFF_OFF, |_| 0x1ff8)?;
+            log.push_str(&format!(
+                "runner: gdb: HWRPB mddt_offset {old:#x} -> {new:#x}, checksum {sum:#x} -> {new_sum:#x}\n"
             ));
         }
         GdbAction::HwrpbChecksumBad => {

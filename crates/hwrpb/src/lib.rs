@@ -752,7 +752,7 @@ impl<'a> MemoryMap<'a> {
                 let e = o.end_pfn.min(c.cluster.end_pfn());
                 reserved = reserved.saturating_add(e.saturating_sub(s).saturating_mul(PAGE_SIZE));
             }
-            done = o.end_pfn;
+            done = done.max(o.end_pfn);
         }
         free.saturating_sub(reserved)
     }

@@ -45,7 +45,7 @@ impl<'a> Records<'a> {
         if index >= self.end || index < self.first || self.stride == 0 {
             return None;
         }
-        let start = usize::try_from(index - self.first)
+        let start = usize::try_from(index.checked_sub(self.first)?)
             .ok()?
             .checked_mul(self.stride)?;
         let end = start.checked_add(self.stride)?;

@@ -396,3 +396,24 @@ fn unused_offsets_compile() {
     // Keeps the layout imports honest.
     let _ = (cluster::START_PFN, ctb::TYPE);
 }
+
+#[test]
+fn nested_overlaps_are_reserved_once() {
+    // 0..100 free; 10..90 free (inside); 20..30 free (inside both):
+    // overlaps 10..90 (0 and 1) and 20..30 (1 and 2, nested in the first).
+    let img = HwrpbBuilder::qemu(0)
+        .clusters(vec![
+            MemCluster::new(0, 100, 0),
+            MemCluster::new(10, 80, 0),
+            MemCluster::new(20, 10, 0),
+            MemCluster::new(95, 10, 0),
+        ])
+        .build();
+    let i = inspect_all(&img, 0).unwrap();
+    let m = i.hwrpb.memory_map().unwrap();
+    let o: Vec<(u64, u64)> = m.overlaps().map(|o| (o.start_pfn, o.end_pfn)).collect();
+    assert_eq!(o, vec![(10, 90), (20, 30), (95, 100)]);
+    assert_eq!(m.total_bytes(), 105 * 8192);
+    // Free: 0..105 minus 10..90 and 95..100.
+    assert_eq!(m.available_bytes(), (105 - 80 - 5) * 8192);
+}

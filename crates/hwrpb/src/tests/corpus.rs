@@ -122,3 +122,22 @@ fn fuzz_finding_empty_cluster_inside_another_is_no_overlap() {
     let i = super::inspect_all(&img, 0).unwrap();
     assert!(i.findings.is_empty(), "{:?}", i.findings);
 }
+
+/// The `mutate` fuzz target's corpus (`fuzz/corpus/mutate/`): each input
+/// decoded into an image as the target does and inspected with every
+/// invariant checked.
+#[test]
+fn mutate_corpus_replays() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/mutate");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz/corpus/mutate exists") {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let (img, cpu) = crate::builder::mutated_image(&bytes);
+        let _ = super::inspect_all(&img, cpu);
+        if let Ok(len) = crate::readable_size(&img) {
+            let _ = super::inspect_all(&img[..len.min(img.len())], cpu);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 2, "corpus has {seen} files");
+}

@@ -566,11 +566,14 @@ pub fn check_inspection(bytes: &[u8], cpu: u64) -> Result<Inspection<'_>, HwrpbE
             let total: u64 = kept.iter().map(|k| k.cluster.numpages * 8192).sum();
             assert_eq!(m.total_bytes(), total);
             assert!(m.available_bytes() <= total);
-            for o in m.overlaps() {
+            for (n, o) in m.overlaps().enumerate() {
                 assert!(o.start_pfn < o.end_pfn);
                 let holds = |c: &MemCluster| o.start_pfn >= c.start_pfn && o.end_pfn <= c.end_pfn();
                 assert!(holds(&declared[o.first as usize]) && holds(&declared[o.second as usize]), "{o:?}");
-                assert!(m.is_doubly_described(o.start_pfn));
+                // Quadratic per call: the first few are enough.
+                if n < 4 {
+                    assert!(m.is_doubly_described(o.start_pfn));
+                }
             }
             if m.is_clean() {
                 assert_eq!(kept.len(), declared.iter().filter(|d| d.numpages > 0).count());

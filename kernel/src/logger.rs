@@ -33,17 +33,23 @@ impl Log for ConsoleLogger {
     fn flush(&self) {}
 }
 
-/// Linux console log levels (`loglevel=N` prints messages more urgent than
-/// N) mapped onto `log`'s levels: 0-3 errors, 4 warnings, 5-6 info,
-/// 7 everything including debug.
+/// Linux's console log level: a message is printed when its level is
+/// below `level` (`loglevel=N`). The kernel's messages have Linux's levels
+/// 3 (error), 4 (warning), 6 (info) and 7 (debug; trace too), so 8 and up
+/// show everything, 7 (Linux's default) up to info, 5 and 6 warnings and
+/// errors, 4 errors only, and 0-3 none (traps and panics print anyway).
 pub fn filter_for_loglevel(level: u8) -> LevelFilter {
     match level {
-        0..=3 => LevelFilter::Error,
-        4 => LevelFilter::Warn,
-        5 | 6 => LevelFilter::Info,
-        _ => LevelFilter::Debug,
+        0..=3 => LevelFilter::Off,
+        4 => LevelFilter::Error,
+        5 | 6 => LevelFilter::Warn,
+        7 => LevelFilter::Info,
+        _ => LevelFilter::Trace,
     }
 }
+
+/// Linux's `CONSOLE_LOGLEVEL_DEFAULT`: info and more urgent.
+pub const DEFAULT_LOGLEVEL: u8 = 7;
 
 pub fn init(filter: LevelFilter) {
     if log::set_logger(&LOGGER).is_err() {

@@ -40,7 +40,7 @@ pub extern "C" fn kernel_main() -> ! {
 
     let cmdline = bootinfo::read_cmdline();
     let params = bootparam::EarlyParams::parse(cmdline);
-    logger::init(logger::filter_for_loglevel(params.loglevel.unwrap_or(6)));
+    logger::init(logger::filter_for_loglevel(params.loglevel.unwrap_or(logger::DEFAULT_LOGLEVEL)));
 
     let hwrpb = bootinfo::hwrpb_at_boot();
     time::init(bootinfo::cycle_freq(hwrpb.as_ref()));
@@ -48,8 +48,24 @@ pub extern "C" fn kernel_main() -> ! {
     for e in params.errors() {
         warn!("boot parameter ignored: {e}");
     }
+    if params.dropped_errors() > 0 {
+        warn!("boot parameters: {} more malformed parameter(s) not listed (the parser keeps {})", params.dropped_errors(), bootparam::MAX_ERRORS);
+    }
+    for (p, n) in params.repeated() {
+        info!("boot parameter {}= given {n} times: the last valid one is used, as in Linux", p.name());
+    }
+    for (key, n) in params.repeated_kept() {
+        info!("boot parameter {key}= given {n} times: the last one is used, as in Linux");
+    }
     for w in params.unknown() {
         info!("boot parameter kept for later: {w}");
+    }
+    if params.dropped_unknown() > 0 {
+        warn!(
+            "boot parameters: {} more word(s) not kept (the parser keeps {}); flags among them have no effect",
+            params.dropped_unknown(),
+            bootparam::MAX_WORDS
+        );
     }
     let baud_refused = params.occurrences(bootparam::Param::ConsoleBaud) > 0 && params.console_baud.is_none();
     console::configure_speed(uart, params.console_baud, baud_refused);
@@ -75,8 +91,11 @@ pub extern "C" fn kernel_main() -> ! {
     }
 
     let leak = params.has_flag("dma_leak_test");
-    if leak || ["fail_buddy", "fail_cma", "fail_iommu"].iter().any(|k| params.get(k).is_some()) {
+    if leak || ["fail_buddy", "fail_cma", "fail_iommu", "fail_pte"].iter().any(|k| params.get(k).is_some()) {
         selftest::dma::boot_probe(leak);
+    }
+    if let Some(kind) = params.get("dma_debug_test") {
+        selftest::dma::debug_probe(kind);
     }
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);
@@ -84,7 +103,7 @@ pub extern "C" fn kernel_main() -> ! {
     if params.has_flag("test") {
         let r = selftest::run_all();
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
-        kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
+        kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         mm::boot::reconcile("after the self-tests");
         kprintln!("KERNEL TEST RESULT: {verdict}");
     }

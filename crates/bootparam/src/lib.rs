@@ -7,10 +7,16 @@
 //!
 //! | parameter            | meaning                               | field                                  |
 //! |----------------------|---------------------------------------|----------------------------------------|
-//! | `cma=nn[KMG][@base]` | size (and base) of the CMA area       | [`EarlyParams::cma`]: [`CmaParam`]     |
+//! | `cma=nn[KMG][@[start][-end]]` | size and placement of the CMA area | [`EarlyParams::cma`]: [`CmaParam`] |
 //! | `mem=nn[KMG]`        | use only this much memory             | [`EarlyParams::mem`]: `u64` bytes      |
-//! | `loglevel=N`         | console log level 0 (emerg)-7 (debug) | [`EarlyParams::loglevel`]: `u8`        |
+//! | `loglevel=N`         | print messages below level N (Linux's meaning) | [`EarlyParams::loglevel`]: `u8` |
 //! | `console_baud=N`     | serial console speed ([`CONSOLE_BAUDS`]) | [`EarlyParams::console_baud`]: `u32` |
+//! | `cma_pernuma=nn[KMG]` | Linux's per-node CMA areas           | [`EarlyParams::cma_pernuma`]: `u64` bytes |
+//! | `numa_cma=node:nn[KMG],...` | Linux's CMA sizes per node     | [`EarlyParams::numa_cma`]: the text    |
+//!
+//! Parameter names compare with `-` and `_` equal, as in Linux
+//! (`console-baud=9600`), also in [`EarlyParams::get`] and
+//! [`EarlyParams::has_flag`].
 //!
 //! Numbers follow Linux's `memparse()` ([`memparse`]): decimal, `0x` hex or
 //! leading-`0` octal, optionally followed by `K`, `M`, `G`, `T`, `P` or `E`
@@ -30,11 +36,11 @@
 //! ```
 //! use bootparam::{EarlyParams, CmaParam};
 //!
-//! let p = EarlyParams::parse("console=ttyS0 cma=64M@0x10000000 mem=1G test loglevel=12");
-//! assert_eq!(p.cma, Some(CmaParam { size: 64 << 20, base: Some(0x1000_0000) }));
+//! let p = EarlyParams::parse("console=ttyS0 cma=64M@0x10000000 mem=1G test loglevel=1k");
+//! assert_eq!(p.cma, Some(CmaParam { size: 64 << 20, base: Some(0x1000_0000), limit: None }));
 //! assert_eq!(p.mem, Some(1 << 30));
-//! assert_eq!(p.loglevel, None); // 12 is not a log level...
-//! assert_eq!(p.errors()[0].to_string(), "loglevel=12: out of range (expected 0-7)");
+//! assert_eq!(p.loglevel, None); // 1k is not a log level...
+//! assert_eq!(p.errors()[0].to_string(), "loglevel=1k: unexpected characters after the number (expected 0-8 or more; messages below the level are printed)");
 //! assert!(p.has_flag("test"));
 //! assert_eq!(p.get("console"), Some("ttyS0"));
 //! assert_eq!(p.unknown(), ["console=ttyS0", "test"]);
@@ -78,6 +84,13 @@ pub enum Param {
     /// [`CONSOLE_BAUDS`] (the kernel otherwise keeps the rate the firmware
     /// left in the UART).
     ConsoleBaud,
+    /// `cma_pernuma=nn[KMG]`: Linux's per-NUMA-node CMA areas, each of
+    /// this size besides the global one. Parsed so the kernel can explain
+    /// what it means on a machine with one memory node.
+    CmaPernuma,
+    /// `numa_cma=<node>:nn[KMG][,<node>:nn[KMG]]`: Linux's CMA area sizes
+    /// for chosen nodes. Parsed for the same reason.
+    NumaCma,
 }
 
 /// The speeds `console_baud=` accepts: those a 16550 with the PC's 1.8432
@@ -93,7 +106,8 @@ pub fn uart_divisor(baud: u32) -> Option<u16> {
 
 impl Param {
     /// All parameters, in the order of their index.
-    pub const ALL: [Param; 4] = [Param::Cma, Param::Mem, Param::Loglevel, Param::ConsoleBaud];
+    pub const ALL: [Param; 6] =
+        [Param::Cma, Param::Mem, Param::Loglevel, Param::ConsoleBaud, Param::CmaPernuma, Param::NumaCma];
 
     /// The name on the command line, without `=`.
     pub const fn name(self) -> &'static str {
@@ -102,21 +116,27 @@ impl Param {
             Param::Mem => "mem",
             Param::Loglevel => "loglevel",
             Param::ConsoleBaud => "console_baud",
+            Param::CmaPernuma => "cma_pernuma",
+            Param::NumaCma => "numa_cma",
         }
     }
 
     /// The accepted syntax of the value, for error messages.
     pub const fn syntax(self) -> &'static str {
         match self {
-            Param::Cma => "nn[KMG][@base]",
+            Param::Cma => "nn[KMG][@[start[KMG][-end[KMG]]]]",
             Param::Mem => "nn[KMG]",
-            Param::Loglevel => "0-7",
+            Param::Loglevel => "0-8 or more; messages below the level are printed",
             Param::ConsoleBaud => "9600|19200|38400|57600|115200",
+            Param::CmaPernuma => "nn[KMG]",
+            Param::NumaCma => "node:nn[KMG][,node:nn[KMG]...]",
         }
     }
 
-    fn from_name(name: &str) -> Option<Param> {
-        Param::ALL.into_iter().find(|p| p.name() == name)
+    /// The parameter called `name`, with `-` and `_` equivalent as in
+    /// Linux's `parameq()` (`console-baud` is `console_baud`).
+    pub fn from_name(name: &str) -> Option<Param> {
+        Param::ALL.into_iter().find(|p| name_eq(p.name(), name))
     }
 
     const fn index(self) -> usize {
@@ -124,23 +144,60 @@ impl Param {
     }
 }
 
-/// The value of `cma=`: `size` bytes, at `base` if given.
-/// A size of 0 is valid and means "no CMA area".
+/// Whether two parameter names are the same, `-` and `_` being equal
+/// (Linux's `parameq()`).
+pub fn name_eq(a: &str, b: &str) -> bool {
+    let norm = |c: u8| if c == b'-' { b'_' } else { c };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
+}
+
+/// The value of `cma=`, Linux's `nn[KMG]@[start[KMG][-end[KMG]]]`:
+/// `size` bytes; with `@start` alone the area is placed exactly at
+/// `start`; with `@start-end` it is searched for in `[start, end)` (placed
+/// exactly when `start + size == end`, as Linux's `fixed`); `end` also caps
+/// the kernel's own limit. A size of 0 is valid and means "no CMA area".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CmaParam {
     /// Size of the area in bytes.
     pub size: u64,
-    /// Physical base address requested with `@base`.
+    /// Physical address after `@` (0 for `@-end`).
     pub base: Option<u64>,
+    /// The end of the range after `-`.
+    pub limit: Option<u64>,
 }
 
-/// Prints the value in command line syntax, e.g. `64M@256M`, so that
-/// `cma=` followed by it parses back to the same value.
+impl CmaParam {
+    /// Where the area must go: exactly at an address, or anywhere in a
+    /// range (`None`: wherever the kernel's default places it).
+    pub fn placement(&self) -> Option<CmaPlacement> {
+        match (self.base, self.limit) {
+            (None, _) => None,
+            (Some(b), None) => Some(CmaPlacement::Fixed(b)),
+            (Some(b), Some(e)) if b.checked_add(self.size) == Some(e) => Some(CmaPlacement::Fixed(b)),
+            (Some(b), Some(e)) => Some(CmaPlacement::Range(b, e)),
+        }
+    }
+}
+
+/// See [`CmaParam::placement`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmaPlacement {
+    /// Exactly at this physical address.
+    Fixed(u64),
+    /// Anywhere inside `[start, end)`.
+    Range(u64, u64),
+}
+
+/// Prints the value in command line syntax, e.g. `64M@256M` or
+/// `64M@0-512M`, so that `cma=` followed by it parses back to the same value.
 impl fmt::Display for CmaParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", Size(self.size))?;
         if let Some(base) = self.base {
             write!(f, "@{}", Size(base))?;
+        }
+        if let Some(limit) = self.limit {
+            write!(f, "-{}", Size(limit))?;
         }
         Ok(())
     }
@@ -163,6 +220,12 @@ pub enum Reason {
     TooLarge,
     /// `@` without a base address after it (e.g. `cma=64M@`).
     MissingBase,
+    /// `-` without an end address after it (e.g. `cma=64M@0-`).
+    MissingEnd,
+    /// A range whose end is not above its start (e.g. `cma=64M@512M-256M`).
+    EmptyRange,
+    /// `numa_cma=` entry not of the form `node:size`.
+    BadNodeEntry,
     /// The number is outside the allowed range (e.g. `loglevel=12`).
     OutOfRange,
 }
@@ -177,6 +240,9 @@ impl fmt::Display for Reason {
             Reason::TrailingCharacters => f.write_str("unexpected characters after the number"),
             Reason::TooLarge => f.write_str("too large (does not fit in 64 bits)"),
             Reason::MissingBase => f.write_str("missing base address after '@'"),
+            Reason::MissingEnd => f.write_str("missing end address after '-'"),
+            Reason::EmptyRange => f.write_str("the range's end is not above its start"),
+            Reason::BadNodeEntry => f.write_str("each entry must be node:size"),
             Reason::OutOfRange => f.write_str("out of range"),
         }
     }
@@ -204,7 +270,7 @@ impl fmt::Display for ParamError<'_> {
             (Reason::MissingValue, _) => {
                 write!(f, "{name}: missing value (expected {name}={syntax})")
             }
-            (Reason::NotANumber, Param::Cma | Param::Mem) => {
+            (Reason::NotANumber, Param::Cma | Param::Mem | Param::CmaPernuma) => {
                 write!(f, "{name}={}: not a size (expected {syntax})", self.value)
             }
             (reason, _) => write!(f, "{name}={}: {reason} (expected {syntax})", self.value),
@@ -297,8 +363,16 @@ pub struct EarlyParams<'a> {
     pub cma: Option<CmaParam>,
     /// `mem=` in bytes: the last valid value; `None` if absent or never valid.
     pub mem: Option<u64>,
-    /// `loglevel=` (0-7): the last valid value; `None` if absent or never valid.
+    /// `loglevel=`: the last valid value; `None` if absent or never valid.
+    /// As in Linux, a message is printed when its level is below this
+    /// (3 error, 4 warning, 6 info, 7 debug): 8 shows everything, 7 (the
+    /// default) up to info.
     pub loglevel: Option<u8>,
+    /// `cma_pernuma=` in bytes: the last valid value.
+    pub cma_pernuma: Option<u64>,
+    /// `numa_cma=`: the last valid value, as written (checked to be
+    /// `node:size` entries).
+    pub numa_cma: Option<&'a str>,
     /// `console_baud=` (one of [`CONSOLE_BAUDS`]): the last valid value;
     /// `None` if absent or never valid.
     pub console_baud: Option<u32>,
@@ -332,6 +406,8 @@ impl<'a> EarlyParams<'a> {
             cma: None,
             mem: None,
             loglevel: None,
+            cma_pernuma: None,
+            numa_cma: None,
             console_baud: None,
             occurrences: [0; Param::ALL.len()],
             words: [""; MAX_WORDS],
@@ -372,6 +448,8 @@ impl<'a> EarlyParams<'a> {
             Param::Mem => parse_size(value).map(|v| self.mem = Some(v)),
             Param::Loglevel => parse_loglevel(value).map(|v| self.loglevel = Some(v)),
             Param::ConsoleBaud => parse_console_baud(value).map(|v| self.console_baud = Some(v)),
+            Param::CmaPernuma => parse_size(value).map(|v| self.cma_pernuma = Some(v)),
+            Param::NumaCma => parse_numa_cma(value).map(|()| self.numa_cma = Some(value)),
         };
         if let Err(reason) = result {
             self.error(param, value, reason);
@@ -448,9 +526,12 @@ impl<'a> EarlyParams<'a> {
     /// `has_flag("iommu=strict")`). A quoted bare word `"a b"` also matches
     /// `a b`.
     pub fn has_flag(&self, word: &str) -> bool {
+        let (want, _) = next_arg(word);
         self.unknown().iter().any(|&w| {
             let (arg, _) = next_arg(w);
-            w == word || (arg.value.is_none() && arg.key == word)
+            w == word
+                || (arg.value.is_none() && name_eq(arg.key, word))
+                || (want.value.is_some() && name_eq(arg.key, want.key) && arg.value == want.value)
         })
     }
 
@@ -460,7 +541,25 @@ impl<'a> EarlyParams<'a> {
     pub fn get(&self, key: &str) -> Option<&'a str> {
         self.unknown().iter().rev().find_map(|&w| {
             let (arg, _) = next_arg(w);
-            arg.value.filter(|_| arg.key == key)
+            arg.value.filter(|_| name_eq(arg.key, key))
+        })
+    }
+
+    /// The kept `key=value` words whose key appears more than once (`-`
+    /// and `_` equal), with the count: Linux uses the last, and so does
+    /// [`get`](Self::get). Each key is named once, at its last occurrence.
+    pub fn repeated_kept(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        let keys = self.unknown();
+        keys.iter().enumerate().filter_map(move |(i, &w)| {
+            let (arg, _) = next_arg(w);
+            arg.value?;
+            let same = |&&x: &&&'a str| {
+                let (a, _) = next_arg(x);
+                a.value.is_some() && name_eq(a.key, arg.key)
+            };
+            let later = keys[i + 1..].iter().filter(same).count();
+            let all = keys.iter().filter(same).count();
+            (later == 0 && all > 1).then_some((arg.key, all))
         })
     }
 }
@@ -476,31 +575,58 @@ fn parse_size(value: &str) -> Result<u64, Reason> {
     }
 }
 
-/// `nn[KMG][@base[KMG]]`.
+/// `nn[KMG][@[start[KMG]][-end[KMG]]]` (Linux's `early_cma()`; `@-end`
+/// means a start of 0, as Linux's `memparse` reads nothing as 0).
 fn parse_cma(value: &str) -> Result<CmaParam, Reason> {
     if value.is_empty() {
         return Err(Reason::EmptyValue);
     }
     let (size, rest) = memparse(value)?;
-    let base = match rest.strip_prefix('@') {
+    let Some(at) = rest.strip_prefix('@') else {
+        return if rest.is_empty() { Ok(CmaParam { size, base: None, limit: None }) } else { Err(junk(rest)) };
+    };
+    if at.is_empty() {
+        return Err(Reason::MissingBase);
+    }
+    let (base, rest) = if at.starts_with('-') { (0, at) } else { memparse(at)? };
+    let limit = match rest.strip_prefix('-') {
         None if rest.is_empty() => None,
         None => return Err(junk(rest)),
-        Some("") => return Err(Reason::MissingBase),
-        Some(base) => Some(parse_size(base)?),
+        Some("") => return Err(Reason::MissingEnd),
+        Some(end) => Some(parse_size(end)?),
     };
-    Ok(CmaParam { size, base })
+    if limit.is_some_and(|e| e <= base) {
+        return Err(Reason::EmptyRange);
+    }
+    Ok(CmaParam { size, base: Some(base), limit })
 }
 
-/// A plain number (no suffix) from 0 to 7.
+/// A plain number (no suffix), 0 to 255: Linux's console log level, where
+/// anything above 8 prints as much as 8.
 fn parse_loglevel(value: &str) -> Result<u8, Reason> {
     if value.is_empty() {
         return Err(Reason::EmptyValue);
     }
     match parse_number(value)? {
-        (level @ 0..=7, "") => Ok(level as u8),
-        (_, "") => Err(Reason::OutOfRange),
+        (level, "") => u8::try_from(level).map_err(|_| Reason::OutOfRange),
         (_, _) => Err(Reason::TrailingCharacters),
     }
+}
+
+/// `node:size[,node:size...]`.
+fn parse_numa_cma(value: &str) -> Result<(), Reason> {
+    if value.is_empty() {
+        return Err(Reason::EmptyValue);
+    }
+    for entry in value.split(',') {
+        let (node, size) = entry.split_once(':').ok_or(Reason::BadNodeEntry)?;
+        match parse_number(node)? {
+            (_, "") => {}
+            _ => return Err(Reason::BadNodeEntry),
+        }
+        parse_size(size)?;
+    }
+    Ok(())
 }
 
 /// A plain number (no suffix) from [`CONSOLE_BAUDS`].

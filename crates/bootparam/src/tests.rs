@@ -83,42 +83,48 @@ fn cma_values() {
         cma("cma=64M"),
         Some(CmaParam {
             size: 64 * M,
-            base: None
+            base: None,
+            limit: None
         })
     );
     assert_eq!(
         cma("cma=0"),
         Some(CmaParam {
             size: 0,
-            base: None
+            base: None,
+            limit: None
         })
     ); // valid: no CMA
     assert_eq!(
         cma("cma=64M@0x10000000"),
         Some(CmaParam {
             size: 64 * M,
-            base: Some(0x1000_0000)
+            base: Some(0x1000_0000),
+            limit: None
         })
     );
     assert_eq!(
         cma("cma=16m@1g"),
         Some(CmaParam {
             size: 16 * M,
-            base: Some(G)
+            base: Some(G),
+            limit: None
         })
     );
     assert_eq!(
         cma("cma=\"32M@0\""),
         Some(CmaParam {
             size: 32 * M,
-            base: Some(0)
+            base: Some(0),
+            limit: None
         })
     );
     assert_eq!(cma("console=ttyS0"), None);
     assert_eq!(
         CmaParam {
             size: 64 * M,
-            base: Some(256 * M)
+            base: Some(256 * M),
+            limit: None
         }
         .to_string(),
         "64M@256M"
@@ -126,7 +132,8 @@ fn cma_values() {
     assert_eq!(
         CmaParam {
             size: 0,
-            base: None
+            base: None,
+            limit: None
         }
         .to_string(),
         "0"
@@ -139,62 +146,62 @@ fn cma_errors() {
         (
             "cma=banana",
             Reason::NotANumber,
-            "cma=banana: not a size (expected nn[KMG][@base])",
+            "cma=banana: not a size (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64Q",
             Reason::UnknownSuffix('Q'),
-            "cma=64Q: unknown size suffix 'Q' (expected nn[KMG][@base])",
+            "cma=64Q: unknown size suffix 'Q' (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=",
             Reason::EmptyValue,
-            "cma=: empty value (expected nn[KMG][@base])",
+            "cma=: empty value (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma",
             Reason::MissingValue,
-            "cma: missing value (expected cma=nn[KMG][@base])",
+            "cma: missing value (expected cma=nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64M@",
             Reason::MissingBase,
-            "cma=64M@: missing base address after '@' (expected nn[KMG][@base])",
+            "cma=64M@: missing base address after '@' (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64M@banana",
             Reason::NotANumber,
-            "cma=64M@banana: not a size (expected nn[KMG][@base])",
+            "cma=64M@banana: not a size (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64M@1Q",
             Reason::UnknownSuffix('Q'),
-            "cma=64M@1Q: unknown size suffix 'Q' (expected nn[KMG][@base])",
+            "cma=64M@1Q: unknown size suffix 'Q' (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64M-128M",
             Reason::TrailingCharacters,
-            "cma=64M-128M: unexpected characters after the number (expected nn[KMG][@base])",
+            "cma=64M-128M: unexpected characters after the number (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
-            "cma=64M@1G-2G",
+            "cma=64M@1G,2G",
             Reason::TrailingCharacters,
-            "cma=64M@1G-2G: unexpected characters after the number (expected nn[KMG][@base])",
+            "cma=64M@1G,2G: unexpected characters after the number (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64MB",
             Reason::UnknownSuffix('B'),
-            "cma=64MB: unknown size suffix 'B' (expected nn[KMG][@base])",
+            "cma=64MB: unknown size suffix 'B' (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=16E",
             Reason::TooLarge,
-            "cma=16E: too large (does not fit in 64 bits) (expected nn[KMG][@base])",
+            "cma=16E: too large (does not fit in 64 bits) (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
         (
             "cma=64M@@1",
             Reason::NotANumber,
-            "cma=64M@@1: not a size (expected nn[KMG][@base])",
+            "cma=64M@@1: not a size (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
         ),
     ];
     for (line, reason, text) in cases {
@@ -257,44 +264,39 @@ fn loglevel_values_and_errors() {
     assert_eq!(EarlyParams::parse("loglevel=07").loglevel, Some(7));
     let cases = [
         (
-            "loglevel=12",
+            "loglevel=256",
             Reason::OutOfRange,
-            "loglevel=12: out of range (expected 0-7)",
-        ),
-        (
-            "loglevel=8",
-            Reason::OutOfRange,
-            "loglevel=8: out of range (expected 0-7)",
+            "loglevel=256: out of range (expected 0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel=",
             Reason::EmptyValue,
-            "loglevel=: empty value (expected 0-7)",
+            "loglevel=: empty value (expected 0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel",
             Reason::MissingValue,
-            "loglevel: missing value (expected loglevel=0-7)",
+            "loglevel: missing value (expected loglevel=0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel=debug",
             Reason::NotANumber,
-            "loglevel=debug: not a number (expected 0-7)",
+            "loglevel=debug: not a number (expected 0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel=-1",
             Reason::NotANumber,
-            "loglevel=-1: not a number (expected 0-7)",
+            "loglevel=-1: not a number (expected 0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel=3k",
             Reason::TrailingCharacters,
-            "loglevel=3k: unexpected characters after the number (expected 0-7)",
+            "loglevel=3k: unexpected characters after the number (expected 0-8 or more; messages below the level are printed)",
         ),
         (
             "loglevel=99999999999999999999",
             Reason::TooLarge,
-            "loglevel=99999999999999999999: too large (does not fit in 64 bits) (expected 0-7)",
+            "loglevel=99999999999999999999: too large (does not fit in 64 bits) (expected 0-8 or more; messages below the level are printed)",
         ),
     ];
     for (line, reason, text) in cases {
@@ -309,13 +311,14 @@ fn loglevel_values_and_errors() {
 
 #[test]
 fn last_valid_occurrence_wins() {
-    let p = EarlyParams::parse("mem=1G cma=16M loglevel=3 mem=2G cma=banana loglevel=4 loglevel=9");
+    let p = EarlyParams::parse("mem=1G cma=16M loglevel=3 mem=2G cma=banana loglevel=4 loglevel=x9");
     assert_eq!(p.mem, Some(2 * G));
     assert_eq!(
         p.cma,
         Some(CmaParam {
             size: 16 * M,
-            base: None
+            base: None,
+            limit: None
         })
     ); // the malformed one is ignored
     assert_eq!(p.loglevel, Some(4));
@@ -329,8 +332,8 @@ fn last_valid_occurrence_wins() {
     assert_eq!(
         err(&p),
         [
-            "cma=banana: not a size (expected nn[KMG][@base])",
-            "loglevel=9: out of range (expected 0-7)"
+            "cma=banana: not a size (expected nn[KMG][@[start[KMG][-end[KMG]]]])",
+            "loglevel=x9: not a number (expected 0-8 or more; messages below the level are printed)"
         ]
     );
     let once = EarlyParams::parse("mem=1G");
@@ -449,15 +452,17 @@ fn fixed_capacities_count_what_is_dropped() {
 fn param_names_and_reasons() {
     assert_eq!(
         Param::ALL.map(Param::name),
-        ["cma", "mem", "loglevel", "console_baud"]
+        ["cma", "mem", "loglevel", "console_baud", "cma_pernuma", "numa_cma"]
     );
     assert_eq!(
         Param::ALL.map(Param::syntax),
         [
-            "nn[KMG][@base]",
+            "nn[KMG][@[start[KMG][-end[KMG]]]]",
             "nn[KMG]",
-            "0-7",
-            "9600|19200|38400|57600|115200"
+            "0-8 or more; messages below the level are printed",
+            "9600|19200|38400|57600|115200",
+            "nn[KMG]",
+            "node:nn[KMG][,node:nn[KMG]...]"
         ]
     );
     assert_eq!(Reason::NotANumber.to_string(), "not a number");
@@ -535,4 +540,73 @@ fn uart_divisors() {
     );
     assert_eq!(uart_divisor(4800), None);
     assert_eq!(uart_divisor(0), None);
+}
+
+// ------------------------------------------------ Linux's forms (issue 13)
+
+#[test]
+fn cma_linux_forms() {
+    let cma = |s: &str| EarlyParams::parse(s).cma;
+    let c = |size, base, limit| Some(CmaParam { size, base, limit });
+    assert_eq!(cma("cma=64M@0-512M"), c(64 * M, Some(0), Some(512 * M)));
+    assert_eq!(cma("cma=64M@-512M"), c(64 * M, Some(0), Some(512 * M)));
+    assert_eq!(cma("cma=64M@256M"), c(64 * M, Some(256 * M), None));
+    assert_eq!(cma("cma=64M@256M-320M").unwrap().placement(), Some(CmaPlacement::Fixed(256 * M)));
+    assert_eq!(cma("cma=64M@256M").unwrap().placement(), Some(CmaPlacement::Fixed(256 * M)));
+    assert_eq!(cma("cma=64M@0-512M").unwrap().placement(), Some(CmaPlacement::Range(0, 512 * M)));
+    assert_eq!(cma("cma=64M").unwrap().placement(), None);
+    assert_eq!(c(64 * M, Some(0), Some(512 * M)).unwrap().to_string(), "64M@0-512M");
+    for (line, reason) in [
+        ("cma=64M@0-", Reason::MissingEnd),
+        ("cma=64M@512M-256M", Reason::EmptyRange),
+        ("cma=64M@512M-512M", Reason::EmptyRange),
+        ("cma=64M@0-1x", Reason::UnknownSuffix('x')),
+        ("cma=64M@0-512M-1G", Reason::TrailingCharacters),
+    ] {
+        let p = EarlyParams::parse(line);
+        assert_eq!(p.cma, None, "{line}");
+        assert_eq!(p.errors()[0].reason, reason, "{line}");
+    }
+}
+
+#[test]
+fn loglevel_as_linux() {
+    for (n, want) in [("0", 0), ("7", 7), ("8", 8), ("15", 15), ("255", 255)] {
+        assert_eq!(EarlyParams::parse(&format!("loglevel={n}")).loglevel, Some(want));
+    }
+}
+
+#[test]
+fn numa_cma_and_pernuma() {
+    let p = EarlyParams::parse("cma_pernuma=16M numa_cma=0:32M,1:16M");
+    assert_eq!(p.cma_pernuma, Some(16 * M));
+    assert_eq!(p.numa_cma, Some("0:32M,1:16M"));
+    assert!(p.unknown().is_empty());
+    let bad = EarlyParams::parse("numa_cma=0=32M numa-cma=x:1M cma-pernuma=lots");
+    assert_eq!(bad.numa_cma, None);
+    assert_eq!(bad.cma_pernuma, None);
+    assert_eq!(bad.errors().len(), 3);
+    assert_eq!(bad.errors()[0].reason, Reason::BadNodeEntry);
+}
+
+#[test]
+fn dashes_and_underscores() {
+    let p = EarlyParams::parse("console-baud=19200 net-time=3 dma_debug=off iommu-x dma-leak-test");
+    assert_eq!(p.console_baud, Some(19200));
+    assert_eq!(p.get("net_time"), Some("3"));
+    assert_eq!(p.get("dma-debug"), Some("off"));
+    assert!(p.has_flag("dma_leak_test"));
+    assert!(p.has_flag("iommu_x"));
+    assert!(!p.has_flag("iommu"));
+    assert!(name_eq("a-b_c", "a_b-c"));
+    assert!(!name_eq("ab", "a_b"));
+    assert_eq!(Param::from_name("console-baud"), Some(Param::ConsoleBaud));
+}
+
+#[test]
+fn repeated_kept_words() {
+    let p = EarlyParams::parse("net_time=1 test net-time=2 iommu=strict net_time=3");
+    assert_eq!(p.get("net_time"), Some("3"));
+    assert_eq!(p.repeated_kept().collect::<Vec<_>>(), [("net_time", 3)]);
+    assert_eq!(EarlyParams::parse("test test a=1").repeated_kept().count(), 0);
 }

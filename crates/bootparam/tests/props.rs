@@ -40,16 +40,14 @@ fn check_any(line: &str, probe: &str) {
         assert!(text.contains("(expected "), "{text}");
         assert!(e.value.is_empty() || is_slice_of(e.value, line));
         match e.param {
-            Param::Loglevel => assert!(text.contains("0-7")),
-            Param::Cma | Param::Mem => assert!(text.contains("nn[KMG]")),
+            Param::Loglevel => assert!(text.contains("0-8")),
+            Param::Cma | Param::Mem | Param::CmaPernuma => assert!(text.contains("nn[KMG]")),
+            Param::NumaCma => assert!(text.contains("node:nn[KMG]")),
             Param::ConsoleBaud => assert!(text.contains("9600|19200|38400|57600|115200")),
         }
     }
     if let Some(init) = p.init_args() {
         assert!(is_slice_of(init, line));
-    }
-    if let Some(level) = p.loglevel {
-        assert!(level <= 7);
     }
     if let Some(baud) = p.console_baud {
         assert!(bootparam::CONSOLE_BAUDS.contains(&baud));
@@ -106,7 +104,7 @@ fn token_soup() -> impl Strategy<Value = String> {
 fn other_word() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9_.,/-]{0,8}(=[a-zA-Z0-9_.,/:-]{0,8})?".prop_filter("early parameter", |w| {
         let key = w.split('=').next().unwrap_or("");
-        !matches!(key, "cma" | "mem" | "loglevel")
+        bootparam::Param::from_name(key).is_none()
     })
 }
 
@@ -161,7 +159,7 @@ fn spec_and_line() -> impl Strategy<Value = (Spec, String)> {
     let others = prop::collection::vec(other_word(), 0..12);
     (cma, mem, loglevel, others)
         .prop_flat_map(|(cma, mem, loglevel, others)| {
-            let cma = cma.map(|(size, base)| CmaParam { size, base });
+            let cma = cma.map(|(size, base)| CmaParam { size, base, limit: None });
             let cma_text = match cma {
                 None => Just(None).boxed(),
                 Some(c) => {
@@ -238,7 +236,7 @@ proptest! {
             prop_assert!(p.has_flag(w));
             if let Some((key, _)) = w.split_once('=') {
                 // The last word with this key wins.
-                let last = spec.others.iter().rev().find_map(|o| o.split_once('=').filter(|(k, _)| *k == key));
+                let last = spec.others.iter().rev().find_map(|o| o.split_once('=').filter(|(k, _)| bootparam::name_eq(k, key)));
                 prop_assert_eq!(p.get(key), last.map(|(_, v)| v));
             }
         }

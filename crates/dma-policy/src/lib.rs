@@ -7,9 +7,15 @@
 //!   else the ISA scatter-gather window for small masks, else an error);
 //! * [`coherent_plan`]: where coherent memory comes from (a buddy block
 //!   when one is large enough, the CMA area otherwise or when the buddy
-//!   allocator fails).
+//!   allocator fails);
+//! * [`debug`]: the bookkeeping of DMA-API debug (live mappings by device
+//!   and bus address, the unmap and sync checks).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod debug;
 
 /// Alpha pages: 8 KiB.
 pub const PAGE_SIZE: u64 = 8192;

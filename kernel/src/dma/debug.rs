@@ -1,43 +1,48 @@
-//! DMA-API debugging (like Linux's `CONFIG_DMA_API_DEBUG`): every mapping
-//! is tracked with its device and call site; unmapping twice, unmapping
-//! with the wrong size, freeing memory that is still mapped, and mappings
-//! left at shutdown are reported. On by default; `dma_debug=off` disables.
+//! DMA-API debugging (like Linux's `CONFIG_DMA_API_DEBUG`,
+//! `kernel/dma/debug.c`). On by default; `dma_debug=off` disables.
+//!
+//! Every mapping is recorded with its device, bus address, segments, kind,
+//! direction and call site (the table is `dma_policy::debug::Table`,
+//! host-tested). Reported, each as one `ERROR DMA-API: <device>: ...` line
+//! naming the call site, and counted in [`errors`]:
+//!
+//! * an unmap that matches no live mapping of the device at that bus address
+//!   (double unmap, wrong device), or that differs from the best-fitting one
+//!   in size, kind, CPU address, entry count, segments or direction (one
+//!   report per difference, as `check_unmap` does). Unlike Linux, such an
+//!   unmap is refused: the mapping stays live and the caller must not touch
+//!   the IOMMU;
+//! * a sync outside every segment of the device's live mappings, or with a
+//!   direction the mapping does not accept (`check_sync`);
+//! * an IOMMU bus address handed out while still live;
+//! * freeing memory that is still mapped ([`on_free`]);
+//! * mappings still live at shutdown ([`report_leaks`]).
+//!
+//! The same memory may be mapped several times: two direct-window mappings
+//! of one page share their bus address and are both recorded; each unmap
+//! removes one.
 
-use alloc::collections::BTreeMap;
+use super::iommu::{DIRECT_BASE, DIRECT_SIZE};
 use alloc::vec::Vec;
+use core::fmt;
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use dma_policy::debug::{Diff, Mapping, SyncProblem, Table, Unmap, UnmapProblem};
 use log::{error, info};
 use spin::Mutex;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Coherent,
-    Single,
-    Sg,
-}
+pub use dma_policy::debug::{Direction, Kind, Seg};
 
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub dev: &'static str,
-    /// The physical ranges behind the mapping (one, or one per SG segment).
-    pub phys: Vec<(u64, u64)>,
-    /// Length in bus address space, which an unmap must repeat.
-    pub len: u64,
-    pub kind: Kind,
-    pub site: &'static Location<'static>,
-}
-
-impl Entry {
-    fn first_pa(&self) -> u64 {
-        self.phys.first().map_or(0, |r| r.0)
-    }
-}
+pub type Site = &'static Location<'static>;
+pub type Entry = Mapping<Site>;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 static ERRORS: AtomicU64 = AtomicU64::new(0);
-/// Live mappings by bus address.
-static MAPS: Mutex<BTreeMap<u64, Entry>> = Mutex::new(BTreeMap::new());
+/// Live mappings. Locking: the map paths allocate and free heap memory
+/// while holding this lock (table nodes, segment lists), and the heap can
+/// give a buddy block back from inside such a free, which calls
+/// [`on_free`]; that is why [`on_free`] only tries the lock.
+static MAPS: Mutex<Table<Site>> = Mutex::new(Table::new(DIRECT_BASE, DIRECT_SIZE));
 
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
@@ -57,72 +62,203 @@ pub fn live() -> usize {
     MAPS.lock().len()
 }
 
-fn report(dev: &str, what: core::fmt::Arguments, site: &Location) {
+fn report(dev: &str, what: fmt::Arguments, site: &Location) {
     ERRORS.fetch_add(1, Ordering::Relaxed);
     error!("DMA-API: {dev}: {what} [at {}:{}]", site.file(), site.line());
 }
 
-pub fn on_map(bus: u64, e: Entry) {
+/// `file:line` of a site.
+struct At(Site);
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}:{}", self.0.file(), self.0.line())
+    }
+}
+
+/// Records a mapping (its segments must not be empty).
+pub fn on_map(e: Entry) {
     if !enabled() {
         return;
     }
-    let (dev, site) = (e.dev, e.site);
-    if let Some(old) = MAPS.lock().insert(bus, e) {
-        report(dev, format_args!("bus address {bus:#x} mapped again while still mapped (first mapped at {}:{})", old.site.file(), old.site.line()), site);
+    let (dev, site, bus) = (e.dev, e.site, e.bus());
+    let clash = MAPS.lock().insert(e);
+    if let Some(old) = clash {
+        report(
+            dev,
+            format_args!(
+                "IOMMU bus address {bus:#x} handed out again while still mapped ({:?} of {} bytes for {}, mapped at {})",
+                old.kind,
+                old.len(),
+                old.dev,
+                At(old.site)
+            ),
+            site,
+        );
     }
 }
 
-/// Checks an unmap against the mapping; returns false (and reports) if the
-/// unmap is wrong, in which case the caller must not touch the IOMMU.
-pub fn on_unmap(dev: &'static str, bus: u64, len: u64, kind: Kind, site: &'static Location<'static>) -> bool {
+/// Checks an unmap against the live mappings and removes the one it undoes.
+/// Returns false (and reports) if the unmap matches none exactly, in which
+/// case the caller must not touch the IOMMU.
+pub fn on_unmap(dev: &'static str, kind: Kind, dir: Direction, segs: &[Seg], site: Site) -> bool {
     if !enabled() {
         return true;
     }
-    let mut maps = MAPS.lock();
-    match maps.get(&bus).cloned() {
-        None => {
-            drop(maps);
-            report(dev, format_args!("unmapping bus address {bus:#x} ({len} bytes), which is not mapped (double unmap?)"), site);
+    let u = Unmap { dev, kind, dir, segs };
+    let (bus, len) = (u.bus(), u.len());
+    // Bind the result first: the guard is dropped at the end of this
+    // statement, before anything is reported (report logs, and dropping the
+    // removed entry frees heap memory).
+    let r = MAPS.lock().remove(&u);
+    match r {
+        Ok(_) => true,
+        Err(UnmapProblem::NotMapped { other }) => {
+            match other {
+                Some(o) => report(
+                    dev,
+                    format_args!(
+                        "unmapping bus address {bus:#x} ({len} bytes, {kind:?}), which is not mapped for {dev}; it is mapped for {} ({:?} of {} bytes, mapped at {})",
+                        o.dev,
+                        o.kind,
+                        o.len(),
+                        At(o.site)
+                    ),
+                    site,
+                ),
+                None => report(
+                    dev,
+                    format_args!("unmapping bus address {bus:#x} ({len} bytes, {kind:?}), which is not mapped (double unmap?)"),
+                    site,
+                ),
+            }
             false
         }
-        Some(e) if e.len != len || e.kind != kind || e.dev != dev => {
-            drop(maps);
+        Err(UnmapProblem::Mismatch { mapped, diffs }) => {
+            for d in diffs {
+                report_diff(dev, bus, &mapped, d, site);
+            }
+            false
+        }
+    }
+}
+
+fn report_diff(dev: &str, bus: u64, m: &Entry, d: Diff, site: Site) {
+    let at = At(m.site);
+    match d {
+        Diff::Size { mapped, unmapped } => report(
+            dev,
+            format_args!("unmapping bus address {bus:#x} with a different size: mapped {mapped} bytes at {at}, unmapped {unmapped}"),
+            site,
+        ),
+        Diff::Kind { mapped, unmapped } => report(
+            dev,
+            format_args!("unmapping bus address {bus:#x} with the wrong function: mapped as {mapped:?} at {at}, unmapped as {unmapped:?}"),
+            site,
+        ),
+        Diff::CpuAddress { mapped, unmapped } => report(
+            dev,
+            format_args!("freeing coherent bus address {bus:#x} with a different CPU address: allocated at {mapped:#x} at {at}, freed as {unmapped:#x}"),
+            site,
+        ),
+        Diff::Entries { mapped, unmapped } => report(
+            dev,
+            format_args!("unmapping the SG list at bus {bus:#x} with a different entry count: mapped {mapped} at {at}, unmapped {unmapped}"),
+            site,
+        ),
+        Diff::Segment { index, mapped, unmapped } => report(
+            dev,
+            format_args!(
+                "unmapping the SG list at bus {bus:#x}: segment {index} was mapped as bus {:#x}+{} at {at}, unmapped as bus {:#x}+{}",
+                mapped.bus, mapped.len, unmapped.bus, unmapped.len
+            ),
+            site,
+        ),
+        Diff::Direction { mapped, unmapped } => report(
+            dev,
+            format_args!("unmapping bus address {bus:#x} with a different direction: mapped {mapped:?} at {at}, unmapped {unmapped:?}"),
+            site,
+        ),
+    }
+}
+
+/// Checks a `sync_for_cpu` (`to_cpu`) or `sync_for_device` of `[bus, bus +
+/// len)` with `dir`; reports and returns false if no live mapping of the
+/// device contains the range with a compatible direction.
+pub fn check_sync(dev: &'static str, bus: u64, len: u64, dir: Direction, to_cpu: bool, site: Site) -> bool {
+    if !enabled() {
+        return true;
+    }
+    let what = if to_cpu { "sync_for_cpu" } else { "sync_for_device" };
+    let r = MAPS.lock().check_sync(dev, bus, len, dir);
+    match r {
+        Ok(()) => return true,
+        Err(SyncProblem::NotMapped) => report(
+            dev,
+            format_args!("{what} of bus {bus:#x}+{len} ({dir:?}), which lies in no mapping of this device"),
+            site,
+        ),
+        Err(SyncProblem::Outside { mapped, seg }) => report(
+            dev,
+            format_args!(
+                "{what} of bus {bus:#x}+{len} ({dir:?}) runs past the end of the mapping at bus {:#x}+{} ({:?}, mapped at {})",
+                seg.bus,
+                seg.len,
+                mapped.kind,
+                At(mapped.site)
+            ),
+            site,
+        ),
+        Err(SyncProblem::Direction { mapped }) => {
+            // check_sync's two refinements: the device only reads a
+            // ToDevice mapping, and only writes a FromDevice one.
+            let why = match (to_cpu, mapped.dir) {
+                (true, Direction::ToDevice) => "; the device only reads this memory",
+                (false, Direction::FromDevice) => "; the device only writes this memory",
+                _ => "",
+            };
             report(
                 dev,
                 format_args!(
-                    "unmapping {bus:#x} as {kind:?} of {len} bytes for {dev}, but it was mapped as {:?} of {} bytes for {} at {}:{}",
-                    e.kind, e.len, e.dev, e.site.file(), e.site.line()
+                    "{what} of bus {bus:#x}+{len} with direction {dir:?}, but the mapping at bus {:#x} was made {:?} at {}{why}",
+                    mapped.bus(),
+                    mapped.dir,
+                    At(mapped.site)
                 ),
                 site,
             );
-            false
-        }
-        Some(_) => {
-            maps.remove(&bus);
-            true
         }
     }
+    false
 }
 
 /// Called when memory is freed: reports if any live mapping covers it.
-pub fn on_free(pa: u64, len: u64, site: &'static Location<'static>) -> bool {
+pub fn on_free(pa: u64, len: u64, site: Site) -> bool {
     if !enabled() {
         return true;
     }
-    // The heap can give pages back from inside a MAPS update (a freed
-    // BTreeMap node emptying a grown heap block): those pages were never
-    // DMA-mapped, and waiting for the lock would deadlock. Single CPU: a
-    // held lock means we are inside this module.
+    // The heap can give a block back to the buddy allocator from inside a
+    // MAPS update (a table node or segment list freed while the lock is
+    // held, emptying a grown heap block): those pages were never
+    // DMA-mapped, and waiting for the lock would deadlock. Single CPU, and
+    // the DMA API is not used from interrupt handlers: a held lock means we
+    // are inside this module.
     let Some(maps) = MAPS.try_lock() else { return true };
-    let hit = maps.values().find(|e| e.phys.iter().any(|&(p, l)| p < pa + len && pa < p + l)).cloned();
+    let hit = maps.overlapping_phys(pa, len).cloned();
     drop(maps);
     match hit {
         Some(e) => {
             report(
                 e.dev,
                 format_args!(
-                    "freeing memory {pa:#x}-{:#x} still mapped for DMA ({:?} of {} bytes at {:#x}, mapped at {}:{})",
-                    pa + len, e.kind, e.len, e.first_pa(), e.site.file(), e.site.line()
+                    "freeing memory {pa:#x}-{:#x} still mapped for DMA ({:?} {:?} of {} bytes at {:#x}, bus {:#x}, mapped at {})",
+                    pa + len,
+                    e.kind,
+                    e.dir,
+                    e.len(),
+                    e.first_pa(),
+                    e.bus(),
+                    At(e.site)
                 ),
                 site,
             );
@@ -134,9 +270,13 @@ pub fn on_free(pa: u64, len: u64, site: &'static Location<'static>) -> bool {
 
 /// At shutdown: every mapping still live is a leak.
 pub fn report_leaks() -> usize {
-    let maps = MAPS.lock().clone();
-    for (bus, e) in &maps {
-        report(e.dev, format_args!("mapping leaked at shutdown: {:?} bus {bus:#x}, {} bytes of {:#x}", e.kind, e.len, e.first_pa()), e.site);
+    let maps: Vec<Entry> = MAPS.lock().iter().cloned().collect();
+    for e in &maps {
+        report(
+            e.dev,
+            format_args!("mapping leaked at shutdown: {:?} bus {:#x}, {} bytes of {:#x}, {:?}", e.kind, e.bus(), e.len(), e.first_pa(), e.dir),
+            e.site,
+        );
     }
     if enabled() {
         info!("DMA-API debug: {} mappings live at shutdown, {} problems reported in all", maps.len(), errors());

@@ -1,8 +1,10 @@
 //! Fault injection for the DMA paths (boot parameters `fail_buddy=N`,
-//! `fail_cma=N`, `fail_iommu=N`, or [`arm`] from a self-test): the Nth
-//! buddy allocation, CMA allocation or IOMMU allocation made by the DMA
-//! API fails, so that every error path runs and can be checked to leave
-//! nothing allocated.
+//! `fail_cma=N`, `fail_iommu=N`, `fail_pte=N`, or [`arm`] from a
+//! self-test): the Nth buddy allocation, CMA allocation, IOMMU allocation
+//! or IOMMU PTE write made by the DMA API fails, so that every error path
+//! runs and can be checked to leave nothing allocated. A PTE write is made
+//! to fail for real: the arena is given a misaligned physical address,
+//! which its `set_pte` refuses.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use log::warn;
@@ -12,11 +14,12 @@ pub enum Site {
     Buddy = 0,
     Cma = 1,
     Iommu = 2,
+    Pte = 3,
 }
 
-const NAMES: [&str; 3] = ["buddy", "CMA", "IOMMU"];
-static TARGET: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
-static COUNT: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+const NAMES: [&str; 4] = ["buddy allocation", "CMA allocation", "IOMMU allocation", "IOMMU PTE write"];
+static TARGET: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static COUNT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 
 /// Makes the `nth` (1-based) next allocation at `site` fail; 0 disarms.
 pub fn arm(site: Site, nth: u64) {
@@ -33,7 +36,7 @@ pub fn should_fail(site: Site) -> bool {
     let n = COUNT[site as usize].fetch_add(1, Ordering::Relaxed) + 1;
     if n == target {
         TARGET[site as usize].store(0, Ordering::Relaxed);
-        warn!("fault injection: failing {} allocation #{n}", NAMES[site as usize]);
+        warn!("fault injection: failing {} #{n}", NAMES[site as usize]);
         return true;
     }
     false

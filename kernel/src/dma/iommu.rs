@@ -202,7 +202,11 @@ pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
 }
 
 /// Allocates `pages` entries in the chosen SG arena and fills them with
-/// `page_pa(i)`; returns the run's bus address.
+/// `page_pa(i)`; returns the run's bus address. If a PTE cannot be written,
+/// the whole run (the entries already written included) is freed again and
+/// the error returned: the bus address was never handed out, and the freed
+/// entries are marked dirty, so the TLB is invalidated before any of them
+/// is reused.
 fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) -> u64) -> Result<u64, DmaError> {
     let mut guard = ARENAS.lock();
     let arenas = guard.as_mut().ok_or(DmaError::NotReady)?;
@@ -213,13 +217,30 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
     let entry = arena
         .alloc(pages as usize, 1, None, &mut PchipTlb)
         .map_err(|_| DmaError::IommuFull { dev: dev.name, pages: pages as usize })?;
+    let mut failed = None;
     for i in 0..pages {
-        if let Err(e) = arena.set_pte(entry + i as usize, page_pa(i)) {
-            error!("iommu: set_pte({}, {:#x}): {e}", entry + i as usize, page_pa(i));
+        let mut pa = page_pa(i);
+        if fault::should_fail(Site::Pte) {
+            pa |= 1; // misaligned: set_pte refuses it
+        }
+        if let Err(err) = arena.set_pte(entry + i as usize, pa) {
+            failed = Some(DmaError::IommuPte { dev: dev.name, entry: entry + i as usize, pa, written: i as usize, pages: pages as usize, err });
+            break;
         }
     }
-    crate::arch::wmb();
-    arena.dma_addr(entry).map_err(|_| DmaError::NotReady)
+    let bus = arena.dma_addr(entry);
+    let err = match (failed, bus) {
+        (None, Ok(bus)) => {
+            crate::arch::wmb();
+            return Ok(bus);
+        }
+        (Some(e), _) => e,
+        (None, Err(_)) => DmaError::NotReady,
+    };
+    if let Err(e) = arena.free(entry, pages as usize, &mut PchipTlb) {
+        error!("iommu: unwinding {pages} entries at {entry} after a failed mapping: {e}");
+    }
+    Err(err)
 }
 
 /// Undoes [`map`] for the same bus address and length.
@@ -253,6 +274,9 @@ pub fn sg_pages(sg: &[SgEntry]) -> u64 {
 /// Maps a scatter-gather list: direct per segment if every segment may use
 /// the direct window, else one IOMMU run for all segments.
 pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
+    if sg.is_empty() {
+        return Err(DmaError::Empty);
+    }
     let choices = sg.iter().map(|s| choose(dev, s.pa, s.len as u64)).collect::<Result<alloc::vec::Vec<_>, _>>()?;
     if choices.iter().all(|c| *c == Choice::Direct) {
         for s in sg.iter_mut() {
@@ -280,11 +304,11 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     Ok(sg[0].bus)
 }
 
-/// Undoes [`map_sg`].
+/// Undoes [`map_sg`] (an empty list: nothing to undo).
 pub fn unmap_sg(sg: &[SgEntry]) {
-    let bus = sg[0].bus;
-    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&bus) {
+    let Some(first) = sg.first() else { return };
+    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&first.bus) {
         return;
     }
-    free_run(bus & !(PAGE_SIZE - 1), sg_pages(sg));
+    free_run(first.bus & !(PAGE_SIZE - 1), sg_pages(sg));
 }

@@ -7,7 +7,8 @@
 //!   fallback in `alpha_pci_alloc_coherent`), then an error;
 //! * [`map_single`] / [`unmap_single`], [`map_sg`] / [`unmap_sg`]: streaming
 //!   mappings of memory the driver already has;
-//! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers.
+//! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers,
+//!   checked by DMA-API debug against the live mappings.
 //!
 //! A mapping uses the direct-mapped window when the device's DMA mask and
 //! the window reach the memory (and `iommu=strict` is off), else a
@@ -29,8 +30,11 @@ use crate::mm::{PAGE_SIZE, phys_ptr};
 use buddy::MAX_ORDER;
 use core::fmt;
 use core::panic::Location;
-use debug::Kind;
+use debug::{Kind, Seg};
 use fault::Site;
+use iommu_arena::IommuError;
+
+pub use debug::Direction;
 
 /// Which window a device's mappings may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,13 +56,6 @@ pub struct DmaDevice {
     pub policy: WindowPolicy,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    ToDevice,
-    FromDevice,
-    Bidirectional,
-}
-
 /// `repr(u8)`: an explicit tag. Without it rustc stores this enum's tag in
 /// the niche of the `Option<PageError>` inside `NoMemory` (a niche inside
 /// a niche), which rustc_codegen_gcc currently miscompiles (the value then
@@ -74,6 +71,8 @@ pub enum DmaError {
     NoWindow { dev: &'static str, mask: u64, pa: u64, len: usize },
     /// The scatter-gather window has no run of free entries this long.
     IommuFull { dev: &'static str, pages: usize },
+    /// Writing a PTE failed; the run's entries (written or not) were freed.
+    IommuPte { dev: &'static str, entry: usize, pa: u64, written: usize, pages: usize, err: IommuError },
     /// Zero-length request.
     Empty,
     /// Refused by DMA-API debug (bad unmap).
@@ -107,6 +106,10 @@ impl fmt::Display for DmaError {
                 iommu::ISA_SG_BASE + iommu::ISA_SG_SIZE - 1
             ),
             DmaError::IommuFull { dev, pages } => write!(f, "{dev}: no {pages} free IOMMU entries"),
+            DmaError::IommuPte { dev, entry, pa, written, pages, err } => write!(
+                f,
+                "{dev}: IOMMU entry {entry} not set to {pa:#x}: {err} (after {written} of {pages} entries; all {pages} freed again)"
+            ),
             DmaError::Empty => f.write_str("zero-length DMA request"),
             DmaError::Refused => f.write_str("refused by DMA-API debug"),
         }
@@ -193,7 +196,8 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
     let len = (pages as u64) * PAGE_SIZE;
     match iommu::map(dev, pa, len) {
         Ok(bus) => {
-            debug::on_map(bus, debug::Entry { dev: dev.name, phys: alloc::vec![(pa, len)], len, kind: Kind::Coherent, site });
+            let segs = alloc::vec![Seg { bus, pa, len }];
+            debug::on_map(debug::Entry { dev: dev.name, kind: Kind::Coherent, dir: Direction::Bidirectional, segs, site });
             Ok(Coherent { cpu: phys_ptr(pa), pa, bus, size, backing })
         }
         Err(e) => {
@@ -208,7 +212,8 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
 pub fn free_coherent(dev: &DmaDevice, c: Coherent) {
     let site = Location::caller();
     let len = (c.size.div_ceil(PAGE_SIZE as usize) as u64) * PAGE_SIZE;
-    if !debug::on_unmap(dev.name, c.bus, len, Kind::Coherent, site) {
+    let seg = [Seg { bus: c.bus, pa: c.pa, len }];
+    if !debug::on_unmap(dev.name, Kind::Coherent, Direction::Bidirectional, &seg, site) {
         return;
     }
     iommu::unmap(c.bus, len);
@@ -222,19 +227,21 @@ pub fn map_single(dev: &DmaDevice, pa: u64, len: usize, dir: Direction) -> Resul
         return Err(DmaError::Empty);
     }
     let bus = iommu::map(dev, pa, len as u64)?;
-    let e = debug::Entry { dev: dev.name, phys: alloc::vec![(pa, len as u64)], len: len as u64, kind: Kind::Single, site: Location::caller() };
-    debug::on_map(bus, e);
-    sync_for_device(dev, bus, len, dir);
+    let segs = alloc::vec![Seg { bus, pa, len: len as u64 }];
+    debug::on_map(debug::Entry { dev: dev.name, kind: Kind::Single, dir, segs, site: Location::caller() });
+    barrier_for_device(dir);
     Ok(bus)
 }
 
 /// Undoes [`map_single`] (same bus address and length).
 #[track_caller]
 pub fn unmap_single(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) -> Result<(), DmaError> {
-    if !debug::on_unmap(dev.name, bus, len as u64, Kind::Single, Location::caller()) {
+    // The physical address is not known here: only coherent frees compare it.
+    let seg = [Seg { bus, pa: 0, len: len as u64 }];
+    if !debug::on_unmap(dev.name, Kind::Single, dir, &seg, Location::caller()) {
         return Err(DmaError::Refused);
     }
-    sync_for_cpu(dev, bus, len, dir);
+    mb();
     iommu::unmap(bus, len as u64);
     Ok(())
 }
@@ -256,38 +263,55 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry], dir: Direction) -> Result<(),
     if sg.is_empty() || sg.iter().any(|s| s.len == 0) {
         return Err(DmaError::Empty);
     }
-    let first = iommu::map_sg(dev, sg)?;
-    let pages = iommu::sg_pages(sg);
-    let phys = sg.iter().map(|s| (s.pa, s.len as u64)).collect();
-    debug::on_map(first, debug::Entry { dev: dev.name, phys, len: pages * PAGE_SIZE, kind: Kind::Sg, site });
-    wmb();
-    let _ = dir;
+    iommu::map_sg(dev, sg)?;
+    debug::on_map(debug::Entry { dev: dev.name, kind: Kind::Sg, dir, segs: sg_segs(sg), site });
+    barrier_for_device(dir);
     Ok(())
 }
 
-/// Undoes [`map_sg`].
+fn sg_segs(sg: &[SgEntry]) -> alloc::vec::Vec<Seg> {
+    sg.iter().map(|s| Seg { bus: s.bus, pa: s.pa, len: s.len as u64 }).collect()
+}
+
+/// Undoes [`map_sg`] (the same list, as `map_sg` filled it). An empty list
+/// or a zero-length segment is refused with [`DmaError::Empty`].
 #[track_caller]
 pub fn unmap_sg(dev: &DmaDevice, sg: &[SgEntry], dir: Direction) -> Result<(), DmaError> {
-    let pages = iommu::sg_pages(sg);
-    if !debug::on_unmap(dev.name, sg[0].bus, pages * PAGE_SIZE, Kind::Sg, Location::caller()) {
+    if sg.is_empty() || sg.iter().any(|s| s.len == 0) {
+        return Err(DmaError::Empty);
+    }
+    if !debug::on_unmap(dev.name, Kind::Sg, dir, &sg_segs(sg), Location::caller()) {
         return Err(DmaError::Refused);
     }
-    let _ = dir;
     mb();
     iommu::unmap_sg(sg);
     Ok(())
 }
 
-/// The device may now read what the CPU wrote.
-pub fn sync_for_device(_dev: &DmaDevice, _bus: u64, _len: usize, dir: Direction) {
+/// The ordering a hand-over to the device needs: the device may read
+/// what the CPU wrote (`wmb`), or, for `FromDevice`, the CPU is done with
+/// the memory (`mb`).
+fn barrier_for_device(dir: Direction) {
     match dir {
         Direction::FromDevice => mb(),
         _ => wmb(),
     }
 }
 
-/// The CPU may now read what the device wrote.
-pub fn sync_for_cpu(_dev: &DmaDevice, _bus: u64, _len: usize, _dir: Direction) {
+/// The device may now read what the CPU wrote. DMA-API debug checks that
+/// `[bus, bus + len)` lies inside a live mapping of this device whose
+/// direction accepts `dir` (reported with the caller's file and line).
+#[track_caller]
+pub fn sync_for_device(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
+    debug::check_sync(dev.name, bus, len as u64, dir, false, Location::caller());
+    barrier_for_device(dir);
+}
+
+/// The CPU may now read what the device wrote; checked as
+/// [`sync_for_device`] is.
+#[track_caller]
+pub fn sync_for_cpu(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
+    debug::check_sync(dev.name, bus, len as u64, dir, true, Location::caller());
     mb();
 }
 
@@ -301,7 +325,7 @@ pub fn init(params: &bootparam::EarlyParams) {
         }
     }
     log::info!("dma: DMA-API debug {}", if debug::enabled() { "on" } else { "off (dma_debug=off)" });
-    for (key, site) in [("fail_buddy", Site::Buddy), ("fail_cma", Site::Cma), ("fail_iommu", Site::Iommu)] {
+    for (key, site) in [("fail_buddy", Site::Buddy), ("fail_cma", Site::Cma), ("fail_iommu", Site::Iommu), ("fail_pte", Site::Pte)] {
         if let Some(v) = params.get(key) {
             match v.parse::<u64>() {
                 Ok(n) if n > 0 => {

@@ -96,15 +96,23 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
 
     // 2. mem=: keep only the first N bytes of memory (never the kernel).
     let kernel_end = virt_to_phys(image::end() as *const u8);
-    if let Some(limit) = params.mem {
+    if params.mem == Some(0) {
+        info!("mem=0: no limit (as Linux reads mem=0): all {} MiB of memory used", mb.total_memory() >> 20);
+    } else if let Some(asked) = params.mem {
+        let limit = asked & !(PAGE_SIZE - 1);
+        let given = bootparam::Size(asked);
+        if limit != asked {
+            info!("mem={given}: not a whole number of {} KiB pages; rounded down to {limit:#x}", PAGE_SIZE >> 10);
+        }
         let mut trial = mb.clone();
         match trial.enforce_memory_limit(limit) {
+            _ if limit == 0 => warn!("mem={given} is less than one page: ignored"),
             Some(max) if max >= kernel_end => {
                 *mb = trial;
-                info!("mem={}M: memory limited to {} MiB, everything at or above {max:#x} dropped", limit >> 20, mb.total_memory() >> 20);
+                info!("mem={given}: memory limited to {} MiB, everything at or above {max:#x} dropped", mb.total_memory() >> 20);
             }
-            Some(max) => warn!("mem={limit:#x} would end memory at {max:#x}, inside the kernel (ends {kernel_end:#x}): ignored"),
-            None => info!("mem={}M is not less than the {} MiB of memory: nothing to drop", limit >> 20, mb.total_memory() >> 20),
+            Some(max) => warn!("mem={given} would end memory at {max:#x}, inside the kernel (ends {kernel_end:#x}): ignored"),
+            None => info!("mem={given} is not less than the {} MiB of memory: nothing to drop", mb.total_memory() >> 20),
         }
     }
 
@@ -117,6 +125,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     reserve_console_page_tables(&mut mb, hwrpb);
 
     // 4. CMA, while memblock is live.
+    explain_numa_cma(params);
     let cma_area = reserve_cma(&mut mb, params);
 
     // 5. The buddy allocator: metadata for every frame from the first to
@@ -303,24 +312,30 @@ fn reserved_in_memory(mb: &Memblock<128>) -> u64 {
 }
 
 /// Reserves the CMA area in memblock: returns (base, pages), or None with
-/// a message saying why the kernel boots without CMA.
+/// a message saying why the kernel boots without CMA. `cma=` as Linux
+/// documents it: a size alone goes top-down below the direct DMA window;
+/// `@start` places it exactly (also `@start-end` when start + size = end,
+/// Linux's `fixed`); `@start-end` searches [start, end), end capped by the
+/// window.
 fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Option<(u64, u64)> {
-    let (req, base) = match params.cma {
-        Some(p) => (p.size, p.base),
+    let (req, placement) = match params.cma {
+        Some(p) => (p.size, p.placement()),
         None => (CMA_DEFAULT, None),
     };
-    let src = if params.cma.is_some() { "cma=" } else { "default" };
+    let src = match params.cma {
+        Some(p) => format!("cma={p}"),
+        None => "default".to_string(),
+    };
     if req == 0 {
         info!("cma: disabled (cma=0)");
         return None;
     }
     let size = req.next_multiple_of(CMA_ALIGN);
     if size != req {
-        info!("cma: {src} size {req:#x} rounded up to {} MiB (a multiple of the {} MiB largest buddy block)", size >> 20, CMA_ALIGN >> 20);
+        info!("cma: {src}: size {req:#x} rounded up to {} MiB (a multiple of the {} MiB largest buddy block)", size >> 20, CMA_ALIGN >> 20);
     }
-    let free_mib = mb.free_ranges_in(0, DMA_DIRECT_LIMIT).map(|r: Region| r.size).sum::<u64>() >> 20;
-    let placed = match base {
-        Some(b) => {
+    let placed = match placement {
+        Some(bootparam::CmaPlacement::Fixed(b)) => {
             let why = if b % CMA_ALIGN != 0 {
                 Some(format!("base is not aligned to {} MiB", CMA_ALIGN >> 20))
             } else if b.checked_add(size).is_none_or(|e| e > DMA_DIRECT_LIMIT) {
@@ -333,13 +348,27 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
                 None
             };
             match why {
-                Some(why) => Err(why),
+                Some(why) => Err(format!("at {b:#x}: {why}")),
                 None => mb.reserve(b, size).map(|()| b).map_err(|e| e.to_string()),
             }
         }
-        None => mb
-            .alloc(size, CMA_ALIGN, 0, DMA_DIRECT_LIMIT, Direction::TopDown)
-            .map_err(|_| format!("no free {} MiB-aligned range below {:#x} ({free_mib} MiB free there)", CMA_ALIGN >> 20, DMA_DIRECT_LIMIT)),
+        Some(bootparam::CmaPlacement::Range(start, end)) => {
+            let limit = end.min(DMA_DIRECT_LIMIT);
+            let capped = if end > DMA_DIRECT_LIMIT { format!(" (the end capped at the direct DMA window's {:#x})", DMA_DIRECT_LIMIT) } else { String::new() };
+            if limit <= start {
+                Err(format!("the range {start:#x}-{end:#x} lies above the direct DMA window (which ends at {DMA_DIRECT_LIMIT:#x})"))
+            } else {
+                let free_mib = mb.free_ranges_in(start, limit).map(|r: Region| r.size).sum::<u64>() >> 20;
+                mb.alloc(size, CMA_ALIGN, start, limit, Direction::TopDown).map_err(|_| {
+                    format!("no free {} MiB-aligned range of {} MiB in {start:#x}-{limit:#x}{capped} ({free_mib} MiB free there)", CMA_ALIGN >> 20, size >> 20)
+                })
+            }
+        }
+        None => {
+            let free_mib = mb.free_ranges_in(0, DMA_DIRECT_LIMIT).map(|r: Region| r.size).sum::<u64>() >> 20;
+            mb.alloc(size, CMA_ALIGN, 0, DMA_DIRECT_LIMIT, Direction::TopDown)
+                .map_err(|_| format!("no free {} MiB-aligned range below {:#x} ({free_mib} MiB free there)", CMA_ALIGN >> 20, DMA_DIRECT_LIMIT))
+        }
     };
     match placed {
         Ok(b) => {
@@ -347,9 +376,25 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
             Some((b, size / PAGE_SIZE))
         }
         Err(why) => {
-            error!("cma: cannot reserve {} MiB ({src}{}): {}; booting without CMA", size >> 20, base.map_or(String::new(), |b| format!(" at {b:#x}")), why);
+            error!("cma: cannot reserve {} MiB ({src}): {why}; booting without CMA", size >> 20);
             None
         }
+    }
+}
+
+/// `cma_pernuma=` and `numa_cma=` on this machine: one memory node (the
+/// Tsunami/Typhoon systems this kernel runs on are not NUMA), so say in one
+/// line what Linux would do and what this kernel does.
+fn explain_numa_cma(params: &bootparam::EarlyParams) {
+    if let Some(size) = params.cma_pernuma {
+        info!(
+            "cma_pernuma={}M: one memory node here; Linux would add a {} MiB CMA area on node 0 beside the global one; this kernel keeps its one area (cma=)",
+            size >> 20,
+            size >> 20
+        );
+    }
+    if let Some(spec) = params.numa_cma {
+        info!("numa_cma={spec}: one memory node here; Linux would size node 0's CMA area as given and ignore other nodes; this kernel keeps its one area (cma=)");
     }
 }
 

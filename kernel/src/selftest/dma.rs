@@ -5,7 +5,7 @@
 
 use crate::dma::{self, Backing, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, debug, fault, iommu};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, page};
+use crate::mm::{PAGE_SIZE, page, phys_ptr};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -120,31 +120,95 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
     Ok(msg)
 }
 
-/// DMA-API debug must catch a double unmap, a wrong-size unmap and freeing
-/// mapped memory, without corrupting anything.
-pub fn debug_reports() -> Result<String, String> {
-    if !debug::enabled() {
-        return Ok("skipped: dma_debug=off".into());
+/// Problems DMA-API debug reported since `before`, which must be `n`.
+fn expect_reports(before: &mut u64, n: u64, what: &str) -> Result<(), String> {
+    let now = debug::errors();
+    let got = now - *before;
+    *before = now;
+    if got != n {
+        return Err(format!("{what}: {got} problems reported, expected {n}"));
     }
+    Ok(())
+}
+
+/// DMA-API debug must catch a wrong-size, wrong-direction, wrong-kind and
+/// wrong-device unmap, a double unmap, freeing mapped memory, and syncs
+/// outside a mapping or with the wrong direction, each counted once,
+/// without corrupting anything; and it must stay silent for the same page
+/// mapped twice through the direct window and for correct syncs.
+pub fn debug_reports() -> Result<super::Outcome, String> {
+    if !debug::enabled() {
+        return Ok(super::Outcome::Skipped("dma_debug=off".into()));
+    }
+    let before = snapshot();
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
-    let errors0 = debug::errors();
+    let other = dev("test-debug-other", FULL, WindowPolicy::ForceSg);
+    let auto = dev("test-debug-auto", FULL, WindowPolicy::Auto);
+    let mut n = debug::errors();
+    let e = |e: DmaError| format!("{e}");
     let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
-    let bus = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    // The same page twice through the direct window (one bus address),
+    // once each way; correct syncs; unmapped in the other order.
+    let b1 = dma::map_single(&auto, pa, 512, Direction::ToDevice).map_err(e)?;
+    let b2 = dma::map_single(&auto, pa, 256, Direction::FromDevice).map_err(e)?;
+    let shared = b1 == b2;
+    if !iommu::strict() && !(shared && in_range(b1, iommu::DIRECT_BASE, iommu::DIRECT_SIZE)) {
+        return Err(format!("the page mapped twice got bus {b1:#x} and {b2:#x}, expected one direct-window address"));
+    }
+    dma::sync_for_cpu(&auto, b2, 256, Direction::FromDevice);
+    dma::sync_for_device(&auto, b1 + 8, 100, Direction::ToDevice);
+    dma::unmap_single(&auto, b1, 512, Direction::ToDevice).map_err(e)?;
+    dma::unmap_single(&auto, b2, 256, Direction::FromDevice).map_err(e)?;
+    expect_reports(&mut n, 0, "a page mapped twice, synced and unmapped correctly")?;
+    // Wrong-size, wrong-direction, wrong-kind and wrong-device unmaps: each
+    // reported and refused, the mapping stays.
+    let bus = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
     if dma::unmap_single(&d, bus, 256, Direction::ToDevice).is_ok() {
         return Err("wrong-size unmap accepted".into());
     }
-    dma::unmap_single(&d, bus, 512, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    expect_reports(&mut n, 1, "wrong-size unmap")?;
+    if dma::unmap_single(&d, bus, 512, Direction::FromDevice).is_ok() {
+        return Err("wrong-direction unmap accepted".into());
+    }
+    expect_reports(&mut n, 1, "wrong-direction unmap")?;
+    if dma::unmap_sg(&d, &[SgEntry { pa, len: 512, bus }], Direction::ToDevice).is_ok() {
+        return Err("unmap_sg of a map_single mapping accepted".into());
+    }
+    expect_reports(&mut n, 1, "unmap_sg of a single mapping")?;
+    if dma::unmap_single(&other, bus, 512, Direction::ToDevice).is_ok() {
+        return Err("unmap by another device accepted".into());
+    }
+    expect_reports(&mut n, 1, "unmap by another device")?;
+    // Syncs: inside is fine; outside, running past the end, and the wrong
+    // direction are reported.
+    dma::sync_for_device(&d, bus + 100, 412, Direction::ToDevice);
+    dma::sync_for_cpu(&d, bus, 512, Direction::ToDevice);
+    expect_reports(&mut n, 0, "correct syncs")?;
+    dma::sync_for_cpu(&d, bus + PAGE_SIZE, 16, Direction::ToDevice);
+    expect_reports(&mut n, 1, "sync outside any mapping")?;
+    dma::sync_for_cpu(&d, bus + 500, 16, Direction::ToDevice);
+    expect_reports(&mut n, 1, "sync running past the end of the mapping")?;
+    dma::sync_for_device(&d, bus, 512, Direction::FromDevice);
+    expect_reports(&mut n, 1, "sync with the wrong direction")?;
+    dma::sync_for_cpu(&other, bus, 512, Direction::ToDevice);
+    expect_reports(&mut n, 1, "sync by another device")?;
+    dma::unmap_single(&d, bus, 512, Direction::ToDevice).map_err(e)?;
     if dma::unmap_single(&d, bus, 512, Direction::ToDevice).is_ok() {
         return Err("double unmap accepted".into());
     }
-    let bus2 = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    expect_reports(&mut n, 1, "double unmap")?;
+    let bus2 = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
     let _ = page::free_pages(pa, 0); // freed while mapped: reported
-    let reported = debug::errors() - errors0;
-    dma::unmap_single(&d, bus2, 512, Direction::ToDevice).map_err(|e| format!("{e}"))?;
-    if reported != 3 {
-        return Err(format!("{reported} problems reported, expected 3"));
+    expect_reports(&mut n, 1, "free while mapped")?;
+    dma::unmap_single(&d, bus2, 512, Direction::ToDevice).map_err(e)?;
+    expect_reports(&mut n, 0, "the final unmap")?;
+    if snapshot() != before {
+        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
     }
-    Ok("wrong-size unmap, double unmap and free-while-mapped reported".into())
+    Ok(super::Outcome::Passed(format!(
+        "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each",
+        if shared { "at one direct-window address" } else { "(iommu=strict: two IOMMU addresses)" }
+    )))
 }
 
 /// Every error path of alloc_coherent and map_* leaves nothing allocated.
@@ -189,6 +253,38 @@ pub fn fault_injection() -> Result<String, String> {
         other => return Err(format!("IOMMU failure in map_sg gave {other:?}")),
     }
     page::free_pages(pa, 1).map_err(|e| format!("{e}"))?;
+    // A PTE write fails half-way: the run (the entries already written
+    // included) is freed again and the error names the entry.
+    let pa = page::alloc_pages(2, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
+    fault::arm(fault::Site::Pte, 3);
+    match dma::map_single(&sg, pa + 100, 3 * PAGE_SIZE as usize, Direction::ToDevice) {
+        Err(DmaError::IommuPte { written: 2, pages: 4, .. }) => seen.push("PTE write failure in map_single -> run unwound"),
+        other => return Err(format!("a failed third PTE write in map_single gave {other:?}")),
+    }
+    if iommu::used_entries() != before.iommu {
+        return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {:?}", iommu::used_entries(), before.iommu));
+    }
+    fault::arm(fault::Site::Pte, 2);
+    let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + 2 * PAGE_SIZE, len: PAGE_SIZE as usize, bus: 0 }];
+    match dma::map_sg(&sg, &mut list, Direction::ToDevice) {
+        Err(DmaError::IommuPte { written: 1, pages: 2, .. }) => seen.push("PTE write failure in map_sg -> run unwound"),
+        other => return Err(format!("a failed second PTE write in map_sg gave {other:?}")),
+    }
+    page::free_pages(pa, 2).map_err(|e| format!("{e}"))?;
+    fault::arm(fault::Site::Pte, 4);
+    match dma::alloc_coherent(&sg, 5 * PAGE_SIZE as usize) {
+        Err(e @ DmaError::IommuPte { written: 3, .. }) => {
+            log::info!("  PTE write failure as reported: {e}");
+            seen.push("PTE write failure in alloc_coherent -> run unwound, memory given back");
+        }
+        other => return Err(format!("a failed fourth PTE write in alloc_coherent gave {other:?}")),
+    }
+    // unmap_sg of an empty list: an error, nothing touched.
+    let n = debug::errors();
+    match dma::unmap_sg(&sg, &[], Direction::ToDevice) {
+        Err(DmaError::Empty) if debug::errors() == n => seen.push("unmap_sg of an empty list -> Empty"),
+        other => return Err(format!("unmap_sg of an empty list gave {other:?}, {} debug reports", debug::errors() - n)),
+    }
     if snapshot() != before {
         return Err(format!("an error path leaked: {before:?} -> {:?}", snapshot()));
     }
@@ -196,53 +292,177 @@ pub fn fault_injection() -> Result<String, String> {
 }
 
 
+/// The window a storm device's mappings must land in: (name, base, size).
+fn storm_window(d: &DmaDevice) -> (&'static str, u64, u64) {
+    let sg = ("the PCI SG window", iommu::PCI_SG_BASE, iommu::pci_sg_size());
+    if d.dma_mask <= 0x00ff_ffff {
+        ("the ISA window", iommu::ISA_SG_BASE, iommu::ISA_SG_SIZE)
+    } else if d.policy == WindowPolicy::ForceSg || iommu::strict() {
+        sg
+    } else {
+        ("the direct window", iommu::DIRECT_BASE, iommu::DIRECT_SIZE)
+    }
+}
+
+/// Where the chipset sends a device's access to `bus`: the direct window
+/// maps bus - DIRECT_BASE; a scatter-gather window goes through the PTE
+/// for that bus page (`(pa >> 12) | 1`). Returns the physical address and
+/// how it was found.
+fn chipset_translate(bus: u64) -> Result<(u64, String), String> {
+    if in_range(bus, iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
+        return Ok((bus - iommu::DIRECT_BASE, "direct".into()));
+    }
+    let pte = iommu::pte(bus).ok_or_else(|| format!("bus {bus:#x} is in no window"))?;
+    let page_pa = iommu_arena::iommu_pte_pa(pte).ok_or_else(|| format!("the PTE for bus {bus:#x} is {pte:#x}, not valid"))?;
+    Ok((page_pa + bus % PAGE_SIZE, format!("PTE {pte:#x}")))
+}
+
+/// The storm's test pattern: the byte for physical address `pa` in the
+/// mapping with this stamp (different pages and offsets get different
+/// values, so a translation to the wrong page or offset shows).
+fn pattern(stamp: u64, pa: u64) -> u8 {
+    (stamp ^ (pa.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 29)) as u8
+}
+
+/// Checks one storm mapping as a device would see it: every segment lies
+/// in the device's window, and for every page of every segment, bytes the
+/// CPU wrote at the start and end of the segment's part of that page are
+/// found at the physical address the chipset translates their bus address
+/// to (read through KSEG).
+fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u64) -> Result<(), String> {
+    let (wname, wbase, wsize) = storm_window(d);
+    for (i, &(bus, _, len)) in segs.iter().enumerate() {
+        let last = bus + len as u64 - 1;
+        if !in_range(bus, wbase, wsize) || !in_range(last, wbase, wsize) {
+            return Err(format!(
+                "{what} ({}, mask {:#x}) segment {i}: bus {bus:#x}-{last:#x} lies outside {wname} {wbase:#x}-{:#x}",
+                d.name,
+                d.dma_mask,
+                wbase + wsize - 1
+            ));
+        }
+    }
+    // The byte offsets (within a segment) checked in each page it spans.
+    let offsets = |pa: u64, len: usize| {
+        let mut v = Vec::new();
+        let (first, len) = (pa % PAGE_SIZE, len as u64);
+        let mut start = 0;
+        while start < len {
+            let end = (start + PAGE_SIZE - (first + start) % PAGE_SIZE).min(len); // this page's part
+            v.extend(start..(start + 8).min(end));
+            v.extend((end.saturating_sub(8)).max(start + 8).min(end)..end);
+            start = end;
+        }
+        v
+    };
+    // The CPU writes first, every segment. The value depends on the
+    // physical address (and the mapping's stamp), so segments of one list
+    // that overlap in memory write the same values there.
+    for &(_, pa, len) in segs {
+        for o in offsets(pa, len) {
+            // SAFETY: the storm's pool, which the mapping lies in.
+            unsafe { core::ptr::write_volatile(phys_ptr::<u8>(pa + o), pattern(stamp, pa + o)) };
+        }
+    }
+    crate::arch::mb();
+    for (i, &(bus, pa, len)) in segs.iter().enumerate() {
+        for o in offsets(pa, len) {
+            let page = ((pa % PAGE_SIZE) + o) / PAGE_SIZE;
+            let want = pattern(stamp, pa + o);
+            let (dpa, how) = chipset_translate(bus + o).map_err(|e| format!("{what} ({}) segment {i} page {page}: {e}", d.name))?;
+            // SAFETY: a physical address of memory, read through KSEG.
+            let got = unsafe { core::ptr::read_volatile(phys_ptr::<u8>(dpa)) };
+            if got != want {
+                return Err(format!(
+                    "{what} ({}) segment {i} page {page}: the device's byte at bus {:#x} ({how} -> pa {dpa:#x}) is {got:#04x}, expected {want:#04x} (written by the CPU at pa {:#x})",
+                    d.name,
+                    bus + o,
+                    pa + o
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After an IOMMU mapping is undone, none of its pages may still translate.
+fn check_unmapped(what: &str, segs: &[(u64, u64, usize)]) -> Result<(), String> {
+    for &(bus, _, len) in segs {
+        if in_range(bus, iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
+            continue;
+        }
+        let mut b = bus & !(PAGE_SIZE - 1);
+        while b < bus + len as u64 {
+            match iommu::pte(b) {
+                Some(0) => {}
+                other => return Err(format!("{what}: after the unmap the PTE for bus {b:#x} is {other:x?}, expected 0")),
+            }
+            b += PAGE_SIZE;
+        }
+    }
+    Ok(())
+}
+
 /// Random map/unmap of singles, scatter-gather lists and coherent buffers
-/// through every window; ends with the arenas empty and debug silent.
+/// through every window. Each mapping is checked as the device would see
+/// it (window by mask and policy, data through the chipset's translation,
+/// see [`check_mapping`]), each undone IOMMU mapping leaves no valid PTE;
+/// ends with the arenas empty and DMA-API debug silent.
 pub fn storm() -> Result<String, String> {
     let before = snapshot();
     let errors0 = debug::errors();
     let devs = [
         dev("storm-auto", FULL, WindowPolicy::Auto),
-        dev("storm-sg", FULL, WindowPolicy::ForceSg),
+        dev("storm-sg32", 0xffff_ffff, WindowPolicy::ForceSg),
         dev("storm-isa", 0x00ff_ffff, WindowPolicy::Auto),
     ];
+    const POOL: u64 = 512 << 10;
     let pool = page::alloc_pages(6, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?; // 512 KiB to map from
     let mut rng = SplitMix(0xd0a5_7041_0000_0001);
-    let mut singles: Vec<(usize, u64, usize)> = Vec::new();
+    let mut singles: Vec<(usize, u64, u64, usize)> = Vec::new();
     let mut sgs: Vec<(usize, Vec<SgEntry>)> = Vec::new();
     let mut coh: Vec<(usize, dma::Coherent)> = Vec::new();
-    let (mut maps, mut full) = (0, 0);
+    let (mut maps, mut full, mut pages_checked) = (0u64, 0, 0u64);
+    let span = |segs: &[(u64, u64, usize)]| segs.iter().map(|&(_, pa, len)| dma_policy::span_pages(pa, len as u64)).sum::<u64>();
     for _ in 0..3000 {
         let d = (rng.next() % 3) as usize;
+        let stamp = rng.next();
         match rng.next() % 6 {
             0 | 1 => {
                 let len = 1 + (rng.next() % (64 << 10)) as usize;
-                let off = rng.next() % ((512 << 10) - len as u64);
-                match dma::map_single(&devs[d], pool + off, len, Direction::Bidirectional) {
+                let pa = pool + rng.next() % (POOL - len as u64);
+                match dma::map_single(&devs[d], pa, len, Direction::Bidirectional) {
                     Ok(bus) => {
-                        singles.push((d, bus, len));
                         maps += 1;
+                        let segs = [(bus, pa, len)];
+                        check_mapping(&format!("map_single #{maps}"), &devs[d], &segs, stamp)?;
+                        pages_checked += span(&segs);
+                        singles.push((d, bus, pa, len));
                     }
                     Err(DmaError::IommuFull { .. }) => full += 1,
                     Err(e) => return Err(format!("map_single: {e}")),
                 }
             }
             2 if !singles.is_empty() => {
-                let (d, bus, len) = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
+                let (d, bus, pa, len) = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
                 dma::unmap_single(&devs[d], bus, len, Direction::Bidirectional).map_err(|e| format!("{e}"))?;
+                check_unmapped("unmap_single", &[(bus, pa, len)])?;
             }
             3 => {
                 let n = 1 + (rng.next() % 6) as usize;
                 let mut list: Vec<SgEntry> = (0..n)
                     .map(|_| {
                         let len = 1 + (rng.next() % 20_000) as usize;
-                        SgEntry { pa: pool + rng.next() % ((512 << 10) - len as u64), len, bus: 0 }
+                        SgEntry { pa: pool + rng.next() % (POOL - len as u64), len, bus: 0 }
                     })
                     .collect();
                 match dma::map_sg(&devs[d], &mut list, Direction::ToDevice) {
                     Ok(()) => {
-                        sgs.push((d, list));
                         maps += 1;
+                        let segs: Vec<_> = list.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+                        check_mapping(&format!("map_sg #{maps} ({n} segments)"), &devs[d], &segs, stamp)?;
+                        pages_checked += span(&segs);
+                        sgs.push((d, list));
                     }
                     Err(DmaError::IommuFull { .. }) => full += 1,
                     Err(e) => return Err(format!("map_sg: {e}")),
@@ -251,28 +471,35 @@ pub fn storm() -> Result<String, String> {
             4 if !sgs.is_empty() => {
                 let (d, list) = sgs.swap_remove((rng.next() % sgs.len() as u64) as usize);
                 dma::unmap_sg(&devs[d], &list, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+                let segs: Vec<_> = list.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+                check_unmapped("unmap_sg", &segs)?;
             }
             5 => {
                 if coh.len() < 16 {
                     let size = 1 + (rng.next() % (96 << 10)) as usize;
                     match dma::alloc_coherent(&devs[d], size) {
                         Ok(c) => {
-                            coh.push((d, c));
                             maps += 1;
+                            let segs = [(c.bus, c.pa, c.size)];
+                            check_mapping(&format!("alloc_coherent #{maps}"), &devs[d], &segs, stamp)?;
+                            pages_checked += span(&segs);
+                            coh.push((d, c));
                         }
                         Err(DmaError::IommuFull { .. }) => full += 1,
                         Err(e) => return Err(format!("alloc_coherent: {e}")),
                     }
                 } else {
                     let (d, c) = coh.swap_remove((rng.next() % coh.len() as u64) as usize);
+                    let segs = [(c.bus, c.pa, c.size)];
                     dma::free_coherent(&devs[d], c);
+                    check_unmapped("free_coherent", &segs)?;
                 }
             }
             _ => {}
         }
     }
     let peak = iommu::used_entries();
-    for (d, bus, len) in singles {
+    for (d, bus, _, len) in singles {
         dma::unmap_single(&devs[d], bus, len, Direction::Bidirectional).map_err(|e| format!("{e}"))?;
     }
     for (d, list) in sgs {
@@ -288,7 +515,7 @@ pub fn storm() -> Result<String, String> {
     }
     let (isa, pci) = iommu::stats().ok_or("no IOMMU arenas")?;
     Ok(format!(
-        "{maps} mappings, {full} refused for a full window; IOMMU entries in use at the end of the storm: ISA {}, PCI {}; now 0/0, DMA-API debug silent; TLB invalidations since boot: ISA {} all + {} ranged over {} wraps, PCI {} all + {} ranged over {} wraps",
+        "{maps} mappings, each in its window and its data read back through the chipset's translation ({pages_checked} pages), {full} refused for a full window; IOMMU entries in use at the end of the storm: ISA {}, PCI {}; now 0/0, DMA-API debug silent; TLB invalidations since boot: ISA {} all + {} ranged over {} wraps, PCI {} all + {} ranged over {} wraps",
         peak.0, peak.1, isa.invalidate_all, isa.invalidate_range, isa.wraps, pci.invalidate_all, pci.invalidate_range, pci.wraps
     ))
 }
@@ -332,5 +559,117 @@ pub fn boot_probe(leak: bool) {
         log::info!("dma probe: nothing leaked (buddy, CMA, IOMMU and DMA-API debug all as before)");
     } else {
         log::error!("dma probe: LEAK: {before:?} -> {after:?}");
+    }
+}
+
+/// Run at boot with `dma_debug_test=KIND`: a scenario for DMA-API debug
+/// whose reports (or their absence) the runner checks, down to the
+/// shutdown line `DMA-API debug: N mappings live at shutdown, M problems
+/// reported in all`.
+///
+/// * `mapped-twice`: one page mapped twice `ToDevice` and once
+///   `FromDevice` through the direct window (one bus address), synced
+///   correctly, unmapped in another order: nothing may be reported;
+/// * `sync`: a mapped buffer synced correctly, then outside any mapping,
+///   past its end, and with the wrong direction: three reports;
+/// * `unmap-sg-empty`: `unmap_sg` of an empty list is refused with an
+///   error, and a real list maps and unmaps after it: nothing reported.
+pub fn debug_probe(kind: &str) {
+    let before = snapshot();
+    let errors0 = debug::errors();
+    let pa = match page::alloc_pages(0, true, Owner::SELFTEST) {
+        Ok(pa) => pa,
+        Err(e) => return log::error!("dma probe: no page: {e}"),
+    };
+    let expected = match kind {
+        "mapped-twice" => {
+            probe_mapped_twice(pa);
+            0
+        }
+        "sync" => {
+            probe_sync(pa);
+            3
+        }
+        "unmap-sg-empty" => {
+            probe_unmap_sg_empty(pa);
+            0
+        }
+        other => {
+            log::error!("dma_debug_test={other}: expected mapped-twice, sync or unmap-sg-empty");
+            0
+        }
+    };
+    let _ = page::free_pages(pa, 0);
+    let reported = debug::errors() - errors0;
+    let after = snapshot();
+    if reported == expected && after == before {
+        log::info!("dma probe: {kind}: {reported} problems reported by DMA-API debug, as expected; nothing leaked");
+    } else {
+        log::error!("dma probe: {kind}: FAILED: {reported} problems reported (expected {expected}); state {before:?} -> {after:?}");
+    }
+}
+
+fn probe_mapped_twice(pa: u64) {
+    let d = dev("dma-twice-probe", FULL, WindowPolicy::Auto);
+    let maps = [(1000, Direction::ToDevice), (1000, Direction::ToDevice), (600, Direction::FromDevice)];
+    let mut buses = Vec::new();
+    for (len, dir) in maps {
+        match dma::map_single(&d, pa, len, dir) {
+            Ok(bus) => buses.push(bus),
+            Err(e) => return log::error!("dma probe: map_single of {pa:#x} failed: {e}"),
+        }
+    }
+    if buses.iter().all(|&b| b == buses[0]) && in_range(buses[0], iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
+        log::info!("dma probe: {pa:#x} mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus {:#x}", buses[0]);
+    } else {
+        log::error!("dma probe: {pa:#x} mapped at buses {buses:x?}, expected one direct-window address");
+    }
+    dma::sync_for_cpu(&d, buses[2], 600, Direction::FromDevice);
+    dma::sync_for_device(&d, buses[0], 1000, Direction::ToDevice);
+    // The FromDevice mapping first: the best fit must take it, not one of
+    // the ToDevice ones at the same address.
+    let mut ok = 0;
+    for i in [2, 0, 1] {
+        let (len, dir) = maps[i];
+        match dma::unmap_single(&d, buses[i], len, dir) {
+            Ok(()) => ok += 1,
+            Err(e) => log::error!("dma probe: unmap_single #{i} ({len} bytes {dir:?}) refused: {e}"),
+        }
+    }
+    log::info!("dma probe: {ok} of 3 unmaps accepted, {} mappings live", debug::live());
+}
+
+fn probe_sync(pa: u64) {
+    let d = dev("dma-sync-probe", FULL, WindowPolicy::Auto);
+    let bus = match dma::map_single(&d, pa + 0x100, 1000, Direction::ToDevice) {
+        Ok(bus) => bus,
+        Err(e) => return log::error!("dma probe: map_single failed: {e}"),
+    };
+    log::info!("dma probe: {:#x}+1000 mapped ToDevice at bus {bus:#x}; a correct sync_for_device, then three bad syncs", pa + 0x100);
+    dma::sync_for_device(&d, bus, 1000, Direction::ToDevice);
+    log::info!("dma probe: sync_for_cpu outside any mapping (bus {:#x})", bus + 0x1000);
+    dma::sync_for_cpu(&d, bus + 0x1000, 16, Direction::ToDevice);
+    log::info!("dma probe: sync_for_device with the wrong direction (FromDevice)");
+    dma::sync_for_device(&d, bus, 1000, Direction::FromDevice);
+    log::info!("dma probe: sync_for_cpu running past the end of the mapping");
+    dma::sync_for_cpu(&d, bus + 900, 200, Direction::ToDevice);
+    if let Err(e) = dma::unmap_single(&d, bus, 1000, Direction::ToDevice) {
+        log::error!("dma probe: unmap_single refused: {e}");
+    }
+}
+
+fn probe_unmap_sg_empty(pa: u64) {
+    let d = dev("dma-sg-probe", FULL, WindowPolicy::ForceSg);
+    match dma::unmap_sg(&d, &[], Direction::ToDevice) {
+        Err(e) => log::info!("dma probe: unmap_sg of an empty list refused: {e}"),
+        Ok(()) => log::error!("dma probe: unmap_sg of an empty list accepted"),
+    }
+    let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + 0x1000, len: 200, bus: 0 }];
+    match dma::map_sg(&d, &mut list, Direction::ToDevice) {
+        Ok(()) => match dma::unmap_sg(&d, &list, Direction::ToDevice) {
+            Ok(()) => log::info!("dma probe: then a 2-segment list mapped at bus {:#x} and unmapped", list[0].bus),
+            Err(e) => log::error!("dma probe: unmap_sg of a mapped list refused: {e}"),
+        },
+        Err(e) => log::error!("dma probe: map_sg failed: {e}"),
     }
 }

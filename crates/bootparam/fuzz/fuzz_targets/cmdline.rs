@@ -22,9 +22,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(p.has_flag(w));
         let _ = p.get(w);
     }
-    if let Some(level) = p.loglevel {
-        assert!(level <= 7);
-    }
+    let _ = (p.loglevel, p.cma_pernuma, p.numa_cma, p.repeated_kept().count());
     // A parsed cma= value prints back as valid syntax for the same value.
     if let Some(cma) = p.cma {
         assert_eq!(EarlyParams::parse(&format!("cma={cma}")).cma, Some(cma));

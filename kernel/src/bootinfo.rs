@@ -4,6 +4,18 @@
 use crate::arch::{self, image};
 use log::{error, info, warn};
 
+/// " (declared from pfn ...)" for a cluster the memory map clipped.
+struct Clipped(Option<u64>);
+
+impl core::fmt::Display for Clipped {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(pfn) => write!(f, " (declared from pfn {pfn:#x}; the pages before are another cluster's)"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// QEMU writes at most this many bytes of `-append` text (NUL included).
 pub const CMDLINE_MAX: usize = 0x100;
 
@@ -28,49 +40,75 @@ pub fn read_cmdline() -> &'static str {
     core::str::from_utf8(&raw[..good]).unwrap_or("")
 }
 
-/// Reads and validates the HWRPB at virtual 0x10000000. A malformed block
-/// is reported with the parser's message; the kernel then goes on without
-/// it (and says which defaults it uses).
-pub fn read_hwrpb() -> Option<hwrpb::Hwrpb<'static>> {
+/// Inspects the HWRPB at virtual 0x10000000 for the CPU the kernel runs
+/// on (`Hwrpb::inspect`): `Err` only if its header is unusable.
+fn inspect_hwrpb() -> Result<hwrpb::Inspection<'static>, hwrpb::HwrpbError> {
     // SAFETY: the console maps the HWRPB's first page at HWRPB_VA;
     // `readable_size` only reads the first 32 bytes of it.
     let head = unsafe {
         core::slice::from_raw_parts(arch::HWRPB_VA as *const u8, hwrpb::DECLARED_SIZE_PREFIX)
     };
-    let len = match hwrpb::readable_size(head) {
-        Ok(n) => n,
+    let len = hwrpb::readable_size(head)?;
+    // SAFETY: the console maps the HWRPB page by page, `len` whole pages.
+    let bytes = unsafe { core::slice::from_raw_parts(arch::HWRPB_VA as *const u8, len) };
+    hwrpb::Hwrpb::inspect(bytes, arch::whami())
+}
+
+/// The HWRPB as `hwrpb_at_boot` accepted it, without logging again (for
+/// code that reads it later, e.g. the NIC's interrupt routing).
+pub fn read_hwrpb() -> Option<hwrpb::Hwrpb<'static>> {
+    inspect_hwrpb().ok().map(|i| i.hwrpb)
+}
+
+/// Reads the HWRPB at boot and logs what is wrong with it: a problem with
+/// something the kernel only reports (checksum, CTB, CRB map, DSR, other
+/// CPUs' slots, `cpuid`, cluster order and overlaps) is a `WARN` naming the
+/// field and its value, and boot goes on; a problem with something it
+/// needs (the memory map, this CPU's slot, `cycle_freq`) is an `ERROR`
+/// saying what the kernel does without it. Only an unusable header leaves
+/// the kernel without an HWRPB.
+pub fn hwrpb_at_boot() -> Option<hwrpb::Hwrpb<'static>> {
+    use hwrpb::{Finding, Severity};
+    let i = match inspect_hwrpb() {
+        Ok(i) => i,
         Err(e) => {
-            error!("HWRPB at {:#x} unusable: {e}", arch::HWRPB_VA);
+            error!("HWRPB at {:#x} unusable: {e}; no HWRPB: no memory map, CPU and clock from defaults", arch::HWRPB_VA);
             return None;
         }
     };
-    // SAFETY: the console maps the HWRPB page by page, `len` whole pages.
-    let bytes = unsafe { core::slice::from_raw_parts(arch::HWRPB_VA as *const u8, len) };
-    match hwrpb::Hwrpb::parse(bytes) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            error!("HWRPB at {:#x} rejected: {e}", arch::HWRPB_VA);
-            None
+    for f in &i.findings {
+        match (f.severity(), f) {
+            (Severity::Warning, _) => warn!("{f}"),
+            (Severity::Error, Finding::NoMemoryMap { .. }) => {
+                error!("{f}: the kernel runs on its early heap alone (no page allocator, no PCI scan, no DMA)")
+            }
+            (Severity::Error, Finding::NoCpuSlot { .. }) => error!("{f}: CPU type unknown"),
+            (Severity::Error, Finding::CycleFreqImplausible { .. }) => {
+                error!("{f}: assuming a {FALLBACK_CYCLE_FREQ} Hz cycle counter")
+            }
+            (Severity::Error, _) => error!("{f}"),
         }
     }
+    if i.findings.dropped() > 0 {
+        warn!("HWRPB: {} more finding(s) not listed", i.findings.dropped());
+    }
+    if !i.findings.is_empty() {
+        let (w, e) = (i.findings.count(Severity::Warning), i.findings.count(Severity::Error));
+        info!("HWRPB: {w} warning(s), {e} error(s); booting with what is usable");
+    }
+    Some(i.hwrpb)
 }
 
 /// QEMU's RPCC runs at 250 MHz whatever the HWRPB says; used only when the
 /// HWRPB is missing or its `cycle_freq` is implausible.
 const FALLBACK_CYCLE_FREQ: u64 = 250_000_000;
 
-/// The cycle counter's frequency from the HWRPB, sanity-checked.
+/// The cycle counter's frequency from the HWRPB, if plausible (the
+/// inspection reported it otherwise), else the fallback.
 pub fn cycle_freq(h: Option<&hwrpb::Hwrpb>) -> u64 {
     match h.map(|h| h.header().cycle_freq) {
-        Some(f) if (1_000_000..=10_000_000_000).contains(&f) => f,
-        Some(f) => {
-            crate::kprintln!("HWRPB cycle_freq {f} Hz is implausible; assuming {FALLBACK_CYCLE_FREQ} Hz");
-            FALLBACK_CYCLE_FREQ
-        }
-        None => {
-            crate::kprintln!("no HWRPB: assuming a {FALLBACK_CYCLE_FREQ} Hz cycle counter");
-            FALLBACK_CYCLE_FREQ
-        }
+        Some(f) if hwrpb::CYCLE_FREQ_PLAUSIBLE.contains(&f) => f,
+        _ => FALLBACK_CYCLE_FREQ,
     }
 }
 
@@ -105,15 +143,20 @@ pub fn banner(h: Option<&hwrpb::Hwrpb>) {
             hwrpb::MagicOrder::Reversed => "as the quadword 0x4857525042000000 (as QEMU's PALcode writes it)",
         }
     );
-    let primary = h.primary_processor();
-    info!(
-        "CPU: {} (HWRPB type {:#x}; implver {implver} = {family}, amask extensions {amask:#x}), {} processor(s) in the HWRPB, {} usable, this is CPU {}",
-        primary.type_name(),
-        primary.cpu_type,
-        hd.nr_processors,
-        h.usable_processor_count(),
-        arch::whami()
-    );
+    match h.this_processor() {
+        Some(p) => info!(
+            "CPU: {} (HWRPB type {:#x}; implver {implver} = {family}, amask extensions {amask:#x}), {} processor(s) in the HWRPB, {} usable, this is CPU {}",
+            p.type_name(),
+            p.cpu_type,
+            hd.nr_processors,
+            h.usable_processor_count(),
+            arch::whami()
+        ),
+        None => warn!(
+            "CPU: no usable HWRPB slot for this CPU ({}): type unknown; implver {implver} = {family}, amask extensions {amask:#x}",
+            arch::whami()
+        ),
+    }
     info!(
         "system: {} (type {}, variation {:#x}, revision {}), cycle counter {} MHz, timer {} Hz",
         h.system_name(),
@@ -123,24 +166,44 @@ pub fn banner(h: Option<&hwrpb::Hwrpb>) {
         hd.cycle_freq / 1_000_000,
         hd.timer_hz()
     );
-    let clusters = h.memory_clusters();
-    let count = clusters.clone().count();
-    info!(
-        "memory: {} MiB in {count} clusters, {} MiB available to the OS",
-        h.total_memory_bytes() >> 20,
-        h.available_memory_bytes() >> 20
-    );
-    for (i, c) in clusters.enumerate() {
-        info!(
-            "  cluster {i}: pfn {:#x}-{:#x} ({:#x}-{:#x}, {} pages){}{}",
-            c.start_pfn,
-            c.end_pfn(),
-            c.start_addr(),
-            c.end_addr(),
-            c.numpages,
-            if c.is_console() { " console/PALcode" } else { "" },
-            if c.is_nonvolatile() { " non-volatile" } else { "" }
-        );
+    match h.memory_map() {
+        None => error!("memory: no memory map (the HWRPB's memory data descriptor table is unusable, see above)"),
+        Some(m) => {
+            let count = m.mddt().cluster_count;
+            info!(
+                "memory: {} MiB in {count} clusters, {} MiB available to the OS",
+                m.total_bytes() >> 20,
+                m.available_bytes() >> 20
+            );
+            for c in m.clusters() {
+                let k = c.cluster;
+                // The banner runs before the heap exists: no String here.
+                let clipped = Clipped(c.is_clipped().then_some(c.declared.start_pfn));
+                info!(
+                    "  cluster {}: pfn {:#x}-{:#x} ({:#x}-{:#x}, {} pages){}{}{}",
+                    c.index,
+                    k.start_pfn,
+                    k.end_pfn(),
+                    k.start_addr(),
+                    k.end_addr(),
+                    k.numpages,
+                    if k.is_console() { " console/PALcode" } else { "" },
+                    if k.is_nonvolatile() { " non-volatile" } else { "" },
+                    clipped
+                );
+            }
+            for o in m.overlaps() {
+                info!(
+                    "  overlap: pfn {:#x}-{:#x} ({:#x}-{:#x}) is in clusters {} and {}: reserved",
+                    o.start_pfn,
+                    o.end_pfn,
+                    o.start_addr(),
+                    o.end_addr(),
+                    o.first,
+                    o.second
+                );
+            }
+        }
     }
     let (is, ie) = (image::start(), image::end());
     info!(

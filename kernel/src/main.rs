@@ -42,7 +42,7 @@ pub extern "C" fn kernel_main() -> ! {
     let params = bootparam::EarlyParams::parse(cmdline);
     logger::init(logger::filter_for_loglevel(params.loglevel.unwrap_or(logger::DEFAULT_LOGLEVEL)));
 
-    let hwrpb = bootinfo::read_hwrpb();
+    let hwrpb = bootinfo::hwrpb_at_boot();
     time::init(bootinfo::cycle_freq(hwrpb.as_ref()));
     info!("command line: \"{cmdline}\"");
     for e in params.errors() {
@@ -75,15 +75,18 @@ pub extern "C" fn kernel_main() -> ! {
     mm::heap::init();
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
-    match hwrpb.as_ref() {
-        Some(h) => {
-            mm::boot::init(h, &params);
+    match hwrpb.as_ref().map(|h| (h, h.memory_map())) {
+        Some((h, Some(map))) => {
+            mm::boot::init(h, &map, &params);
             if params.has_flag("mm_leak_test") {
                 mm::boot::leak_test();
             }
             pci::enumerate();
             dma::init(&params);
         }
+        Some((_, None)) => error!(
+            "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA"
+        ),
         None => error!("no HWRPB, so no memory map: running on the early heap alone"),
     }
 

@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 
 use crate::layout::{PAGE_SIZE, cluster, crb, ctb, dsr, header, mddt, procdesc, slot};
 use crate::names::{cpu_type, sys_type};
-use crate::{MagicOrder, MemCluster, header_checksum, slot_flags};
+use crate::{Hwrpb, HwrpbError, Inspection, MagicOrder, MemCluster, header_checksum, slot_flags};
 
 /// KSEG base: QEMU's PALcode runs at `0xfffffc0000000000 + pa` and writes
 /// such addresses into the CRB.
@@ -513,4 +513,202 @@ pub fn seed_corpus() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("invalid-truncated-header", qemu[..0x100].to_vec()));
     out.push(("invalid-empty", Vec::new()));
     out
+}
+
+/// [`Hwrpb::inspect`](crate::Hwrpb::inspect) for CPU `cpu`, and the
+/// invariants it promises, panicking if one fails: the
+/// memory map sorted, disjoint, covering exactly the union of the declared
+/// clusters; every overlap inside two declared clusters; the iterators
+/// consistent; the strict parser agreeing with the findings. What the
+/// fuzz targets check too.
+pub fn check_inspection(bytes: &[u8], cpu: u64) -> Result<Inspection<'_>, HwrpbError> {
+    let i = Hwrpb::inspect(bytes, cpu)?;
+    let rpb = i.hwrpb;
+    let _ = alloc::format!("{rpb}");
+    for f in &i.findings {
+        let _ = (alloc::string::ToString::to_string(f), f.severity(), f.strict_error());
+    }
+    assert_eq!(rpb.running_cpu(), cpu);
+    if let Some(p) = rpb.this_processor() {
+        assert_eq!(p.index, cpu);
+    }
+    for (n, p) in rpb.processors().enumerate() {
+        assert!(rpb.processor(p.index).is_some(), "slot {n}");
+    }
+    if let Some(crb) = rpb.crb() {
+        let n = crb.map().count() as u64;
+        assert!(n == crb.map_entries || n == 0);
+    }
+    let _ = (rpb.ctb().map(|c| c.term_type()), rpb.dsr().map(|d| d.sysname()));
+    let _ = (rpb.system_name(), rpb.cpu_name(), rpb.usable_processor_count());
+    match rpb.memory_map() {
+        None => assert_eq!(rpb.memory_clusters().count(), 0),
+        Some(m) => {
+            let declared: alloc::vec::Vec<_> = m.mddt().clusters().collect();
+            assert!(!declared.is_empty() && declared.len() as u64 <= crate::MAX_CLUSTERS);
+            let kept: alloc::vec::Vec<_> = m.clusters().collect();
+            for w in kept.windows(2) {
+                assert!(w[0].cluster.end_pfn() <= w[1].cluster.start_pfn, "sorted, disjoint");
+            }
+            for k in &kept {
+                assert!(k.cluster.numpages > 0);
+                assert!(k.cluster.start_pfn >= k.declared.start_pfn);
+                assert_eq!(k.cluster.end_pfn(), k.declared.end_pfn());
+                assert_eq!(declared[k.index as usize], k.declared);
+            }
+            // Union of the declared clusters == union of the kept ones:
+            // every declared page is in a kept cluster (checked at the
+            // ends of each declared cluster and the kept boundaries).
+            let covered = |pfn: u64| kept.iter().any(|k| pfn >= k.cluster.start_pfn && pfn < k.cluster.end_pfn());
+            for d in declared.iter().filter(|d| d.numpages > 0) {
+                assert!(covered(d.start_pfn) && covered(d.end_pfn() - 1), "{d:?} lost");
+            }
+            let total: u64 = kept.iter().map(|k| k.cluster.numpages * 8192).sum();
+            assert_eq!(m.total_bytes(), total);
+            assert!(m.available_bytes() <= total);
+            for (n, o) in m.overlaps().enumerate() {
+                assert!(o.start_pfn < o.end_pfn);
+                let holds = |c: &MemCluster| o.start_pfn >= c.start_pfn && o.end_pfn <= c.end_pfn();
+                assert!(holds(&declared[o.first as usize]) && holds(&declared[o.second as usize]), "{o:?}");
+                // Quadratic per call: the first few are enough.
+                if n < 4 {
+                    assert!(m.is_doubly_described(o.start_pfn));
+                }
+            }
+            if m.is_clean() {
+                assert_eq!(kept.len(), declared.iter().filter(|d| d.numpages > 0).count());
+            }
+        }
+    }
+    // The strict parser rejects exactly when a finding it checks exists
+    // (for the primary CPU as the running one).
+    let cpuid = rpb.header().primary_cpu_id;
+    if cpu == cpuid {
+        match (Hwrpb::parse(bytes), i.findings.first_strict_error()) {
+            (Ok(_), None) => {}
+            (Err(e), Some(f)) => assert_eq!(e, f),
+            (a, b) => panic!("strict {a:?} vs findings {b:?}"),
+        }
+    }
+    Ok(i)
+}
+
+/// Reads the input front to back; zeros once it runs out.
+struct FuzzReader<'a>(&'a [u8]);
+
+impl FuzzReader<'_> {
+    fn u8(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+    fn u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        for x in &mut b {
+            *x = self.u8();
+        }
+        u64::from_le_bytes(b)
+    }
+}
+
+const FUZZ_INTERESTING: [u64; 16] = [
+    0,
+    1,
+    7,
+    8,
+    0x140,
+    0x270,
+    0x1ff8,
+    0x2000,
+    1 << 20,
+    1 << 32,
+    1 << 40,
+    1 << 51,
+    1 << 63,
+    u64::MAX - 7,
+    u64::MAX,
+    0xffff_fc00_0000_0000,
+];
+
+/// The structure-aware fuzz target's input decoding (`fuzz/fuzz_targets/
+/// mutate.rs`), here so that `cargo test` replays its corpus: a valid
+/// image from the builder (QEMU or SRM style, 1-4 CPUs, QEMU's clusters or
+/// up to 6 chosen by the input, possibly unsorted or overlapping), one
+/// named field changed (two, 1 time in 4) to a boundary value, a flipped
+/// bit, a nearby value, a multiple or raw input bytes, the checksum
+/// re-fixed 7 times in 8. Returns the image and the CPU (0-4) to inspect
+/// it for.
+pub fn mutated_image(data: &[u8]) -> (Vec<u8>, u64) {
+
+    let mut r = FuzzReader(data);
+    let mem = (u64::from(r.u8() % 64) + 1) << 24; // 16 MiB..1 GiB
+    let cpus = u64::from(r.u8() % 4) + 1;
+    let mut b = HwrpbBuilder::qemu(mem).cpus(cpus);
+    if r.u8() & 1 == 1 {
+        b = b.srm_style(b"AlphaServer DS10 466 MHz");
+    }
+    let n = r.u8() % 7;
+    if n > 0 {
+        b.clusters = (0..n)
+            .map(|_| {
+                let start = u64::from(r.u16()) * 8;
+                let pages = u64::from(r.u16());
+                MemCluster::new(start, pages, u64::from(r.u8() % 4))
+            })
+            .collect();
+    }
+    let l = b.layout();
+    let mut img = b.build();
+
+    // The fields worth changing, by offset.
+    let mut fields: Vec<usize> = (0..header::SIZE_OF).step_by(8).collect();
+    for cpu in 0..cpus as usize {
+        let s = l.processors + cpu * slot::LINUX_SIZE;
+        fields.extend([s + slot::FLAGS, s + slot::PAL_REVISION, s + slot::TYPE]);
+    }
+    fields.extend([l.mddt + mddt::CHKSUM, l.mddt + mddt::NUMCLUSTERS]);
+    for i in 0..b.clusters.len() {
+        let c = l.mddt + mddt::CLUSTERS + i * cluster::SIZE_OF;
+        fields.extend([c + cluster::START_PFN, c + cluster::NUMPAGES, c + cluster::USAGE]);
+    }
+    if l.ctb != 0 {
+        fields.extend([l.ctb + ctb::TYPE, l.ctb + ctb::LEN]);
+    }
+    if l.crb != 0 {
+        fields.extend([
+            l.crb + crb::DISPATCH_VA,
+            l.crb + crb::MAP_ENTRIES,
+            l.crb + crb::MAP_PAGES,
+            l.crb + crb::MAP + crb::MAP_COUNT,
+        ]);
+    }
+    if l.dsr != 0 {
+        fields.extend([l.dsr + dsr::SMM, l.dsr + dsr::SYSNAME_OFF, l.dsr + dsr::SIZE_OF]);
+    }
+
+    let edits = if r.u8() % 4 == 0 { 2 } else { 1 };
+    for _ in 0..edits {
+        let at = fields[usize::from(r.u16()) % fields.len()];
+        let old = read_u64(&img, at);
+        let value = match r.u8() % 5 {
+            0 => FUZZ_INTERESTING[usize::from(r.u8()) % FUZZ_INTERESTING.len()],
+            1 => old ^ (1u64 << (r.u8() % 64)),
+            2 => old.wrapping_add(u64::from(r.u8())).wrapping_sub(128),
+            3 => old.wrapping_mul(u64::from(r.u8() % 4) + 2),
+            _ => r.u64(),
+        };
+        write_u64(&mut img, at, value);
+    }
+    if r.u8() % 8 != 0 {
+        fix_checksum(&mut img);
+    }
+    let cpu = u64::from(r.u8() % 5);
+    (img, cpu)
 }

@@ -52,8 +52,12 @@ impl fmt::Display for Table {
 /// Why an HWRPB was rejected.
 ///
 /// Every variant carries the offending values so the kernel can print a
-/// precise message (via [`Display`](fmt::Display)) before halting.
+/// precise message (via [`Display`](fmt::Display)).
+///
+/// `repr(u8)`: some variants hold a [`Table`], and the kernel's GCC backend
+/// miscompiles an enum whose tag sits in a niche of another enum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 #[non_exhaustive]
 pub enum HwrpbError {
     /// The byte slice is too short to contain what must be read.
@@ -118,6 +122,20 @@ pub enum HwrpbError {
         cpu_id: u64,
         /// Number of slots.
         nr_processors: u64,
+    },
+    /// The CPU the kernel runs on (WHAMI) has no per-CPU slot.
+    CpuOutOfRange {
+        /// The CPU.
+        cpu_id: u64,
+        /// Number of slots.
+        nr_processors: u64,
+    },
+    /// The MDDT declares more clusters than [`crate::MAX_CLUSTERS`].
+    TooManyClusters {
+        /// `numclusters`.
+        count: u64,
+        /// The limit.
+        max: u64,
     },
     /// A mandatory table has offset 0.
     MissingTable {
@@ -263,6 +281,18 @@ impl fmt::Display for HwrpbError {
             } => write!(
                 f,
                 "HWRPB primary CPU id {cpu_id} has no per-CPU slot (nr_processors is {nr_processors})"
+            ),
+            HwrpbError::CpuOutOfRange {
+                cpu_id,
+                nr_processors,
+            } => write!(
+                f,
+                "HWRPB has no per-CPU slot for CPU {cpu_id} (nr_processors is {nr_processors})"
+            ),
+            HwrpbError::TooManyClusters { count, max } => write!(
+                f,
+                "HWRPB memory data descriptor table declares {count} clusters (numclusters), more \
+                 than the {max} this kernel reads"
             ),
             HwrpbError::MissingTable { table } => {
                 write!(f, "HWRPB has no {table}: its offset is 0")

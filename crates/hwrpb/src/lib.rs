@@ -89,6 +89,7 @@ extern crate alloc;
 
 pub mod callback;
 mod error;
+mod findings;
 pub mod layout;
 mod names;
 mod tables;
@@ -100,8 +101,10 @@ pub mod builder;
 mod tests;
 
 use core::fmt;
+use core::iter::FusedIterator;
 
 pub use error::{HwrpbError, Table};
+pub use findings::{CYCLE_FREQ_PLAUSIBLE, Finding, Findings, MAX_FINDINGS, Severity};
 use layout::{MAX_HWRPB_SIZE, PAGE_SHIFT, PAGE_SIZE, crb, ctb, dsr, header, mddt, slot};
 pub use names::{
     cpu_type, cpu_type_name, normalize_sys_type, sys_type, system_family_name, system_type_name,
@@ -478,15 +481,20 @@ fn check_entry_size(table: Table, size: u64, minimum: usize) -> Result<(), Hwrpb
     Ok(())
 }
 
-/// Check the memory clusters: sorted, disjoint, ends representable and
-/// inside the physical address space.
-fn check_clusters(table: &Mddt<'_>, pa_bits: u64) -> Result<(), HwrpbError> {
+/// Most memory clusters the MDDT may declare: the memory map is read in
+/// sorted order without allocating (quadratic in the count), and the
+/// kernel's memblock holds 128 regions. Real consoles describe a handful
+/// (SRM on Tsunami machines: 3; QEMU: 2).
+pub const MAX_CLUSTERS: u64 = 256;
+
+/// Check each cluster's end: representable in 64 bits (as a PFN and in
+/// bytes) and inside the physical address space.
+fn check_cluster_ends(table: &Mddt<'_>, pa_bits: u64) -> Result<(), HwrpbError> {
     let limit = if pa_bits >= 64 {
         None
     } else {
         1u64.checked_shl(u32::try_from(pa_bits).unwrap_or(u32::MAX))
     };
-    let mut previous: Option<(u64, u64)> = None; // (start_pfn, end_pfn)
     for (index, c) in (0u64..).zip(table.clusters()) {
         let overflow = HwrpbError::ClusterEndOverflow {
             index,
@@ -504,39 +512,291 @@ fn check_clusters(table: &Mddt<'_>, pa_bits: u64) -> Result<(), HwrpbError> {
                 pa_bits,
             });
         }
-        if let Some((prev_start, prev_end)) = previous {
-            if c.start_pfn < prev_start {
-                return Err(HwrpbError::ClustersOutOfOrder {
-                    index,
-                    start_pfn: c.start_pfn,
-                    previous_start_pfn: prev_start,
-                });
-            }
-            if c.start_pfn < prev_end {
-                return Err(HwrpbError::ClustersOverlap {
-                    index,
-                    start_pfn: c.start_pfn,
-                    previous_end_pfn: prev_end,
-                });
-            }
-        }
-        previous = Some((c.start_pfn, end_pfn));
     }
     Ok(())
 }
 
-/// A validated HWRPB, borrowing the bytes it was parsed from.
+/// A range of page frames two clusters both describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Overlap {
+    /// Table index of the cluster reaching furthest before `second`
+    /// (in sorted order).
+    pub first: u64,
+    /// Table index of the cluster starting inside it.
+    pub second: u64,
+    /// First doubly described page frame.
+    pub start_pfn: u64,
+    /// One past the last doubly described page frame.
+    pub end_pfn: u64,
+}
+
+impl Overlap {
+    /// Physical address of the first doubly described byte.
+    pub const fn start_addr(&self) -> u64 {
+        self.start_pfn.saturating_mul(PAGE_SIZE)
+    }
+
+    /// Physical address one past the last doubly described byte.
+    pub const fn end_addr(&self) -> u64 {
+        self.end_pfn.saturating_mul(PAGE_SIZE)
+    }
+}
+
+/// One cluster of the [`MemoryMap`]: the declared cluster and the part of
+/// it no cluster before it (in sorted order) describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapCluster {
+    /// Its index in the MDDT.
+    pub index: u64,
+    /// The pages it adds to the map: `declared`, its start moved past every
+    /// cluster before it in sorted order (same `usage`).
+    pub cluster: MemCluster,
+    /// The cluster as the MDDT declares it.
+    pub declared: MemCluster,
+}
+
+impl MapCluster {
+    /// Whether `declared` lost pages to a cluster before it.
+    pub const fn is_clipped(&self) -> bool {
+        self.cluster.start_pfn != self.declared.start_pfn
+    }
+}
+
+/// One step of the sorted walk over the clusters.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    index: u64,
+    declared: MemCluster,
+    kept_start: u64,
+    overlap: Option<Overlap>,
+}
+
+/// The clusters in order of (`start_pfn`, table index), one linear scan
+/// per step (no allocation; the count is at most [`MAX_CLUSTERS`]).
+#[derive(Clone, Debug)]
+struct SortedWalk<'a> {
+    records: Records<'a>,
+    last: Option<(u64, u64)>,
+    covered_end: u64,
+    reach: u64,
+}
+
+impl<'a> SortedWalk<'a> {
+    fn new(mddt: &Mddt<'a>) -> Self {
+        SortedWalk {
+            records: mddt.clusters().records,
+            last: None,
+            covered_end: 0,
+            reach: 0,
+        }
+    }
+}
+
+impl Iterator for SortedWalk<'_> {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let mut best: Option<(u64, u64, MemCluster)> = None;
+        for (i, raw) in self.records.clone() {
+            let c = MemCluster::decode(raw);
+            let key = (c.start_pfn, i);
+            if self.last.is_some_and(|last| key <= last) {
+                continue;
+            }
+            if best.is_none_or(|(s, bi, _)| key < (s, bi)) {
+                best = Some((c.start_pfn, i, c));
+            }
+        }
+        let (start, index, declared) = best?;
+        self.last = Some((start, index));
+        let end = declared.end_pfn();
+        let overlap = (start < self.covered_end && end > start).then(|| Overlap {
+            first: self.reach,
+            second: index,
+            start_pfn: start,
+            end_pfn: end.min(self.covered_end),
+        });
+        let kept_start = start.max(self.covered_end).min(end);
+        if end > self.covered_end {
+            self.covered_end = end;
+            self.reach = index;
+        }
+        Some(Step {
+            index,
+            declared,
+            kept_start,
+            overlap,
+        })
+    }
+}
+
+/// The memory map as the kernel should use it: the MDDT's clusters sorted
+/// by `start_pfn`, each page counted once (a cluster starting inside an
+/// earlier one is clipped), with the doubly described ranges listed
+/// separately ([`MemoryMap::overlaps`]) so that they can be reserved.
+/// For a well-formed MDDT (sorted, disjoint) this is the table itself.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryMap<'a> {
+    mddt: Mddt<'a>,
+}
+
+/// Iterator over the [`MemoryMap`]'s clusters, sorted, clipped, empty
+/// ones skipped.
+#[derive(Clone, Debug)]
+pub struct MapClusters<'a> {
+    walk: SortedWalk<'a>,
+}
+
+impl Iterator for MapClusters<'_> {
+    type Item = MapCluster;
+
+    fn next(&mut self) -> Option<MapCluster> {
+        loop {
+            let s = self.walk.next()?;
+            let end = s.declared.end_pfn();
+            if s.kept_start < end {
+                return Some(MapCluster {
+                    index: s.index,
+                    cluster: MemCluster {
+                        start_pfn: s.kept_start,
+                        numpages: end.saturating_sub(s.kept_start),
+                        ..s.declared
+                    },
+                    declared: s.declared,
+                });
+            }
+        }
+    }
+}
+
+impl FusedIterator for MapClusters<'_> {}
+
+/// Iterator over the ranges two clusters both describe, in sorted order.
+#[derive(Clone, Debug)]
+pub struct Overlaps<'a> {
+    walk: SortedWalk<'a>,
+}
+
+impl Iterator for Overlaps<'_> {
+    type Item = Overlap;
+
+    fn next(&mut self) -> Option<Overlap> {
+        loop {
+            if let Some(o) = self.walk.next()?.overlap {
+                return Some(o);
+            }
+        }
+    }
+}
+
+impl FusedIterator for Overlaps<'_> {}
+
+impl<'a> MemoryMap<'a> {
+    /// The table the map is read from.
+    pub fn mddt(&self) -> Mddt<'a> {
+        self.mddt
+    }
+
+    /// The clusters, sorted by start, each page once; clusters left empty
+    /// by clipping are skipped.
+    pub fn clusters(&self) -> MapClusters<'a> {
+        MapClusters {
+            walk: SortedWalk::new(&self.mddt),
+        }
+    }
+
+    /// The page ranges described by more than one cluster.
+    pub fn overlaps(&self) -> Overlaps<'a> {
+        Overlaps {
+            walk: SortedWalk::new(&self.mddt),
+        }
+    }
+
+    /// Whether the clusters are sorted and disjoint as declared.
+    pub fn is_clean(&self) -> bool {
+        let declared = self.mddt.clusters();
+        let mut previous: Option<u64> = None;
+        for c in declared {
+            if previous.is_some_and(|p| c.start_pfn < p) {
+                return false;
+            }
+            previous = Some(c.start_pfn);
+        }
+        self.overlaps().next().is_none()
+    }
+
+    /// Bytes in the map, console memory included, each page once.
+    pub fn total_bytes(&self) -> u64 {
+        self.clusters()
+            .fold(0u64, |s, c| s.saturating_add(c.cluster.size_bytes()))
+    }
+
+    /// Bytes for the OS ([`MemCluster::is_for_os`]), each page once,
+    /// doubly described pages excluded.
+    pub fn available_bytes(&self) -> u64 {
+        let free = self
+            .clusters()
+            .filter(|c| c.cluster.is_for_os())
+            .fold(0u64, |s, c| s.saturating_add(c.cluster.size_bytes()));
+        // Overlaps lying in a free cluster's kept part: the kernel
+        // reserves them. Count each page once (overlaps may overlap).
+        let mut reserved = 0u64;
+        let mut done = 0u64;
+        for o in self.overlaps() {
+            let start = o.start_pfn.max(done);
+            if start >= o.end_pfn {
+                continue;
+            }
+            for c in self.clusters().filter(|c| c.cluster.is_for_os()) {
+                let s = start.max(c.cluster.start_pfn);
+                let e = o.end_pfn.min(c.cluster.end_pfn());
+                reserved = reserved.saturating_add(e.saturating_sub(s).saturating_mul(PAGE_SIZE));
+            }
+            done = done.max(o.end_pfn);
+        }
+        free.saturating_sub(reserved)
+    }
+
+    /// The map cluster holding `pfn`, if any.
+    pub fn cluster_containing_pfn(&self, pfn: u64) -> Option<MapCluster> {
+        self.clusters()
+            .find(|c| pfn >= c.cluster.start_pfn && pfn < c.cluster.end_pfn())
+    }
+
+    /// Whether `pfn` is described by more than one cluster.
+    pub fn is_doubly_described(&self, pfn: u64) -> bool {
+        self.overlaps()
+            .any(|o| pfn >= o.start_pfn && pfn < o.end_pfn)
+    }
+}
+
+/// What [`Hwrpb::inspect`] returns: the block, with whatever could not be
+/// used left out, and what was wrong with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Inspection<'a> {
+    /// The block.
+    pub hwrpb: Hwrpb<'a>,
+    /// What was wrong, in the order found.
+    pub findings: Findings,
+}
+
+/// An HWRPB, borrowing the bytes it was parsed from.
 ///
 /// `Copy`, no allocation: the header is decoded eagerly, the tables lazily
-/// through iterators over the validated byte ranges.
+/// through iterators over validated byte ranges. From [`Hwrpb::parse`]
+/// everything is present and valid; from [`Hwrpb::inspect`] a table that
+/// failed its checks is absent (`None`, or an empty iterator).
 #[derive(Clone, Copy)]
 pub struct Hwrpb<'a> {
     bytes: &'a [u8],
     header: Header,
-    slots: Span,
-    mddt: Span,
+    running_cpu: u64,
+    this_slot: Option<Span>,
+    slots: Option<Span>,
+    mddt: Option<Span>,
     cluster_count: u64,
     crb: Option<Span>,
+    crb_map_entries: u64,
     ctb: Option<Span>,
     dsr: Option<(Span, Option<Span>)>,
 }
@@ -547,42 +807,87 @@ impl fmt::Debug for Hwrpb<'_> {
         f.debug_struct("Hwrpb")
             .field("len", &self.bytes.len())
             .field("header", &self.header)
+            .field("running_cpu", &self.running_cpu)
+            .field("this_slot", &self.this_slot)
             .field("slots", &self.slots)
             .field("mddt", &self.mddt)
             .field("cluster_count", &self.cluster_count)
             .field("crb", &self.crb)
+            .field("crb_map_entries", &self.crb_map_entries)
             .field("ctb", &self.ctb)
             .field("dsr", &self.dsr)
             .finish()
     }
 }
 
+/// The first of two overlapping structures, by offset.
+fn overlap_error(a: (Table, Span), b: (Table, Span)) -> HwrpbError {
+    let (first, second) = if a.1.start <= b.1.start {
+        (a.0, b.0)
+    } else {
+        (b.0, a.0)
+    };
+    HwrpbError::TablesOverlap { first, second }
+}
+
+/// The first structure in `kept` that `span` overlaps.
+fn first_overlap(span: (Table, Span), kept: &[Option<(Table, Span)>]) -> Option<HwrpbError> {
+    kept.iter()
+        .flatten()
+        .find(|k| k.1.overlaps(span.1))
+        .map(|k| overlap_error(*k, span))
+}
+
 impl<'a> Hwrpb<'a> {
-    /// Parse and validate an HWRPB.
+    /// Parse and validate an HWRPB strictly: any problem
+    /// [`Hwrpb::inspect`] reports (except `cycle_freq`, `usage` bits and a
+    /// `cpuid` naming another CPU, which it does not check) is an error.
+    /// The primary CPU (`cpuid`) is taken as the running CPU.
     ///
     /// `bytes` starts at the HWRPB and must extend over all its tables (see
-    /// [`readable_size`]). Checks, in order:
-    ///
-    /// 1. the slice holds the 0x140-byte header ([`HwrpbError::TooShort`]);
-    /// 2. the magic at 0x08 ([`HwrpbError::BadMagic`]), `size` between
-    ///    0x140 and [`MAX_HWRPB_SIZE`] and not beyond the slice;
-    /// 3. the checksum at 0x120;
-    /// 4. `pagesize == 8192`, `phys_addr` page aligned, `1 <= pa_bits <= 64`;
-    /// 5. per-CPU slots: at least one, `processor_size` a multiple of 8 of at
-    ///    least [`layout::slot::MIN_SIZE`], the whole array inside the
-    ///    slice, `cpuid` (primary CPU) < `nr_processors`;
-    /// 6. MDDT present, with at least one cluster, all inside the slice;
-    /// 7. CRB (if `crb_offset != 0`) with all `map_entries`; CTBs (if
-    ///    `ctbt_offset != 0`), `max(ctb_nr, 1)` of `ctb_size` bytes; DSR (if
-    ///    `revision >= 5` and `dsr_offset != 0`) and its system name;
-    /// 8. no two of header, slots, MDDT, CRB, CTBs, DSR overlap;
-    /// 9. clusters sorted by `start_pfn`, non-overlapping, their ends
-    ///    representable in 64 bits and below `2^pa_bits`.
-    ///
-    /// Not checked, because QEMU leaves them zero or Linux ignores them:
-    /// `revision` (only gates the DSR), the MDDT checksum, `numtested` and
-    /// the bitmap fields of clusters, `ctb_nr` (QEMU writes 0).
+    /// [`readable_size`]). On success every table is present and valid:
+    /// the per-CPU slots, the MDDT with its clusters sorted, disjoint and
+    /// addressable, and the optional CRB, CTBs and DSR if they are there.
     pub fn parse(bytes: &'a [u8]) -> Result<Hwrpb<'a>, HwrpbError> {
+        let cpuid = read_u64(bytes, header::CPUID).unwrap_or(0);
+        let i = Hwrpb::inspect(bytes, cpuid)?;
+        match i.findings.first_strict_error() {
+            Some(e) => Err(e),
+            None => Ok(i.hwrpb),
+        }
+    }
+
+    /// Parse an HWRPB tolerantly, for the kernel running on CPU
+    /// `running_cpu` (its WHAMI): strict where the kernel needs it,
+    /// reporting the rest.
+    ///
+    /// A hard error (`Err`) only when the header itself is unusable:
+    /// slice too short ([`HwrpbError::TooShort`]), magic
+    /// ([`HwrpbError::BadMagic`]), `size` out of range or beyond the slice,
+    /// `pagesize != 8192`, `phys_addr` not page aligned, `pa_bits` not in
+    /// 1..=64. Everything else is a [`Finding`] and the block is returned
+    /// without the part that failed:
+    ///
+    /// * errors (the kernel needs it): the running CPU's per-CPU slot
+    ///   (at least one slot, `processor_size` a multiple of 8 and at least
+    ///   [`layout::slot::MIN_SIZE`], the slot inside the slice, not
+    ///   overlapping the header); the MDDT (present, at least one and at
+    ///   most [`MAX_CLUSTERS`] clusters, inside the slice, not overlapping
+    ///   the header or that slot, every cluster's end representable and
+    ///   below `2^pa_bits`); `cycle_freq` in [`CYCLE_FREQ_PLAUSIBLE`];
+    /// * warnings (reported only): the checksum; `cpuid` out of range or
+    ///   not the running CPU; the whole slot table, the CRB and its map
+    ///   entries, the CTBs (`max(ctb_nr, 1)` of `ctb_size` bytes), the DSR
+    ///   and its name (each inside the slice and overlapping nothing kept
+    ///   before it: header, slots, MDDT, CRB, CTB, DSR in that order);
+    ///   clusters out of order (the [`MemoryMap`] sorts them), overlapping
+    ///   (the map clips them and lists the overlap), with `usage` bits
+    ///   other than 0 and 1.
+    ///
+    /// Not checked: `revision` (only gates the DSR), the MDDT checksum,
+    /// `numtested` and the bitmap fields of clusters, `ctb_nr` (QEMU
+    /// writes 0).
+    pub fn inspect(bytes: &'a [u8], running_cpu: u64) -> Result<Inspection<'a>, HwrpbError> {
         let available = bytes.len();
         if available < header::SIZE_OF {
             return Err(HwrpbError::TooShort {
@@ -598,14 +903,6 @@ impl<'a> Hwrpb<'a> {
             });
         }
         let h = Header::decode(bytes)?;
-
-        let computed = header_checksum(bytes).unwrap_or(0);
-        if computed != h.checksum {
-            return Err(HwrpbError::ChecksumMismatch {
-                stored: h.checksum,
-                computed,
-            });
-        }
         if h.page_size != PAGE_SIZE {
             return Err(HwrpbError::BadPageSize {
                 page_size: h.page_size,
@@ -620,158 +917,229 @@ impl<'a> Hwrpb<'a> {
             return Err(HwrpbError::BadPaBits { pa_bits: h.pa_bits });
         }
 
-        // Per-CPU slots.
-        if h.nr_processors == 0 {
-            return Err(HwrpbError::NoProcessors);
-        }
-        if h.processor_offset == 0 {
-            return Err(HwrpbError::MissingTable {
-                table: Table::ProcessorSlots,
+        let mut findings = Findings::new();
+        let computed = header_checksum(bytes).unwrap_or(0);
+        if computed != h.checksum {
+            findings.push(Finding::ChecksumMismatch {
+                stored: h.checksum,
+                computed,
             });
         }
-        check_entry_size(Table::ProcessorSlots, h.processor_size, slot::MIN_SIZE)?;
-        let slots = locate(
-            available,
-            Table::ProcessorSlots,
-            h.processor_offset,
-            0,
-            h.nr_processors,
-            h.processor_size,
-        )?;
-        if h.primary_cpu_id >= h.nr_processors {
-            return Err(HwrpbError::PrimaryCpuOutOfRange {
+
+        // Per-CPU slots: `cpuid`, then the running CPU's slot (needed),
+        // then the whole table (reported).
+        if h.nr_processors > 0 && h.primary_cpu_id >= h.nr_processors {
+            findings.push(Finding::PrimaryCpuOutOfRange {
                 cpu_id: h.primary_cpu_id,
                 nr_processors: h.nr_processors,
+                running: running_cpu,
+            });
+        } else if h.nr_processors > 0 && h.primary_cpu_id != running_cpu {
+            findings.push(Finding::PrimaryCpuNotThisCpu {
+                cpu_id: h.primary_cpu_id,
+                running: running_cpu,
             });
         }
-
-        // Memory data descriptor table: fixed part first, to read the count.
-        let t = Table::MemoryDescriptorTable;
-        if h.mddt_offset == 0 {
-            return Err(HwrpbError::MissingTable { table: t });
-        }
-        let mddt_fixed = usize_to_u64(mddt::CLUSTERS);
-        let fixed = locate(available, t, h.mddt_offset, mddt_fixed, 0, 0)?;
-        let cluster_count = read_u64_or_zero(fixed.of(bytes), mddt::NUMCLUSTERS);
-        if cluster_count == 0 {
-            return Err(HwrpbError::NoMemoryClusters);
-        }
-        let cluster_size = usize_to_u64(layout::cluster::SIZE_OF);
-        let mddt_span = locate(
-            available,
-            t,
-            h.mddt_offset,
-            mddt_fixed,
-            cluster_count,
-            cluster_size,
-        )?;
-
-        // Console callback routine block (optional).
-        let crb_span = if h.crb_offset == 0 {
-            None
-        } else {
-            let t = Table::ConsoleCallbackBlock;
-            let crb_fixed = usize_to_u64(crb::MAP);
-            let fixed = locate(available, t, h.crb_offset, crb_fixed, 0, 0)?;
-            let entries = read_u64_or_zero(fixed.of(bytes), crb::MAP_ENTRIES);
-            let entry = usize_to_u64(crb::MAP_ENTRY_SIZE);
-            Some(locate(
-                available,
-                t,
-                h.crb_offset,
-                crb_fixed,
-                entries,
-                entry,
-            )?)
-        };
-
-        // Console terminal blocks (optional).
-        let ctb_span = if h.ctbt_offset == 0 {
-            None
-        } else {
-            let t = Table::ConsoleTerminalBlocks;
-            check_entry_size(t, h.ctb_size, ctb::MIN_SIZE)?;
-            Some(locate(
-                available,
-                t,
-                h.ctbt_offset,
-                0,
-                h.ctb_nr.max(1),
-                h.ctb_size,
-            )?)
-        };
-
-        // Dynamic system recognition block (revision >= 5, optional).
-        let dsr_spans = if h.revision < dsr::MIN_REVISION || h.dsr_offset == 0 {
-            None
-        } else {
-            let t = Table::DynamicSystemRecognition;
-            let fixed = locate(available, t, h.dsr_offset, usize_to_u64(dsr::SIZE_OF), 0, 0)?;
-            let sysname_off = read_u64_or_zero(fixed.of(bytes), dsr::SYSNAME_OFF);
-            let name = if sysname_off == 0 {
+        let this_slot = match locate_slot(available, &h, running_cpu) {
+            Ok(s) => Some(s),
+            Err(error) => {
+                findings.push(Finding::NoCpuSlot {
+                    cpu: running_cpu,
+                    error,
+                });
                 None
-            } else {
-                let t = Table::DsrSystemName;
-                let at =
-                    h.dsr_offset
-                        .checked_add(sysname_off)
-                        .ok_or(HwrpbError::TableOutOfBounds {
-                            table: t,
-                            offset: sysname_off,
-                            length: 8,
-                            available,
-                        })?;
-                let count_span = locate(available, t, at, 8, 0, 0)?;
-                let chars = read_u64_or_zero(count_span.of(bytes), 0);
-                let whole = locate(available, t, at, 8, chars, 1)?;
-                Some(Span {
-                    start: count_span.end,
-                    end: whole.end,
-                })
-            };
-            Some((fixed, name))
+            }
+        };
+        let mut slots = None;
+        if this_slot.is_some() {
+            match locate(
+                available,
+                Table::ProcessorSlots,
+                h.processor_offset,
+                0,
+                h.nr_processors,
+                h.processor_size,
+            ) {
+                Ok(s) => slots = Some(s),
+                Err(error) => findings.push(Finding::OtherSlotsIgnored { error }),
+            }
+        }
+
+        // Memory data descriptor table (needed).
+        let (mut mddt, cluster_count) = match locate_mddt(bytes, &h) {
+            Ok((span, count)) => (Some(span), count),
+            Err(error) => {
+                findings.push(Finding::NoMemoryMap { error });
+                (None, 0)
+            }
         };
 
-        // No two structures may share bytes.
-        let header_span = Span {
-            start: 0,
-            end: header::SIZE_OF,
-        };
-        let regions: [Option<(Table, Span)>; 6] = [
-            Some((Table::Header, header_span)),
-            Some((Table::ProcessorSlots, slots)),
-            Some((Table::MemoryDescriptorTable, mddt_span)),
-            crb_span.map(|s| (Table::ConsoleCallbackBlock, s)),
-            ctb_span.map(|s| (Table::ConsoleTerminalBlocks, s)),
-            dsr_spans.map(|(s, _)| (Table::DynamicSystemRecognition, s)),
-        ];
-        for (i, a) in regions.iter().enumerate() {
-            for b in regions.iter().skip(i.saturating_add(1)) {
-                if let (Some((ta, sa)), Some((tb, sb))) = (a, b)
-                    && sa.overlaps(*sb)
-                {
-                    let (first, second) = if sa.start <= sb.start {
-                        (*ta, *tb)
-                    } else {
-                        (*tb, *ta)
-                    };
-                    return Err(HwrpbError::TablesOverlap { first, second });
+        // Console callback routine block (reported): the fixed part, then
+        // the map entries.
+        let mut crb_map_entries = 0;
+        let mut crb_span = None;
+        if h.crb_offset != 0 {
+            let t = Table::ConsoleCallbackBlock;
+            match locate(available, t, h.crb_offset, usize_to_u64(crb::MAP), 0, 0) {
+                Err(error) => findings.push(Finding::TableIgnored { error }),
+                Ok(fixed) => {
+                    let entries = read_u64_or_zero(fixed.of(bytes), crb::MAP_ENTRIES);
+                    let entry = usize_to_u64(crb::MAP_ENTRY_SIZE);
+                    let fixed_len = usize_to_u64(crb::MAP);
+                    match locate(available, t, h.crb_offset, fixed_len, entries, entry) {
+                        Ok(whole) => {
+                            crb_span = Some(whole);
+                            crb_map_entries = entries;
+                        }
+                        Err(error) => {
+                            findings.push(Finding::CrbMapIgnored {
+                                map_entries: entries,
+                                error,
+                            });
+                            crb_span = Some(fixed);
+                        }
+                    }
                 }
+            }
+        }
+
+        // Console terminal blocks (reported).
+        let mut ctb_span = None;
+        if h.ctbt_offset != 0 {
+            let t = Table::ConsoleTerminalBlocks;
+            let located = check_entry_size(t, h.ctb_size, ctb::MIN_SIZE).and_then(|()| {
+                locate(available, t, h.ctbt_offset, 0, h.ctb_nr.max(1), h.ctb_size)
+            });
+            match located {
+                Ok(s) => ctb_span = Some(s),
+                Err(error) => findings.push(Finding::TableIgnored { error }),
+            }
+        }
+
+        // Dynamic system recognition block (revision >= 5, reported).
+        let mut dsr_spans = None;
+        if h.revision >= dsr::MIN_REVISION && h.dsr_offset != 0 {
+            let t = Table::DynamicSystemRecognition;
+            match locate(available, t, h.dsr_offset, usize_to_u64(dsr::SIZE_OF), 0, 0) {
+                Err(error) => findings.push(Finding::TableIgnored { error }),
+                Ok(fixed) => {
+                    let sysname_off = read_u64_or_zero(fixed.of(bytes), dsr::SYSNAME_OFF);
+                    let name = if sysname_off == 0 {
+                        None
+                    } else {
+                        match locate_dsr_name(available, bytes, h.dsr_offset, sysname_off) {
+                            Ok(n) => Some(n),
+                            Err(error) => {
+                                findings.push(Finding::DsrNameIgnored { error });
+                                None
+                            }
+                        }
+                    };
+                    dsr_spans = Some((fixed, name));
+                }
+            }
+        }
+
+        // No two structures may share bytes. Needed ones first: a slot or
+        // MDDT overlapping the header, or each other, is unusable.
+        let header_span = (
+            Table::Header,
+            Span {
+                start: 0,
+                end: header::SIZE_OF,
+            },
+        );
+        let mut this_slot = this_slot;
+        if let Some(s) = this_slot
+            && s.overlaps(header_span.1)
+        {
+            findings.push(Finding::NoCpuSlot {
+                cpu: running_cpu,
+                error: overlap_error(header_span, (Table::ProcessorSlots, s)),
+            });
+            this_slot = None;
+            slots = None;
+        }
+        if let Some(m) = mddt {
+            let m = (Table::MemoryDescriptorTable, m);
+            let kept = [Some(header_span), this_slot.map(|s| (Table::ProcessorSlots, s))];
+            if let Some(error) = first_overlap(m, &kept) {
+                findings.push(Finding::NoMemoryMap { error });
+                mddt = None;
+            }
+        }
+        // Then the reported ones, each against everything kept before it.
+        let mut kept: [Option<(Table, Span)>; 5] = [
+            Some(header_span),
+            this_slot.map(|s| (Table::ProcessorSlots, s)),
+            mddt.map(|s| (Table::MemoryDescriptorTable, s)),
+            None,
+            None,
+        ];
+        if let (Some(all), Some(_)) = (slots, this_slot) {
+            let others = [kept[0], kept[2]];
+            if let Some(error) = first_overlap((Table::ProcessorSlots, all), &others) {
+                findings.push(Finding::OtherSlotsIgnored { error });
+                slots = None;
+            } else {
+                kept[1] = Some((Table::ProcessorSlots, all));
+            }
+        }
+        if let Some(c) = crb_span {
+            let c = (Table::ConsoleCallbackBlock, c);
+            if let Some(error) = first_overlap(c, &kept) {
+                findings.push(Finding::TableIgnored { error });
+                crb_span = None;
+                crb_map_entries = 0;
+            } else {
+                kept[3] = Some(c);
+            }
+        }
+        if let Some(c) = ctb_span {
+            let c = (Table::ConsoleTerminalBlocks, c);
+            if let Some(error) = first_overlap(c, &kept) {
+                findings.push(Finding::TableIgnored { error });
+                ctb_span = None;
+            } else {
+                kept[4] = Some(c);
+            }
+        }
+        if let Some((d, _)) = dsr_spans {
+            let d = (Table::DynamicSystemRecognition, d);
+            if let Some(error) = first_overlap(d, &kept) {
+                findings.push(Finding::TableIgnored { error });
+                dsr_spans = None;
             }
         }
 
         let rpb = Hwrpb {
             bytes,
             header: h,
+            running_cpu,
+            this_slot,
             slots,
-            mddt: mddt_span,
-            cluster_count,
+            mddt,
+            cluster_count: if mddt.is_some() { cluster_count } else { 0 },
             crb: crb_span,
+            crb_map_entries,
             ctb: ctb_span,
             dsr: dsr_spans,
         };
-        check_clusters(&rpb.mddt(), h.pa_bits)?;
-        Ok(rpb)
+
+        // The clusters (reported: the memory map sorts and clips).
+        if let Some(table) = rpb.mddt() {
+            check_cluster_order(&table, &mut findings);
+        }
+
+        if !CYCLE_FREQ_PLAUSIBLE.contains(&h.cycle_freq) {
+            findings.push(Finding::CycleFreqImplausible {
+                cycle_freq: h.cycle_freq,
+            });
+        }
+        Ok(Inspection {
+            hwrpb: rpb,
+            findings,
+        })
     }
 
     /// The bytes the HWRPB was parsed from.
@@ -784,66 +1152,99 @@ impl<'a> Hwrpb<'a> {
         &self.header
     }
 
-    /// The per-CPU slots, in WHAMI order (`nr_processors` of them).
-    pub fn processors(&self) -> ProcessorSlots<'a> {
-        ProcessorSlots {
-            records: Records::new(
-                self.slots.of(self.bytes),
-                usize::try_from(self.header.processor_size).unwrap_or(usize::MAX),
-                self.header.nr_processors,
-            ),
-        }
+    /// The CPU the block was inspected for (its WHAMI; `cpuid` for
+    /// [`Hwrpb::parse`]).
+    pub fn running_cpu(&self) -> u64 {
+        self.running_cpu
     }
 
-    /// The per-CPU slot of CPU `whami`, if it exists.
+    /// The per-CPU slots, in WHAMI order: all `nr_processors` of them, or
+    /// only the running CPU's if the table as a whole was unusable, or none.
+    pub fn processors(&self) -> ProcessorSlots<'a> {
+        let size = usize::try_from(self.header.processor_size).unwrap_or(usize::MAX);
+        let records = match (self.slots, self.this_slot) {
+            (Some(all), _) => Records::new(all.of(self.bytes), size, self.header.nr_processors),
+            (None, Some(one)) => Records::new_at(one.of(self.bytes), size, self.running_cpu, 1),
+            (None, None) => Records::new(&[], size, 0),
+        };
+        ProcessorSlots { records }
+    }
+
+    /// The per-CPU slot of CPU `whami`, if it is usable.
     pub fn processor(&self, whami: u64) -> Option<ProcessorSlot> {
         let records = self.processors().records;
         records.get(whami).map(|s| ProcessorSlot::decode(whami, s))
     }
 
-    /// The primary (boot) CPU's slot (`cpuid`; validated to exist).
+    /// The slot of the CPU the kernel runs on, if usable.
+    pub fn this_processor(&self) -> Option<ProcessorSlot> {
+        self.processor(self.running_cpu)
+    }
+
+    /// The primary CPU's slot (`cpuid`), or the running CPU's if `cpuid`
+    /// has none, or an all-zero slot.
     pub fn primary_processor(&self) -> ProcessorSlot {
         self.processor(self.header.primary_cpu_id)
+            .or_else(|| self.this_processor())
             .unwrap_or_default()
     }
 
     /// Number of CPUs Linux would count (`get_nr_processors`: slots whose
-    /// flags include 0x1cc).
+    /// flags include 0x1cc), among the usable slots.
     pub fn usable_processor_count(&self) -> usize {
         self.processors().filter(ProcessorSlot::is_usable).count()
     }
 
-    /// The memory data descriptor table.
-    pub fn mddt(&self) -> Mddt<'a> {
-        Mddt::decode(self.mddt.of(self.bytes), self.cluster_count)
+    /// The memory data descriptor table, if usable.
+    pub fn mddt(&self) -> Option<Mddt<'a>> {
+        self.mddt
+            .map(|s| Mddt::decode(s.of(self.bytes), self.cluster_count))
     }
 
-    /// The memory clusters (shortcut for `mddt().clusters()`).
+    /// The memory map: the MDDT's clusters sorted and clipped, with the
+    /// overlaps listed; `None` if the MDDT is unusable.
+    pub fn memory_map(&self) -> Option<MemoryMap<'a>> {
+        self.mddt().map(|mddt| MemoryMap { mddt })
+    }
+
+    /// The memory clusters as declared, in table order (none if the MDDT
+    /// is unusable). For the memory the kernel may use, see
+    /// [`Hwrpb::memory_map`].
     pub fn memory_clusters(&self) -> MemClusters<'a> {
-        self.mddt().clusters()
+        match self.mddt() {
+            Some(m) => m.clusters(),
+            None => MemClusters {
+                records: Records::new(&[], layout::cluster::SIZE_OF, 0),
+            },
+        }
     }
 
-    /// Total memory described by the MDDT, in bytes, console memory
-    /// included.
+    /// Total memory in the memory map, in bytes, console memory included,
+    /// each page once (0 without a memory map).
     pub fn total_memory_bytes(&self) -> u64 {
-        self.mddt().total_memory_bytes()
+        self.memory_map().map_or(0, |m| m.total_bytes())
     }
 
-    /// Memory the OS may use (`usage & 3 == 0`), in bytes.
+    /// Memory the OS may use, in bytes ([`MemoryMap::available_bytes`]).
     pub fn available_memory_bytes(&self) -> u64 {
-        self.mddt().available_memory_bytes()
+        self.memory_map().map_or(0, |m| m.available_bytes())
     }
 
-    /// The cluster containing page frame `pfn`, if any.
+    /// The memory map's cluster containing page frame `pfn`, as declared.
     pub fn cluster_containing_pfn(&self, pfn: u64) -> Option<MemCluster> {
-        self.memory_clusters()
-            .find(|c| pfn >= c.start_pfn && pfn < c.end_pfn())
+        self.memory_map()?
+            .cluster_containing_pfn(pfn)
+            .map(|c| c.declared)
     }
 
-    /// Linux `page_is_ram`: `pfn` lies in a cluster with `usage & 3 == 0`.
+    /// Linux `page_is_ram`: `pfn` lies in a cluster for the OS
+    /// ([`MemCluster::is_for_os`]), and no other cluster describes it.
     pub fn page_is_ram(&self, pfn: u64) -> bool {
-        self.cluster_containing_pfn(pfn)
-            .is_some_and(|c| c.is_available())
+        self.memory_map().is_some_and(|m| {
+            m.cluster_containing_pfn(pfn)
+                .is_some_and(|c| c.cluster.is_for_os())
+                && !m.is_doubly_described(pfn)
+        })
     }
 
     /// Whether physical address `pa` is RAM the OS may use.
@@ -851,12 +1252,13 @@ impl<'a> Hwrpb<'a> {
         self.page_is_ram(pa >> PAGE_SHIFT)
     }
 
-    /// The console callback routine block, if `crb_offset != 0`.
+    /// The console callback routine block, if present and usable.
     pub fn crb(&self) -> Option<Crb<'a>> {
-        self.crb.map(|s| Crb::decode(s.of(self.bytes)))
+        self.crb
+            .map(|s| Crb::decode(s.of(self.bytes), self.crb_map_entries))
     }
 
-    /// The first console terminal block, if `ctbt_offset != 0`.
+    /// The first console terminal block, if present and usable.
     pub fn ctb(&self) -> Option<Ctb<'a>> {
         let span = self.ctb?;
         let size = usize::try_from(self.header.ctb_size).ok()?;
@@ -864,8 +1266,8 @@ impl<'a> Hwrpb<'a> {
         Some(Ctb::decode(first, self.header.ctb_nr, self.header.ctb_size))
     }
 
-    /// The dynamic system recognition block, if `revision >= 5` and
-    /// `dsr_offset != 0`.
+    /// The dynamic system recognition block, if `revision >= 5`,
+    /// `dsr_offset != 0` and it is usable.
     pub fn dsr(&self) -> Option<Dsr<'a>> {
         let (fixed, name) = self.dsr?;
         Some(Dsr::decode(
@@ -874,9 +1276,10 @@ impl<'a> Hwrpb<'a> {
         ))
     }
 
-    /// Name of the primary CPU's type, e.g. `"EV67"`.
+    /// Name of the running CPU's type, e.g. `"EV67"` (`"unknown"` without
+    /// its slot).
     pub fn cpu_name(&self) -> &'static str {
-        self.primary_processor().type_name()
+        self.this_processor().unwrap_or_default().type_name()
     }
 
     /// Most specific system name, e.g. `"Clipper"`. Applies Linux's quirk
@@ -888,6 +1291,132 @@ impl<'a> Hwrpb<'a> {
         } else {
             name
         }
+    }
+}
+
+/// The running CPU's slot: [`HwrpbError::NoProcessors`],
+/// [`HwrpbError::MissingTable`], [`HwrpbError::BadEntrySize`],
+/// [`HwrpbError::CpuOutOfRange`], or the slots up to it out of bounds.
+fn locate_slot(available: usize, h: &Header, cpu: u64) -> Result<Span, HwrpbError> {
+    let t = Table::ProcessorSlots;
+    if h.nr_processors == 0 {
+        return Err(HwrpbError::NoProcessors);
+    }
+    if h.processor_offset == 0 {
+        return Err(HwrpbError::MissingTable { table: t });
+    }
+    check_entry_size(t, h.processor_size, slot::MIN_SIZE)?;
+    if cpu >= h.nr_processors {
+        return Err(HwrpbError::CpuOutOfRange {
+            cpu_id: cpu,
+            nr_processors: h.nr_processors,
+        });
+    }
+    let upto = locate(
+        available,
+        t,
+        h.processor_offset,
+        0,
+        cpu.saturating_add(1),
+        h.processor_size,
+    )?;
+    // upto.end - processor_size >= upto.start, as locate checked.
+    let size = usize::try_from(h.processor_size).unwrap_or(usize::MAX);
+    Ok(Span {
+        start: upto.end.saturating_sub(size),
+        end: upto.end,
+    })
+}
+
+/// The MDDT with all its clusters, and the cluster count.
+fn locate_mddt(bytes: &[u8], h: &Header) -> Result<(Span, u64), HwrpbError> {
+    let available = bytes.len();
+    let t = Table::MemoryDescriptorTable;
+    if h.mddt_offset == 0 {
+        return Err(HwrpbError::MissingTable { table: t });
+    }
+    let mddt_fixed = usize_to_u64(mddt::CLUSTERS);
+    let fixed = locate(available, t, h.mddt_offset, mddt_fixed, 0, 0)?;
+    let count = read_u64_or_zero(fixed.of(bytes), mddt::NUMCLUSTERS);
+    if count == 0 {
+        return Err(HwrpbError::NoMemoryClusters);
+    }
+    let cluster_size = usize_to_u64(layout::cluster::SIZE_OF);
+    let span = locate(available, t, h.mddt_offset, mddt_fixed, count, cluster_size)?;
+    if count > MAX_CLUSTERS {
+        return Err(HwrpbError::TooManyClusters {
+            count,
+            max: MAX_CLUSTERS,
+        });
+    }
+    check_cluster_ends(&Mddt::decode(span.of(bytes), count), h.pa_bits)?;
+    Ok((span, count))
+}
+
+/// The DSR's system name: a character count at `dsr_offset + sysname_off`,
+/// then the characters.
+fn locate_dsr_name(
+    available: usize,
+    bytes: &[u8],
+    dsr_offset: u64,
+    sysname_off: u64,
+) -> Result<Span, HwrpbError> {
+    let t = Table::DsrSystemName;
+    let at = dsr_offset
+        .checked_add(sysname_off)
+        .ok_or(HwrpbError::TableOutOfBounds {
+            table: t,
+            offset: sysname_off,
+            length: 8,
+            available,
+        })?;
+    let count_span = locate(available, t, at, 8, 0, 0)?;
+    let chars = read_u64_or_zero(count_span.of(bytes), 0);
+    let whole = locate(available, t, at, 8, chars, 1)?;
+    Ok(Span {
+        start: count_span.end,
+        end: whole.end,
+    })
+}
+
+/// Clusters out of order, overlapping, or with must-be-zero usage bits:
+/// one finding for the order, one for the first cluster with odd usage
+/// bits, one per overlap.
+fn check_cluster_order(table: &Mddt<'_>, findings: &mut Findings) {
+    let mut previous: Option<u64> = None;
+    let mut first_descent: Option<(u64, u64, u64)> = None;
+    let mut descents = 0u64;
+    let mut odd_usage: Option<(u64, u64)> = None;
+    for (index, c) in (0u64..).zip(table.clusters()) {
+        if let Some(p) = previous
+            && c.start_pfn < p
+        {
+            descents = descents.saturating_add(1);
+            first_descent.get_or_insert((index, c.start_pfn, p));
+        }
+        if c.has_reserved_usage_bits() {
+            odd_usage.get_or_insert((index, c.usage));
+        }
+        previous = Some(c.start_pfn);
+    }
+    if let Some((index, start_pfn, previous_start_pfn)) = first_descent {
+        findings.push(Finding::ClustersSorted {
+            index,
+            start_pfn,
+            previous_start_pfn,
+            descents,
+        });
+    }
+    if let Some((index, usage)) = odd_usage {
+        findings.push(Finding::ClusterUsageReservedBits { index, usage });
+    }
+    for o in (MemoryMap { mddt: *table }).overlaps() {
+        findings.push(Finding::ClustersOverlap {
+            first: o.first,
+            second: o.second,
+            start_pfn: o.start_pfn,
+            end_pfn: o.end_pfn,
+        });
     }
 }
 
@@ -938,31 +1467,45 @@ impl fmt::Display for Hwrpb<'_> {
                 p.pal_type()
             )?;
         }
-        let m = self.mddt();
-        writeln!(
-            f,
-            "  memory: {} clusters, {} KiB total, {} KiB available",
-            m.cluster_count,
-            m.total_memory_bytes() >> 10,
-            m.available_memory_bytes() >> 10
-        )?;
-        for (i, c) in m.clusters().enumerate() {
-            writeln!(
-                f,
-                "    memcluster {i}: usage {:#x}, pfn {:#x}..{:#x} ({:#x}..{:#x}){}",
-                c.usage,
-                c.start_pfn,
-                c.end_pfn(),
-                c.start_addr(),
-                c.end_addr(),
-                if c.is_console() {
-                    " console"
-                } else if c.is_nonvolatile() {
-                    " non-volatile"
-                } else {
-                    ""
+        match self.memory_map() {
+            None => writeln!(f, "  memory: no usable memory data descriptor table")?,
+            Some(m) => {
+                writeln!(
+                    f,
+                    "  memory: {} clusters, {} KiB total, {} KiB available",
+                    m.mddt().cluster_count,
+                    m.total_bytes() >> 10,
+                    m.available_bytes() >> 10
+                )?;
+                for c in m.clusters() {
+                    let k = c.cluster;
+                    writeln!(
+                        f,
+                        "    memcluster {}: usage {:#x}, pfn {:#x}..{:#x} ({:#x}..{:#x}){}{}",
+                        c.index,
+                        k.usage,
+                        k.start_pfn,
+                        k.end_pfn(),
+                        k.start_addr(),
+                        k.end_addr(),
+                        if k.is_console() {
+                            " console"
+                        } else if k.is_nonvolatile() {
+                            " non-volatile"
+                        } else {
+                            ""
+                        },
+                        if c.is_clipped() { " (clipped)" } else { "" }
+                    )?;
                 }
-            )?;
+                for o in m.overlaps() {
+                    writeln!(
+                        f,
+                        "    overlap: clusters {} and {} both describe pfn {:#x}..{:#x}",
+                        o.first, o.second, o.start_pfn, o.end_pfn
+                    )?;
+                }
+            }
         }
         if let Some(crb) = self.crb() {
             writeln!(

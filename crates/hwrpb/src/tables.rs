@@ -17,26 +17,37 @@ use crate::{read_u64, read_u64_or_zero};
 pub(crate) struct Records<'a> {
     bytes: &'a [u8],
     stride: usize,
+    /// Index of the record at the start of `bytes`.
+    first: u64,
     next: u64,
     end: u64,
 }
 
 impl<'a> Records<'a> {
     pub(crate) fn new(bytes: &'a [u8], stride: usize, count: u64) -> Self {
+        Records::new_at(bytes, stride, 0, count)
+    }
+
+    /// Records numbered `first..first + count`, the first at the start of
+    /// `bytes`.
+    pub(crate) fn new_at(bytes: &'a [u8], stride: usize, first: u64, count: u64) -> Self {
         Records {
             bytes,
             stride,
-            next: 0,
-            end: count,
+            first,
+            next: first,
+            end: first.saturating_add(count),
         }
     }
 
     /// The `index`-th record, if it lies inside the slice.
     pub(crate) fn get(&self, index: u64) -> Option<&'a [u8]> {
-        if index >= self.end || self.stride == 0 {
+        if index >= self.end || index < self.first || self.stride == 0 {
             return None;
         }
-        let start = usize::try_from(index).ok()?.checked_mul(self.stride)?;
+        let start = usize::try_from(index.checked_sub(self.first)?)
+            .ok()?
+            .checked_mul(self.stride)?;
         let end = start.checked_add(self.stride)?;
         self.bytes.get(start..end)
     }
@@ -46,7 +57,7 @@ impl<'a> Records<'a> {
     fn remaining(&self) -> usize {
         let in_slice = u64::try_from(self.bytes.len().checked_div(self.stride).unwrap_or(0))
             .unwrap_or(u64::MAX);
-        let end = self.end.min(in_slice);
+        let end = self.end.min(self.first.saturating_add(in_slice));
         usize::try_from(end.saturating_sub(self.next)).unwrap_or(usize::MAX)
     }
 }
@@ -317,6 +328,19 @@ impl MemCluster {
         self.usage & cluster_usage::NOT_FOR_OS == 0
     }
 
+    /// `usage` has bits set beyond 0 and 1 (the BSDs' `MDDT_mbz`, "must be
+    /// zero").
+    pub const fn has_reserved_usage_bits(&self) -> bool {
+        self.usage & !cluster_usage::NOT_FOR_OS != 0
+    }
+
+    /// What the kernel hands to its allocators: `usage == 0`. Linux's
+    /// [`MemCluster::is_available`], and no must-be-zero bit set (NetBSD
+    /// skips such clusters as "weird").
+    pub const fn is_for_os(&self) -> bool {
+        self.usage == 0
+    }
+
     /// One past the last page frame number (saturating; never saturates for
     /// a cluster of a parsed HWRPB).
     pub const fn end_pfn(&self) -> u64 {
@@ -472,10 +496,13 @@ pub struct Crb<'a> {
     /// `map_pages`: number of pages to be mapped.
     pub map_pages: u64,
     pub(crate) map: &'a [u8],
+    /// Entries [`Crb::map`] yields: `map_entries`, or 0 if they were
+    /// ignored (out of bounds).
+    pub(crate) map_usable: u64,
 }
 
 impl<'a> Crb<'a> {
-    pub(crate) fn decode(table: &'a [u8]) -> Self {
+    pub(crate) fn decode(table: &'a [u8], map_usable: u64) -> Self {
         Crb {
             dispatch_va: read_u64_or_zero(table, crb::DISPATCH_VA),
             dispatch_pa: read_u64_or_zero(table, crb::DISPATCH_PA),
@@ -484,13 +511,15 @@ impl<'a> Crb<'a> {
             map_entries: read_u64_or_zero(table, crb::MAP_ENTRIES),
             map_pages: read_u64_or_zero(table, crb::MAP_PAGES),
             map: table.get(crb::MAP..).unwrap_or(&[]),
+            map_usable,
         }
     }
 
-    /// The virtual-to-physical map entries.
+    /// The virtual-to-physical map entries (none if `map_entries` did not
+    /// fit: see [`crate::Finding::CrbMapIgnored`]).
     pub fn map(&self) -> CrbMapEntries<'a> {
         CrbMapEntries {
-            records: Records::new(self.map, crb::MAP_ENTRY_SIZE, self.map_entries),
+            records: Records::new(self.map, crb::MAP_ENTRY_SIZE, self.map_usable),
         }
     }
 }

@@ -64,20 +64,34 @@ fn memblock_alloc_zeroed(mb: &mut Memblock<128>, what: &str, bytes: u64) -> Opti
     }
 }
 
-/// Sets up memblock, CMA and the buddy allocator from the HWRPB.
-pub fn init(hwrpb: &hwrpb::Hwrpb, params: &bootparam::EarlyParams) {
+/// Sets up memblock, CMA and the buddy allocator from the HWRPB's memory
+/// map (`map`, its clusters sorted and clipped by `Hwrpb::memory_map`).
+pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::EarlyParams) {
     let mut mb = MEMBLOCK.lock();
 
-    // 1. Every cluster is memory; those the console uses are reserved.
-    for c in hwrpb.memory_clusters() {
-        if let Err(e) = mb.add(c.start_addr(), c.size_bytes()) {
-            error!("memblock: cannot add cluster {:#x}-{:#x}: {e}", c.start_addr(), c.end_addr());
+    // 1. Every cluster is memory (each page once, in address order); those
+    //    not for the OS are reserved, and so is every page two clusters
+    //    both describe (which of them is right is unknown: hand out none).
+    for c in map.clusters() {
+        let k = c.cluster;
+        if let Err(e) = mb.add(k.start_addr(), k.size_bytes()) {
+            error!("memblock: cannot add cluster {} {:#x}-{:#x}: {e}", c.index, k.start_addr(), k.end_addr());
             continue;
         }
-        if !c.is_available() {
-            let what = if c.is_console() { "(console/PALcode cluster)" } else { "(non-volatile cluster)" };
-            reserve(&mut mb, what, c.start_addr(), c.size_bytes());
+        if !k.is_for_os() {
+            let what = if k.is_console() {
+                String::from("(console/PALcode cluster)")
+            } else if k.is_nonvolatile() {
+                String::from("(non-volatile cluster)")
+            } else {
+                format!("(cluster {} with usage {:#x})", c.index, k.usage)
+            };
+            reserve(&mut mb, &what, k.start_addr(), k.size_bytes());
         }
+    }
+    for o in map.overlaps() {
+        let what = format!("(pfn {:#x}-{:#x} in both clusters {} and {})", o.start_pfn, o.end_pfn, o.first, o.second);
+        reserve(&mut mb, &what, o.start_addr(), o.end_addr() - o.start_addr());
     }
 
     // 2. mem=: keep only the first N bytes of memory (never the kernel).

@@ -1016,6 +1016,120 @@ pub fn all() -> Vec<Case> {
             allow: &["tulip_srom=: CSR9's serial ROM data-out bit will read low", "serial ROM (read through CSR9) reads 0x0000 in all 64 words", "tulip: SROM: no usable media information"],
             ..case("tulip-srom-all-zeros", "net net_time=1 tulip_srom=zeros")
         },
+        // A tolerant HWRPB (issue 13): oddities in what the kernel only
+        // reports are one WARN each, naming the field and the value, and
+        // boot goes on with the memory map, PCI and DMA. The runner stops
+        // QEMU at the kernel's own entry through its gdbstub and rewrites
+        // QEMU's HWRPB first.
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0000310000",
+                "runner: gdb: HWRPB ctb_size 0x110 -> 0x11, checksum ",
+                "WARN  HWRPB console terminal block table (ctbt_offset) entry size 0x11 is invalid: must be a multiple of 8 and at least 0x20: that table is ignored",
+                "HWRPB: 1 warning(s), 0 error(s); booting with what is usable",
+                "memory: 256 MiB in 2 clusters",
+                "memory (boot): total 32768 pages (256 MiB) = ",
+                ": reconciled",
+                "pchip: window 2: direct bus 0x80000000-0xffffffff -> physical 0x0",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR", "rejected", "checksum (chksum"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            gdb: Some(GdbAction::HwrpbCtbSizeBad),
+            allow: &["entry size 0x11 is invalid: must be a multiple of 8 and at least 0x20: that table is ignored"],
+            ..case("hwrpb-ctb-entry-size", "")
+        },
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0000310000",
+                "runner: gdb: HWRPB memory clusters reversed: start pfns [0x0, 0x",
+                "WARN  HWRPB memory cluster 1 starts at pfn 0x0, below cluster 0's start pfn 0x",
+                " (1 such descent(s) in the table): the clusters are used sorted by start pfn",
+                "HWRPB: 1 warning(s), 0 error(s); booting with what is usable",
+                "memory: 256 MiB in 2 clusters, 255 MiB available to the OS",
+                "  cluster 1: pfn 0x0-0x",
+                " console/PALcode",
+                "  cluster 0: pfn 0x",
+                "-0x8000 (",
+                "memblock: reserve 0x0000000000-0x",
+                " (console/PALcode cluster)",
+                "memory (boot): total 32768 pages (256 MiB) = ",
+                ": reconciled",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR", "overlap"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            gdb: Some(GdbAction::HwrpbClustersReversed),
+            allow: &["HWRPB memory cluster 1 starts at pfn 0x0, below cluster 0's start pfn 0x"],
+            ..case("hwrpb-clusters-reversed", "")
+        },
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0000310000",
+                "runner: gdb: HWRPB memory cluster 1: pfn 0x",
+                "(overlapping cluster 0 by 7 pages; past the header checksum)",
+                "WARN  HWRPB memory clusters 0 and 1 both describe pfn 0x",
+                " (7 pages): counted once, and reserved",
+                "HWRPB: 1 warning(s), 0 error(s); booting with what is usable",
+                "memory: 256 MiB in 2 clusters",
+                "  cluster 1: pfn 0x",
+                "(declared from pfn 0x",
+                "  overlap: pfn 0x",
+                "is in clusters 0 and 1: reserved",
+                "memblock: reserve 0x",
+                " in both clusters 0 and 1)",
+                "memory (boot): total 32768 pages (256 MiB) = ",
+                ": reconciled",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            gdb: Some(GdbAction::HwrpbClustersOverlap),
+            allow: &["HWRPB memory clusters 0 and 1 both describe pfn 0x"],
+            ..case("hwrpb-clusters-overlap", "")
+        },
+        Case {
+            expect: &[
+                "runner: gdb: stopped at the entry 0xfffffc0000310000",
+                "runner: gdb: HWRPB chksum 0x",
+                " (left wrong)",
+                "WARN  HWRPB checksum (chksum at 0x120) is 0x",
+                ", but the header's quadwords sum to 0x",
+                ": reported only, every table is checked on its own",
+                "HWRPB: 1 warning(s), 0 error(s); booting with what is usable",
+                "memory: 256 MiB in 2 clusters",
+                "console callbacks: PUTS wrote 76 bytes",
+                "memory (boot): total 32768 pages (256 MiB) = ",
+                ": reconciled",
+                "pchip: window 2: direct bus 0x80000000-0xffffffff -> physical 0x0",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR", "rejected"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            gdb: Some(GdbAction::HwrpbChecksumBad),
+            allow: &["HWRPB checksum (chksum at 0x120) is 0x"],
+            ..case("hwrpb-bad-checksum", "")
+        },
+        // What the kernel needs, broken: the MDDT out of the HWRPB's page.
+        // An ERROR saying so and what the kernel does without it; boot
+        // still reaches the end, on the early heap alone.
+        Case {
+            expect: &[
+                "runner: gdb: HWRPB mddt_offset 0xb00 -> 0x1ff8, checksum ",
+                "ERROR HWRPB memory data descriptor table (mddt_offset) at offset 0x1ff8 with length 0x18 does not fit in the 0x2000 bytes provided: no memory map: the kernel runs on its early heap alone (no page allocator, no PCI scan, no DMA)",
+                "HWRPB: 0 warning(s), 1 error(s); booting with what is usable",
+                "CPU: EV67",
+                "memory: no memory map (the HWRPB's memory data descriptor table is unusable, see above)",
+                "console callbacks: PUTS wrote 76 bytes",
+                "heap: early arena",
+                "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "WARN", "memory (boot)"],
+            gdb: Some(GdbAction::HwrpbMddtOutOfBounds),
+            allow: &["HWRPB memory data descriptor table (mddt_offset) at offset 0x1ff8", "memory: no memory map (the HWRPB", "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone"],
+            ..case("hwrpb-no-memory-map", "")
+        },
     ]
 }
 

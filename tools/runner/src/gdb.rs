@@ -27,6 +27,23 @@ pub enum GdbAction {
     /// header's checksum (which covers 0x000..0x120), and have none of
     /// their own; the runner checks the slot lies past it.
     PalTypeOsf1,
+    /// Stop at the entry (the kernel's, for a kernel case), then set the
+    /// HWRPB's `ctb_size` (0xb0) to 0x11 (not a multiple of 8, below the
+    /// CTB's 0x20-byte common part) and adjust the header checksum.
+    HwrpbCtbSizeBad,
+    /// Stop at the entry, then reverse the order of the memory clusters in
+    /// the MDDT (past the header checksum, which stays).
+    HwrpbClustersReversed,
+    /// Stop at the entry, then move the second memory cluster's start 7
+    /// pages down (its size 7 pages up) so that it overlaps the end of the
+    /// first (past the header checksum).
+    HwrpbClustersOverlap,
+    /// Stop at the entry, then point `mddt_offset` (0xc8) at 0x1ff8, where
+    /// the MDDT cannot fit in the HWRPB's page, and adjust the checksum.
+    HwrpbMddtOutOfBounds,
+    /// Stop at the entry, then add 1 to the header checksum (`chksum`,
+    /// 0x120), and leave it wrong.
+    HwrpbChecksumBad,
 }
 
 /// The HWRPB as QEMU's PALcode maps it (virtual; the stub and kernel read
@@ -208,11 +225,131 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
                 (rev >> PAL_TYPE_SHIFT) & 0xff
             ));
         }
+        GdbAction::HwrpbCtbSizeBad => {
+            let (old, new, sum, new_sum) = rewrite_header_field(&mut c, header::CTB_SIZE as u64, |_| 0x11)?;
+            log.push_str(&format!(
+                "runner: gdb: HWRPB ctb_size {old:#x} -> {new:#x}, checksum {sum:#x} -> {new_sum:#x}\n"
+            ));
+        }
+        GdbAction::HwrpbClustersReversed => {
+            let (at, n) = clusters(&mut c)?;
+            let mut all = Vec::new();
+            for i in 0..n {
+                let mut q = Vec::new();
+                for k in 0..CLUSTER_QUADS {
+                    q.push(c.read_u64(at + i * CLUSTER_SIZE + 8 * k)?);
+                }
+                all.push(q);
+            }
+            for (i, q) in all.iter().rev().enumerate() {
+                for (k, v) in q.iter().enumerate() {
+                    c.write_u64(at + i as u64 * CLUSTER_SIZE + 8 * k as u64, *v)?;
+                }
+            }
+            let starts: Vec<String> =
+                (0..n).map(|i| c.read_u64(at + i * CLUSTER_SIZE).map(|v| format!("{v:#x}"))).collect::<Result<_, _>>()?;
+            let before: Vec<String> = all.iter().map(|q| format!("{:#x}", q[0])).collect();
+            log.push_str(&format!(
+                "runner: gdb: HWRPB memory clusters reversed: start pfns [{}] -> [{}] (MDDT at HWRPB + {:#x}, past the header checksum)\n",
+                before.join(", "),
+                starts.join(", "),
+                at - HWRPB_VA - MDDT_CLUSTERS
+            ));
+        }
+        GdbAction::HwrpbClustersOverlap => {
+            let (at, n) = clusters(&mut c)?;
+            if n < 2 {
+                return Err(format!("gdb: the MDDT has {n} cluster(s); need 2 to make an overlap"));
+            }
+            let second = at + CLUSTER_SIZE;
+            let (start, pages) = (c.read_u64(second)?, c.read_u64(second + 8)?);
+            if start < OVERLAP_PAGES {
+                return Err(format!("gdb: cluster 1 starts at pfn {start:#x}, too low to move {OVERLAP_PAGES} pages down"));
+            }
+            c.write_u64(second, start - OVERLAP_PAGES)?;
+            c.write_u64(second + 8, pages + OVERLAP_PAGES)?;
+            log.push_str(&format!(
+                "runner: gdb: HWRPB memory cluster 1: pfn {start:#x}+{pages:#x} -> {:#x}+{:#x} (overlapping cluster 0 by {OVERLAP_PAGES} pages; past the header checksum)\n",
+                start - OVERLAP_PAGES,
+                pages + OVERLAP_PAGES
+            ));
+        }
+        GdbAction::HwrpbMddtOutOfBounds => {
+            let (old, new, sum, new_sum) = rewrite_header_field(&mut c, MDDT_OFF_OFF, |_| 0x1ff8)?;
+            log.push_str(&format!(
+                "runner: gdb: HWRPB mddt_offset {old:#x} -> {new:#x}, checksum {sum:#x} -> {new_sum:#x}\n"
+            ));
+        }
+        GdbAction::HwrpbChecksumBad => {
+            header_checksum_holds(&mut c)?;
+            let stored = c.read_u64(HWRPB_VA + CHKSUM_OFF)?;
+            let bad = stored.wrapping_add(1);
+            c.write_u64(HWRPB_VA + CHKSUM_OFF, bad)?;
+            if c.read_u64(HWRPB_VA + CHKSUM_OFF)? != bad {
+                return Err("gdb: the checksum write did not stick".into());
+            }
+            log.push_str(&format!("runner: gdb: HWRPB chksum {stored:#x} -> {bad:#x} (left wrong)\n"));
+        }
     }
     c.ok(&format!("z0,{entry:x},4"))?;
     // Detach: QEMU removes its debug state and lets the guest run.
     c.ok("D")?;
     Ok(log)
+}
+
+/// `mddt_offset` in the header, and where the clusters start in the MDDT.
+const MDDT_OFF_OFF: u64 = header::MDDT_OFFSET as u64;
+const MDDT_CLUSTERS: u64 = hwrpb::layout::mddt::CLUSTERS as u64;
+const MDDT_NUMCLUSTERS: u64 = hwrpb::layout::mddt::NUMCLUSTERS as u64;
+const CLUSTER_SIZE: u64 = hwrpb::layout::cluster::SIZE_OF as u64;
+const CLUSTER_QUADS: u64 = CLUSTER_SIZE / 8;
+/// Pages by which `HwrpbClustersOverlap` moves cluster 1 into cluster 0.
+pub const OVERLAP_PAGES: u64 = 7;
+
+/// The HWRPB's header checksum holds (so this is the HWRPB, unchanged);
+/// returns the stored value.
+fn header_checksum_holds(c: &mut Client) -> Result<u64, String> {
+    let mut covered = Vec::with_capacity(header::CHKSUM);
+    for off in (0..CHKSUM_OFF).step_by(8) {
+        covered.extend_from_slice(&c.read_u64(HWRPB_VA + off)?.to_le_bytes());
+    }
+    let sum = hwrpb::header_checksum(&covered).unwrap_or(0);
+    let id = c.read_u64(HWRPB_VA + ID_OFF)?;
+    let stored = c.read_u64(HWRPB_VA + CHKSUM_OFF)?;
+    if hwrpb::MagicOrder::from_id(id).is_none() || sum != stored {
+        return Err(format!(
+            "gdb: HWRPB at {HWRPB_VA:#x}: id {id:#018x}, checksum {stored:#x} (computed {sum:#x}): not the HWRPB expected"
+        ));
+    }
+    Ok(stored)
+}
+
+/// Rewrites the header quadword at `off` to `f(old)` and the checksum to
+/// match: (old, new, old checksum, new checksum).
+fn rewrite_header_field(c: &mut Client, off: u64, f: impl Fn(u64) -> u64) -> Result<(u64, u64, u64, u64), String> {
+    let stored = header_checksum_holds(c)?;
+    let old = c.read_u64(HWRPB_VA + off)?;
+    let new = f(old);
+    let new_sum = stored.wrapping_sub(old).wrapping_add(new);
+    c.write_u64(HWRPB_VA + off, new)?;
+    c.write_u64(HWRPB_VA + CHKSUM_OFF, new_sum)?;
+    if c.read_u64(HWRPB_VA + off)? != new || c.read_u64(HWRPB_VA + CHKSUM_OFF)? != new_sum {
+        return Err(format!("gdb: the write of {new:#x} at HWRPB + {off:#x} did not stick"));
+    }
+    Ok((old, new, stored, new_sum))
+}
+
+/// The address of the first memory cluster and how many there are,
+/// checked to lie in the HWRPB's first page (the one QEMU maps).
+fn clusters(c: &mut Client) -> Result<(u64, u64), String> {
+    header_checksum_holds(c)?;
+    let mddt = c.read_u64(HWRPB_VA + MDDT_OFF_OFF)?;
+    let n = c.read_u64(HWRPB_VA + mddt + MDDT_NUMCLUSTERS)?;
+    let end = mddt + MDDT_CLUSTERS + n * CLUSTER_SIZE;
+    if mddt < CHKSUM_OFF + 8 || n == 0 || n > 16 || end > 0x2000 {
+        return Err(format!("gdb: HWRPB MDDT at {mddt:#x} with {n} clusters: not the MDDT expected"));
+    }
+    Ok((HWRPB_VA + mddt + MDDT_CLUSTERS, n))
 }
 
 /// A free TCP port on 127.0.0.1 (racy, but only the runner asks).

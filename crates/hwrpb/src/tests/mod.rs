@@ -4,9 +4,16 @@
 mod corpus;
 mod names;
 mod props;
+mod tolerant;
 mod unit;
 
-use crate::{Hwrpb, HwrpbError, declared_size, readable_size};
+use crate::{Hwrpb, HwrpbError, Inspection, declared_size, readable_size};
+
+/// `Hwrpb::inspect` with every invariant checked
+/// ([`crate::builder::check_inspection`], shared with the fuzz targets).
+pub(crate) fn inspect_all(bytes: &[u8], cpu: u64) -> Result<Inspection<'_>, HwrpbError> {
+    crate::builder::check_inspection(bytes, cpu)
+}
 
 /// Feed `bytes` to every entry point and, if the HWRPB is accepted, walk
 /// every iterator and check the invariants `parse` promises. This is what
@@ -26,15 +33,17 @@ pub(crate) fn exercise(bytes: &[u8]) -> Result<Hwrpb<'_>, HwrpbError> {
         let _ = (s.serial_str(), s.pal_major(), s.is_usable());
     }
 
-    let mddt = rpb.mddt();
+    let mddt = rpb.mddt().expect("parse guarantees an MDDT");
     let clusters: Vec<_> = rpb.memory_clusters().collect();
     assert_eq!(clusters.len() as u64, mddt.cluster_count);
     assert!(!clusters.is_empty());
     for w in clusters.windows(2) {
-        assert!(
-            w[0].end_pfn() <= w[1].start_pfn,
-            "clusters sorted and disjoint"
-        );
+        assert!(w[0].start_pfn <= w[1].start_pfn, "clusters sorted");
+    }
+    // Non-empty clusters disjoint (an empty one describes no page).
+    let full: Vec<_> = clusters.iter().filter(|c| c.numpages > 0).collect();
+    for w in full.windows(2) {
+        assert!(w[0].end_pfn() <= w[1].start_pfn, "clusters disjoint");
     }
     for c in &clusters {
         assert!(c.start_pfn.checked_add(c.numpages).is_some());
@@ -64,5 +73,8 @@ pub(crate) fn exercise(bytes: &[u8]) -> Result<Hwrpb<'_>, HwrpbError> {
     let _ = rpb.page_is_ram(0);
     let text = format!("{rpb}");
     assert!(text.starts_with("HWRPB at pa "));
+    let cpuid = h.primary_cpu_id;
+    let i = inspect_all(bytes, cpuid).expect("parse accepted it");
+    assert_eq!(i.findings.first_strict_error(), None);
     Ok(rpb)
 }

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use super::exercise;
+use super::{exercise, inspect_all};
 use crate::builder::{HwrpbBuilder, fix_checksum, write_u64};
 use crate::layout::{PAGE_SIZE, header};
 use crate::{Hwrpb, MagicOrder, MemCluster, cpu_type_name};
@@ -115,6 +115,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..9000)) {
         let _ = exercise(&bytes);
+        let _ = inspect_all(&bytes, 0);
     }
 
     /// (a) Random bytes behind a plausible header (magic, size, page size,
@@ -143,6 +144,7 @@ proptest! {
         write_u64(&mut bytes, header::DSR_OFFSET, offsets[4] & !7);
         fix_checksum(&mut bytes);
         let _ = exercise(&bytes);
+        let _ = inspect_all(&bytes, 0);
     }
 
     /// (a) Random byte mutations of a valid image, with or without a fixed
@@ -162,6 +164,7 @@ proptest! {
             fix_checksum(&mut img);
         }
         let _ = exercise(&img);
+        let _ = inspect_all(&img, 0);
     }
 
     /// (a) One quadword anywhere in the used part of a valid image replaced
@@ -173,6 +176,7 @@ proptest! {
         at in any::<prop::sample::Index>(),
         value in interesting_u64(),
         truncate in prop::option::of(any::<prop::sample::Index>()),
+        cpu in 0u64..10,
     ) {
         let used = b.layout().used;
         let mut img = b.build();
@@ -181,6 +185,7 @@ proptest! {
         fix_checksum(&mut img);
         let len = truncate.map_or(img.len(), |t| t.index(img.len() + 1));
         let _ = exercise(&img[..len]);
+        let _ = inspect_all(&img[..len], cpu);
     }
 
     /// (b) Valid images built from random parameters parse, and every
@@ -219,6 +224,10 @@ proptest! {
             Some(name) => prop_assert_eq!(rpb.dsr().unwrap().sysname_bytes(), Some(&name[..])),
             None => prop_assert!(rpb.dsr().is_none()),
         }
+        // The tolerant parser finds nothing in a valid image.
+        let i = inspect_all(&img, b.primary_cpu_id).unwrap();
+        let cycle_ok = crate::CYCLE_FREQ_PLAUSIBLE.contains(&b.cycle_freq);
+        prop_assert_eq!(i.findings.len(), usize::from(!cycle_ok));
         // What the kernel does: header -> readable size -> parse that much.
         let len = crate::readable_size(&img[..32]).unwrap();
         prop_assert!(len <= img.len());

@@ -80,7 +80,7 @@ fn qemu_image_128m_ev67() {
     assert!(rpb.processor(1).is_none());
 
     // Two clusters: the PALcode's pages (console) and the rest.
-    let m = rpb.mddt();
+    let m = rpb.mddt().unwrap();
     assert_eq!((m.checksum, m.impl_specific_pa, m.cluster_count), (0, 0, 2));
     let cl: Vec<_> = rpb.memory_clusters().collect();
     assert_eq!(cl, qemu_clusters(128 * MIB, 32));
@@ -672,7 +672,7 @@ fn err_clusters_overlap() {
     assert_eq!(rpb.total_memory_bytes(), 20 * 8192);
     assert_eq!(rpb.available_memory_bytes(), 5 * 8192);
     assert!(rpb.memory_clusters().nth(3).unwrap().is_nonvolatile());
-    assert_eq!(rpb.mddt().cluster(2), Some(MemCluster::new(10, 5, 0)));
+    assert_eq!(rpb.mddt().unwrap().cluster(2), Some(MemCluster::new(10, 5, 0)));
 }
 
 #[test]

@@ -59,7 +59,7 @@ impl Vm {
                 net.extend([String::from("-nic"), format!("user,model=tulip,{fwd}")]);
             }
             let mut child = Command::new(qemu)
-                .args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"])
+                .args(["-M", "clipper", "-vga", "none", "-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"])
                 .args(&net)
                 .arg("-kernel")
                 .arg(kernel)

@@ -307,6 +307,12 @@ impl Conn {
         if self.closing || !self.has_room() { 0 } else { IN_CAP - self.input.len() }
     }
 
+    /// A closing response was written: nothing more is read or parsed
+    /// (the peer's further bytes can be discarded).
+    pub fn closing(&self) -> bool {
+        self.closing
+    }
+
     /// Request bytes buffered and not yet answered.
     pub fn buffered(&self) -> usize {
         self.input.len()

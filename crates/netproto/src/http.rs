@@ -253,7 +253,7 @@ pub fn reason(status: u16) -> &'static str {
 
 /// The whole response sent when a connection cannot be served at all
 /// (its buffers could not be allocated): no allocation needed.
-pub const UNAVAILABLE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nout of memory, sorry\n";
+pub const UNAVAILABLE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nout of memory, sorry\n";
 
 /// Counters of what [`Conn::process`] did (added to).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -299,3 +299,10 @@ proptest! {
         crate::fuzzing::run(&d);
     }
 }
+
+#[test]
+fn the_fixed_503_is_well_formed() {
+    let r = responses(UNAVAILABLE);
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].0, &r[0].1[..]), (503, &b"out of memory, sorry\n"[..]));
+}

@@ -16,7 +16,6 @@
 //!   they are not: a peer that never reads stops being read;
 //! * a response body larger than [`BODY_MAX`] is replaced by a 503.
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -276,13 +275,21 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Reserves both buffers (`IN_CAP` + `OUT_CAP` bytes); they never grow.
-    pub fn new() -> Result<Conn, TryReserveError> {
+    /// Reserves both buffers (`IN_CAP` + `OUT_CAP` bytes); they never
+    /// grow. `None` if the heap cannot give them.
+    pub fn new() -> Option<Conn> {
+        Self::reserving(OUT_CAP)
+    }
+
+    /// As [`Conn::new`], with `out` bytes (at least [`OUT_CAP`]) reserved
+    /// for output: asking for more than the heap can give runs the real
+    /// allocation failure path (the kernel's `net_http_fail=`).
+    pub fn reserving(out: usize) -> Option<Conn> {
         let mut input = Vec::new();
-        input.try_reserve_exact(IN_CAP)?;
-        let mut out = Vec::new();
-        out.try_reserve_exact(OUT_CAP)?;
-        Ok(Conn { input, out, sent: 0, closing: false })
+        input.try_reserve_exact(IN_CAP).ok()?;
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(out.max(OUT_CAP)).ok()?;
+        Some(Conn { input, out: buf, sent: 0, closing: false })
     }
 
     /// Unsent response bytes.

@@ -77,8 +77,8 @@ pub struct Server {
     slots: alloc::vec::Vec<Slot>,
     counts: Counts,
     stats: HttpStats,
-    /// `net_http_fail=N`: the Nth connection is refused as if its buffers
-    /// could not be allocated (to test that path).
+    /// `net_http_fail=N`: the Nth connection asks for buffers the heap
+    /// cannot give (to test that path).
     fail_conn: Option<u64>,
 }
 
@@ -137,8 +137,11 @@ impl Server {
             // Buffers once the handshake is done (a half-open connection
             // holds none; it is evicted or timed out like any idle one).
             if slot.conn.is_none() && !slot.refused && s.may_send() {
+                // Injected: ask for 1 GiB of output buffer, which the heap
+                // cannot give (its largest block is 8 MiB), so the real
+                // failure path runs.
                 let injected = *fail_conn == Some(slot.number);
-                match if injected { None } else { Conn::new().ok() } {
+                match if injected { Conn::reserving(1 << 30) } else { Conn::new() } {
                     Some(c) => slot.conn = Some(c),
                     None => {
                         stats.alloc_failures += 1;

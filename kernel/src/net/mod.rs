@@ -36,8 +36,8 @@
 //! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
 //! line the platform's routing gives, none, or Cchip line LINE 0-63),
 //! `net_debug_hooks` (enables `STALL`), `net_http_fail=N` (the Nth HTTP
-//! connection is refused as if its buffers could not be allocated, to test
-//! that path).
+//! connection asks for 1 GiB of buffer, which the heap cannot give: the
+//! allocation failure path runs for real).
 
 mod device;
 mod http;

@@ -1199,8 +1199,9 @@ fn main() {
     }
 
     if !a.bench && a.want("hardening") {
-        // Issue 13: no debug hooks, the first connection refused (as if out
-        // of memory), floods of requests, connections and garbage.
+        // Issue 13: no debug hooks, the first connection's buffers not
+        // available (it asks for 1 GiB), floods of requests, connections
+        // and garbage.
         if let Some(mut vm) = boot(&mut r, &a, "net-hardening", "net net_time=900 net_http_fail=1") {
             let port = vm.http_port;
             r.check("http-alloc-503", hardening::alloc_503(port));

@@ -306,3 +306,10 @@ fn the_fixed_503_is_well_formed() {
     assert_eq!(r.len(), 1);
     assert_eq!((r[0].0, &r[0].1[..]), (503, &b"out of memory, sorry\n"[..]));
 }
+
+#[test]
+fn an_impossible_reservation_is_refused() {
+    assert!(Conn::reserving(usize::MAX).is_none());
+    assert!(Conn::reserving(isize::MAX as usize - 1).is_none());
+    assert!(Conn::reserving(0).is_some_and(|c| c.out.capacity() >= OUT_CAP));
+}

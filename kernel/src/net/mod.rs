@@ -240,8 +240,9 @@ pub fn run(params: &bootparam::EarlyParams) {
         }
     };
     let before = baseline();
-    // Logged, not part of the verdict: bringing the NIC up leaves a few
-    // hundred bytes allocated for good (384 in QEMU, whatever the traffic).
+    // Logged, not part of the verdict: the first network run leaves 384
+    // bytes allocated for good, whatever the traffic (most likely the
+    // emptied root node DMA-API debug's BTreeMap keeps after first use).
     let used_before = heap::stats().used;
     info!(
         "net: start: buddy free {} pages, heap {} pages ({} bytes used), CMA free {} pages, IOMMU entries used {:?}, DMA mappings live {}",

@@ -3,16 +3,41 @@
 # minutes once, seconds afterwards) and boots it on QEMU's AlphaServer
 # DS10-like "clipper" machine with the serial console on this terminal.
 #
-#   ./qemu-run.sh                          boot with 256 MiB
+#   ./qemu-run.sh                          boot with 256 MiB and the 21143 NIC
 #   ./qemu-run.sh -m 1G -smp 2             any extra arguments go to QEMU
 #   ./qemu-run.sh -append "test"           run the in-kernel self-tests
+#   ./qemu-run.sh -append "net"            bring the network up (see below)
 #   ./qemu-run.sh -s -S                    wait for gdb on :1234 (see README)
+#
+# The machine is tools/qemu-machine.args (-M clipper -vga none: no VGA, whose
+# ROM comes from Debian's seabios). The kernel gets its own NIC, the DEC
+# 21143 (the DS10's), never QEMU's default e1000 (its ROM comes from
+# ipxe-qemu), on QEMU's user network with two ports forwarded from this host's
+# loopback address only:
+#
+#   -nic user,model=tulip,hostfwd=udp:127.0.0.1:$QEMU_RUN_UDP_PORT-:7,hostfwd=tcp:127.0.0.1:$QEMU_RUN_HTTP_PORT-:80
+#
+# (defaults 5007 and 8080: with -append net, UDP echo and HTTP; try
+# `curl http://127.0.0.1:8080/status.json`). Any -nic, -netdev, -net, -device
+# or -nodefaults of your own replaces that NIC (`-nic none` for none).
 #
 # QEMU exits when the kernel halts. To quit by hand: Ctrl-A then X.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ELF=$("$REPO/tools/build-kernel.sh" | tail -n 1)
+mapfile -t MACHINE < <(grep -v '^[[:space:]]*\(#\|$\)' "$REPO/tools/qemu-machine.args")
 MEM=(-m 256M)
-for a in "$@"; do [ "$a" = "-m" ] && MEM=(); done
+UDP_PORT=${QEMU_RUN_UDP_PORT:-5007}
+HTTP_PORT=${QEMU_RUN_HTTP_PORT:-8080}
+NIC=(-nic "user,model=tulip,hostfwd=udp:127.0.0.1:$UDP_PORT-:7,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80")
+for a in "$@"; do
+    case $a in
+        -m) MEM=() ;;
+        -nic|-netdev|-net|-device|-nodefaults) NIC=() ;;
+    esac
+done
 echo "[qemu-run] booting $ELF" >&2
-exec qemu-system-alpha -M clipper -nographic "${MEM[@]}" -kernel "$ELF" "$@"
+if ((${#NIC[@]})); then
+    echo "[qemu-run] NIC: DEC 21143 on QEMU's user network; host 127.0.0.1:$UDP_PORT/udp -> :7, 127.0.0.1:$HTTP_PORT/tcp -> :80" >&2
+fi
+exec qemu-system-alpha "${MACHINE[@]}" -nographic "${MEM[@]}" "${NIC[@]}" -kernel "$ELF" "$@"

@@ -12,19 +12,21 @@ RUNS=3
 [ "${1:-}" = "--runs" ] && { RUNS=$2; shift 2; }
 [ $# -eq 2 ] || { echo "usage: $0 [--runs N] A.elf B.elf" >&2; exit 2; }
 A=$1 B=$2
+# The machine every tool starts (-M clipper -vga none), see tools/qemu-machine.args.
+mapfile -t MACHINE < <(grep -v '^[[:space:]]*\(#\|$\)' "$(dirname "${BASH_SOURCE[0]}")/qemu-machine.args")
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for i in $(seq "$RUNS"); do
     for k in A B; do
         elf=$A; [ $k = B ] && elf=$B
-        timeout 120 qemu-system-alpha -M clipper -nographic -vga none -nic none -monitor none -no-reboot \
+        timeout 120 qemu-system-alpha "${MACHINE[@]}" -nographic -nic none -monitor none -no-reboot \
             -m 256M -kernel "$elf" -append bench </dev/null >"$OUT/$k.$i" 2>&1 || true
         grep -q "bench: done" "$OUT/$k.$i" || { echo "bench-compare: kernel $k run $i did not finish (see below)" >&2; tail -5 "$OUT/$k.$i" >&2; exit 1; }
     done
 done
 # Rows: "bench: <label> <batch> <alloc> <free>"; label = everything between.
 for k in A B; do
-    cat "$OUT/$k".* | tr -d '\r' | sed -n 's/.*INFO  bench: //p' | awk -v k=$k '
+    cat "$OUT/$k".* | tr -d '\r' | sed -n 's/.*INFO  bench: //p' | sed 's/  (.*//' | awk -v k=$k '
         NF >= 4 && $(NF) ~ /^[0-9]+$/ && $(NF-1) ~ /^[0-9]+$/ && $(NF-2) ~ /^[0-9]+$/ {
             label = $1; for (i = 2; i <= NF - 3; i++) label = label " " $i
             print k "\t" label "\t" $(NF-1) "\t" $(NF)

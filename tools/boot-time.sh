@@ -3,7 +3,9 @@
 #
 # Boots the kernel to its line "ready; halting" and a minimal assembly kernel
 # (tools/floor/floor.s: prints one line on COM1 and halts) under
-#   qemu-system-alpha -M clipper -nographic -monitor none -m 256M -kernel ...
+#   qemu-system-alpha -M clipper -vga none -nographic -monitor none -m 256M -nic none -kernel ...
+# (the machine from tools/qemu-machine.args; `-nic none` unless the extra QEMU
+# arguments choose a NIC: QEMU's default e1000 needs a ROM from ipxe-qemu)
 # alternating kernel and floor, RUNS times each, each run bounded by a
 # timeout; prints every run, both medians and their ratio. Times are wall
 # clock from starting QEMU to the line appearing on the console (and, for
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
         --timeout) TIMEOUT=$2; shift 2 ;;
         --kernel) KERNEL=$2; shift 2 ;;
         --) shift; QEMU_EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "boot-time: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +45,12 @@ if [ -z "$KERNEL" ]; then
     KERNEL=$("$REPO/tools/build-kernel.sh" | tail -n 1) || { echo "boot-time: kernel build failed" >&2; exit 2; }
 fi
 [ -f "$KERNEL" ] || { echo "boot-time: no kernel at $KERNEL" >&2; exit 2; }
+
+mapfile -t MACHINE < <(grep -v '^[[:space:]]*\(#\|$\)' "$REPO/tools/qemu-machine.args")
+NIC=(-nic none)
+for a in "${QEMU_EXTRA[@]}"; do
+    case $a in -nic|-netdev|-net|-device|-nodefaults) NIC=() ;; esac
+done
 
 OUT=$REPO/target/boot-time
 mkdir -p "$OUT" "$REPO/target/bench-results"
@@ -64,7 +72,7 @@ run_once() {
     rm -f "$fifo" && mkfifo "$fifo" || return 1
     : >"$log"
     t0=$(now_us)
-    timeout --kill-after=5 "$TIMEOUT" qemu-system-alpha -M clipper -nographic -monitor none -m 256M \
+    timeout --kill-after=5 "$TIMEOUT" qemu-system-alpha "${MACHINE[@]}" -nographic -monitor none -m 256M "${NIC[@]}" \
         -kernel "$elf" "${QEMU_EXTRA[@]}" </dev/null >"$fifo" 2>&1 &
     pid=$!
     while IFS= read -r line; do
@@ -85,7 +93,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 echo "boot-time: $RUNS runs each, alternating, timeout ${TIMEOUT}s per run"
 echo "  kernel: $KERNEL (until \"$KERNEL_LINE\")"
 echo "  floor:  $FLOOR (until \"$FLOOR_LINE\")"
-echo "  qemu-system-alpha -M clipper -nographic -monitor none -m 256M -kernel ELF ${QEMU_EXTRA[*]}"
+echo "  qemu-system-alpha ${MACHINE[*]} -nographic -monitor none -m 256M ${NIC[*]} -kernel ELF ${QEMU_EXTRA[*]}"
 printf '%4s  %16s %16s   %16s %16s\n' run "kernel line ms" "kernel exit ms" "floor line ms" "floor exit ms"
 K_LINE=() K_EXIT=() F_LINE=() F_EXIT=() failed=0
 CSV=$REPO/target/bench-results/boot-time.csv

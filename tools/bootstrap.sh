@@ -12,6 +12,9 @@
 #   4. rustc_codegen_gcc from the nightly's rustc-dev sources (~1 minute)
 #   5. libgccjit.so installed where the backend looks for it in the sysroot
 #   6. a tiny no_std probe compiled for Alpha and checked with objdump
+#   7. QEMU: the floor kernel (tools/floor/floor.s) booted as the test runner
+#      starts QEMU, every time (nothing about it is cached): a firmware file
+#      QEMU needs and this machine lacks fails here, naming file and package
 #
 # Everything lands in a cache outside the repository:
 #   ${ALPHA_UNIKERNEL_CACHE:-${XDG_CACHE_HOME:-~/.cache}/alpha-unikernel}
@@ -201,4 +204,59 @@ if [ ! -f "$PROBE_STAMP" ]; then
 else
     say "probe already checked for this toolchain"
 fi
+
+# ---------------------------------------------------------------- 7. QEMU
+# Boots the floor kernel (tools/floor/floor.s: one line on COM1, then halt)
+# exactly as tools/runner starts QEMU: the machine of tools/qemu-machine.args,
+# then the runner's RUNNER_ARGS, -m 256M and -nic none (a host test of the
+# runner checks this line); then once more with the 21143 that ./qemu-run.sh,
+# the runner's network cases and tools/net-test give the kernel. Not cached:
+# it runs on every bootstrap (about 0.1 s per boot), so a machine that lacks
+# what QEMU needs (e.g. a ROM file of a device QEMU adds) fails here, with
+# the file and its Debian package named, not in the middle of the tests.
+FLOOR_LINE="floor: one line from a minimal Alpha kernel"
+mapfile -t MACHINE < <(grep -v '^[[:space:]]*\(#\|$\)' "$REPO/tools/qemu-machine.args")
+# rom_package FILE: the Debian package that ships QEMU's ROM FILE.
+rom_package() {
+    case $1 in
+        vgabios-*|bios.bin|bios-256k.bin|sgabios.bin) echo seabios ;;
+        efi-*.rom|pxe-*.rom) echo ipxe-qemu ;;
+        *) echo "unknown (try: apt-file search $1)" ;;
+    esac
+}
+# floor_boot WHAT QEMU-ARGS...: boots the floor with QEMU-ARGS after the
+# machine's; fails with QEMU's own words if the floor's line does not come.
+floor_boot() {
+    local what=$1; shift
+    local out=$FLOOR_DIR/$what.out err=$FLOOR_DIR/$what.err rc=0 t0 t1 rom
+    t0=$EPOCHREALTIME
+    timeout --kill-after=2 10 qemu-system-alpha "${MACHINE[@]}" "$@" -kernel "$FLOOR_DIR/floor.elf" \
+        </dev/null >"$out" 2>"$err" || rc=$?
+    t1=$EPOCHREALTIME
+    if grep -q "$FLOOR_LINE" "$out"; then
+        say "QEMU check ($what): the floor kernel booted in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: qemu-system-alpha ${MACHINE[*]} $*"
+        return 0
+    fi
+    rom=$(sed -n 's/.*failed to find romfile "\([^"]*\)".*/\1/p' "$err" | head -n 1)
+    if [ -n "$rom" ]; then
+        say "FAILED: QEMU check ($what): qemu-system-alpha needs the firmware file \"$rom\" (Debian package $(rom_package "$rom")), which this machine does not have."
+        say "  The project must not need it: every QEMU it starts passes -vga none and chooses its NIC (tools/qemu-machine.args);"
+        say "  this command line adds a device that needs a ROM: qemu-system-alpha ${MACHINE[*]} $*"
+    elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        say "FAILED: QEMU check ($what): no \"$FLOOR_LINE\" within 10 s: qemu-system-alpha ${MACHINE[*]} $*"
+    else
+        say "FAILED: QEMU check ($what): qemu-system-alpha exited with status $rc before the floor kernel's line: qemu-system-alpha ${MACHINE[*]} $*"
+    fi
+    echo "----- QEMU's stderr -----" >&2; tail -n 20 "$err" >&2
+    echo "----- QEMU's console -----" >&2; tail -n 20 "$out" >&2
+    return 1
+}
+FLOOR_DIR=$(mktemp -d "${TMPDIR:-/tmp}/alpha-unikernel-floor.XXXXXX")
+trap 'rm -rf "$FLOOR_DIR"' EXIT
+alpha-linux-gnu-as -mev6 -o "$FLOOR_DIR/floor.o" "$REPO/tools/floor/floor.s" &&
+    alpha-linux-gnu-ld -T "$REPO/tools/floor/floor.ld" -o "$FLOOR_DIR/floor.elf" "$FLOOR_DIR/floor.o" ||
+    { say "FAILED: QEMU check: could not assemble/link tools/floor/floor.s"; exit 1; }
+floor_boot "as the runner starts it" -nographic -monitor none -no-reboot -m 256M -nic none || exit 1
+floor_boot "with the 21143" -nographic -monitor none -no-reboot -m 256M -nic user,model=tulip || exit 1
+
 say "toolchain ready: $ENV_FILE"

@@ -100,7 +100,7 @@ pub extern "C" fn kernel_main() -> ! {
     if params.has_flag("test") {
         let r = selftest::run_all();
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
-        kprintln!("selftest summary: {} passed, {} failed", r.passed, r.failed);
+        kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         mm::boot::reconcile("after the self-tests");
         kprintln!("KERNEL TEST RESULT: {verdict}");
     }

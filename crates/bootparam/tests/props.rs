@@ -104,7 +104,7 @@ fn token_soup() -> impl Strategy<Value = String> {
 fn other_word() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9_.,/-]{0,8}(=[a-zA-Z0-9_.,/:-]{0,8})?".prop_filter("early parameter", |w| {
         let key = w.split('=').next().unwrap_or("");
-        !matches!(key, "cma" | "mem" | "loglevel")
+        bootparam::Param::from_name(key).is_none()
     })
 }
 
@@ -236,7 +236,7 @@ proptest! {
             prop_assert!(p.has_flag(w));
             if let Some((key, _)) = w.split_once('=') {
                 // The last word with this key wins.
-                let last = spec.others.iter().rev().find_map(|o| o.split_once('=').filter(|(k, _)| *k == key));
+                let last = spec.others.iter().rev().find_map(|o| o.split_once('=').filter(|(k, _)| bootparam::name_eq(k, key)));
                 prop_assert_eq!(p.get(key), last.map(|(_, v)| v));
             }
         }

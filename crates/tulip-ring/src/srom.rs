@@ -122,3 +122,79 @@ pub fn read_word(word: u16, addr_bits: u32, mut write: impl FnMut(u32), mut read
     write(ENABLE & !CS);
     value
 }
+
+/// The most words the driver reads: a 256-word part (93C66, 8 address
+/// bits).
+pub const MAX_WORDS: usize = 256;
+
+/// The serial ROM as [`read_rom`] read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RomRead {
+    /// The address width the whole ROM was read at (6 or 8).
+    pub addr_bits: u32,
+    /// Words read: `1 << addr_bits`.
+    pub words: usize,
+    /// The station address, or why words 10-12 hold none (at 6 bits when
+    /// neither width gave one).
+    pub mac: Result<[u8; 6], AddressProblem>,
+}
+
+/// Reads the serial ROM with `read_word(word, addr_bits)` into `out` (at
+/// least [`MAX_WORDS`] long): words 10-12 at 6 address bits first (a
+/// 64-word part, as QEMU has), then at 8 (a 256-word part); then the
+/// whole ROM at the width that gave a valid station address, at 6 bits if
+/// neither did (the address problem is then the 6-bit reading's).
+pub fn read_rom(mut read_word: impl FnMut(u16, u32) -> u16, out: &mut [u16]) -> RomRead {
+    let mut read3 = |bits: u32| {
+        let mut words = [0u16; MAC_WORD + 3];
+        for w in MAC_WORD..MAC_WORD + 3 {
+            words[w] = read_word(w as u16, bits);
+        }
+        station_address(&words)
+    };
+    let first = read3(ADDR_BITS_93C46);
+    let (mac, addr_bits) = match first {
+        Ok(_) => (first, ADDR_BITS_93C46),
+        Err(_) => match read3(8) {
+            Ok(m) => (Ok(m), 8),
+            Err(_) => (first, ADDR_BITS_93C46),
+        },
+    };
+    let words = (1usize << addr_bits).min(out.len());
+    for (w, o) in out[..words].iter_mut().enumerate() {
+        *o = read_word(w as u16, addr_bits);
+    }
+    RomRead { addr_bits, words, mac }
+}
+
+/// A serial ROM image (bytes as the chip shifts them out) whose every
+/// word is the same 0xffff or 0x0000: the data-out line never changed, so
+/// nothing in it is information.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stuck {
+    /// The word every read gave.
+    pub value: u16,
+    /// How many words were read.
+    pub words: usize,
+}
+
+/// Whether `rom` is all 0xff or all 0x00 bytes (and at least 26 bytes,
+/// past the station address).
+pub fn stuck(rom: &[u8]) -> Option<Stuck> {
+    let first = *rom.first()?;
+    if rom.len() < 2 * (MAC_WORD + 3) || !matches!(first, 0x00 | 0xff) || rom.iter().any(|&b| b != first) {
+        return None;
+    }
+    Some(Stuck { value: u16::from_le_bytes([first, first]), words: rom.len() / 2 })
+}
+
+impl core::fmt::Display for Stuck {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "reads {:#06x} in all {} words ", self.value, self.words)?;
+        if self.value == 0xffff {
+            write!(f, "(DO never goes low: the ROM is erased, missing or does not answer)")
+        } else {
+            write!(f, "(DO never goes high: the ROM is unprogrammed or not connected)")
+        }
+    }
+}

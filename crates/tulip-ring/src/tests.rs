@@ -431,3 +431,104 @@ fn csr5_decoding() {
     assert_eq!(csr::rx_state(0xf000_0000), RxState::Stopped);
     assert_eq!(csr::tx_state(0xffff_ffff), TxState::Closing);
 }
+
+// ------------------------------------------------- serial ROM that reads all ones
+
+/// A CSR9 with no serial ROM behind it (or an erased one): DO held at
+/// `level` whatever is clocked in.
+struct DeadSrom {
+    level: bool,
+    csr9: u32,
+    reads: usize,
+}
+
+impl DeadSrom {
+    fn read_word(&mut self, w: u16, bits: u32) -> u16 {
+        let cell = std::cell::RefCell::new(self);
+        srom::read_word(
+            w,
+            bits,
+            |v| cell.borrow_mut().csr9 = v,
+            || {
+                let mut s = cell.borrow_mut();
+                s.reads += 1;
+                if s.level { s.csr9 | srom::DO } else { s.csr9 & !srom::DO }
+            },
+        )
+    }
+}
+
+fn read_whole(mut f: impl FnMut(u16, u32) -> u16) -> (srom::RomRead, Vec<u16>) {
+    let mut out = [0u16; srom::MAX_WORDS];
+    let r = srom::read_rom(&mut f, &mut out);
+    (r, out[..r.words].to_vec())
+}
+
+#[test]
+fn srom_reading_all_ones_is_one_clear_problem() {
+    let mut dead = DeadSrom { level: true, csr9: 0, reads: 0 };
+    let (r, words) = read_whole(|w, b| dead.read_word(w, b));
+    // Both widths tried, neither gave an address: the 6-bit reading's
+    // problem, the whole 64 words read at 6 bits.
+    assert_eq!(r, srom::RomRead { addr_bits: 6, words: 64, mac: Err(srom::AddressProblem::Erased) });
+    assert!(words.iter().all(|&w| w == 0xffff));
+    let mut rom = vec![0u8; 2 * words.len()];
+    srom_info::words_to_bytes(&words, &mut rom);
+    let s = srom::stuck(&rom).expect("an all-ones ROM is stuck");
+    assert_eq!(s, srom::Stuck { value: 0xffff, words: 64 });
+    assert_eq!(
+        s.to_string(),
+        "reads 0xffff in all 64 words (DO never goes low: the ROM is erased, missing or does not answer)"
+    );
+    // What else the driver would check says the same, not more: the
+    // info leaf is blank, and the checksum cannot match.
+    assert_eq!(srom_info::parse(&rom, 1).unwrap_err(), srom_info::SromError::Blank { byte: 0xff });
+    assert!(!srom_info::check_crc(&rom).unwrap().ok());
+
+    let mut low = DeadSrom { level: false, csr9: 0, reads: 0 };
+    let (r, words) = read_whole(|w, b| low.read_word(w, b));
+    assert_eq!(r.mac, Err(srom::AddressProblem::Zero));
+    let mut rom = vec![0u8; 2 * words.len()];
+    srom_info::words_to_bytes(&words, &mut rom);
+    assert_eq!(srom::stuck(&rom), Some(srom::Stuck { value: 0, words: 64 }));
+    assert!(srom::stuck(&rom).unwrap().to_string().contains("DO never goes high"));
+}
+
+#[test]
+fn srom_stuck_only_when_every_word_is() {
+    assert_eq!(srom::stuck(&[]), None);
+    assert_eq!(srom::stuck(&[0xff; 20]), None, "too short to say");
+    let mut rom = [0xffu8; 128];
+    rom[127] = 0xfe;
+    assert_eq!(srom::stuck(&rom), None);
+    assert_eq!(srom::stuck(&[0x55; 128]), None);
+}
+
+#[test]
+fn srom_read_rom_finds_the_width() {
+    // QEMU's 64-word part: 6 bits.
+    let mut words = vec![0u16; 64];
+    words[10..13].copy_from_slice(&[0x5452, 0x1200, 0x5634]);
+    let q = std::cell::RefCell::new(QemuSrom::new(words.clone()));
+    let (r, got) = read_whole(|w, b| srom::read_word(w, b, |v| q.borrow_mut().csr9_write(v), || q.borrow_mut().csr9_read()));
+    assert_eq!(r.addr_bits, 6);
+    assert_eq!(r.mac, Ok([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]));
+    assert_eq!(got, words);
+    // A 256-word part: read at 6 bits it takes the first two data clocks
+    // as address bits and answers words 40, 44, 48 shifted, all ones here,
+    // so 8 bits are tried and give the address. (Were words 40-48 to read
+    // as a unicast address at 6 bits, the 6-bit reading would be taken:
+    // Linux sizes the address through the part's dummy zero bit instead.)
+    let mut big = vec![0xffffu16; 256];
+    for (i, w) in big.iter_mut().enumerate().skip(64) {
+        *w = (i as u16).wrapping_mul(0x3b1);
+    }
+    big[10..13].copy_from_slice(&[0x5452, 0x1200, 0x5634]);
+    let mut model = QemuSrom::new(big.clone());
+    model.addrbits = 8;
+    let q = std::cell::RefCell::new(model);
+    let (r, got) = read_whole(|w, b| srom::read_word(w, b, |v| q.borrow_mut().csr9_write(v), || q.borrow_mut().csr9_read()));
+    assert_eq!((r.addr_bits, r.words), (8, 256));
+    assert_eq!(r.mac, Ok([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]));
+    assert_eq!(got, big);
+}

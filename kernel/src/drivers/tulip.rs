@@ -47,13 +47,13 @@ use crate::arch::{mb, mmio, wmb};
 use crate::dma::{self, Coherent, Direction, DmaDevice, WindowPolicy, iommu};
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, heap, page, phys_ptr};
-use crate::pci::{self, Bar, PciDevice};
+use crate::pci::{self, Bar, BarExt, PciDevice};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use log::{error, info};
+use log::{error, info, warn};
 use tulip_ring::csr::{self, Csr5, RxState, TxState, csr0, csr5, csr6};
 use tulip_ring::{
     BROADCAST, CRC_LEN, DESC_SIZE, MAX_FRAME_LEN, Ring, RxDesc, RxErrors, SETUP_FRAME_LEN, TxDesc, TxErrors,
@@ -228,9 +228,13 @@ fn csr_bar(pci: &PciDevice) -> Result<(u64, String, bool, bool), String> {
         }
         _ => {}
     }
+    let show = |b: Option<Bar>| b.map_or(String::from("none (absent, or left out by the bus scan: see its pci line)"), |b| format!("{b}"));
     Err(format!(
-        "{}: no usable CSR BAR (decoded BAR1 {:?}, BAR0 {:?})",
-        pci.bdf, pci.bars[1], pci.bars[0]
+        "{}: no usable CSR BAR: BAR1 (register 0x14) {}, BAR0 (register 0x10) {}; the CSRs need {} bytes at a non-zero address",
+        pci.bdf,
+        show(pci.bars[1]),
+        show(pci.bars[0]),
+        min
     ))
 }
 
@@ -281,35 +285,53 @@ impl Tulip {
         Csr5(self.csrs.read(csr::CSR5))
     }
 
-    pub(super) fn srom_word(&self, word: u16, addr_bits: u32) -> u16 {
-        let c = self.csrs;
-        srom::read_word(word, addr_bits, |v| c.write(csr::CSR9, v), || c.read(csr::CSR9))
-    }
-
     /// Reads the station address from serial ROM words 10-12 (a 64-word
     /// part first, as QEMU has, then a 256-word one), then the whole ROM
     /// at the address width that gave a valid address (6 bits if none did:
-    /// `mac` then says why the 64-word reading is no station address).
+    /// `mac` then says why the 64-word reading is no station address);
+    /// `tulip_ring::srom::read_rom` decides.
+    ///
+    /// `tulip_srom=ones` (or `zeros`), a test: CSR9's data-out bit reads
+    /// as stuck high (low) while the ROM is read, as with no ROM fitted or
+    /// an erased one, which QEMU's NIC never has.
     fn read_srom(&mut self) {
-        let read3 = |bits: u32| {
-            let mut words = [0u16; srom::MAC_WORD + 3];
-            for w in srom::MAC_WORD..srom::MAC_WORD + 3 {
-                words[w] = self.srom_word(w as u16, bits);
+        let params = bootparam::EarlyParams::parse(crate::bootinfo::read_cmdline());
+        let stuck = match params.get("tulip_srom") {
+            Some("ones") => Some(true),
+            Some("zeros") => Some(false),
+            Some(v) => {
+                warn!("tulip: tulip_srom={v} ignored: expected ones or zeros");
+                None
             }
-            srom::station_address(&words)
+            None => None,
         };
-        let first = read3(srom::ADDR_BITS_93C46);
-        let (mac, bits) = match first {
-            Ok(_) => (first, srom::ADDR_BITS_93C46),
-            Err(_) => match read3(8) {
-                Ok(m) => (Ok(m), 8),
-                Err(_) => (first, srom::ADDR_BITS_93C46),
+        if let Some(high) = stuck {
+            warn!(
+                "tulip: {}: tulip_srom=: CSR9's serial ROM data-out bit will read {} (a test)",
+                self.pci.bdf,
+                if high { "high" } else { "low" }
+            );
+        }
+        let c = self.csrs;
+        let mut words = [0u16; srom::MAX_WORDS];
+        let r = srom::read_rom(
+            |w, bits| {
+                srom::read_word(
+                    w,
+                    bits,
+                    |v| c.write(csr::CSR9, v),
+                    || match stuck {
+                        None => c.read(csr::CSR9),
+                        Some(true) => c.read(csr::CSR9) | srom::DO,
+                        Some(false) => c.read(csr::CSR9) & !srom::DO,
+                    },
+                )
             },
-        };
-        let words: Vec<u16> = (0..1u16 << bits).map(|w| self.srom_word(w, bits)).collect();
-        let mut rom = alloc::vec![0u8; 2 * words.len()];
-        srom_info::words_to_bytes(&words, &mut rom);
-        self.mac = mac;
+            &mut words,
+        );
+        let mut rom = alloc::vec![0u8; 2 * r.words];
+        srom_info::words_to_bytes(&words[..r.words], &mut rom);
+        self.mac = r.mac;
         self.srom = rom;
     }
 
@@ -1202,6 +1224,17 @@ impl TxPart {
 /// any made-up one), and the media code still reads its info leaf, whose
 /// parser checks every block's bounds.
 fn station_address(chip: &Tulip) -> [u8; 6] {
+    // A ROM that reads the same 0xffff (or 0x0000) in every word holds
+    // nothing: one message for it, not a checksum mismatch and a missing
+    // address besides.
+    if let Some(s) = srom::stuck(&chip.srom) {
+        error!(
+            "tulip: {}: serial ROM (read through CSR9) {s}: no station address or media information in it; using the locally administered {} instead (unique only while one such NIC is on the segment)",
+            chip.pci.bdf,
+            mac_display(&FALLBACK_MAC)
+        );
+        return FALLBACK_MAC;
+    }
     if let Some(c) = srom_info::check_crc(&chip.srom).filter(|c| !c.ok()) {
         error!(
             "tulip: {}: serial ROM checksum mismatch (stored {:#06x}, computed {:#06x} over {} bytes): its contents may be corrupt",

@@ -2,6 +2,7 @@
 //! enumeration with an `lspci`-like listing, BARs, enabling decode and bus
 //! mastering, and a small driver registry matched by vendor/device ID.
 
+mod inject;
 pub mod pchip;
 
 use crate::arch::{mmio, phys_to_kseg};
@@ -18,112 +19,61 @@ pub const PCI_MEM_PHYS: u64 = 0x800_0000_0000;
 /// Pchip 0 PCI I/O space: physical = this + port.
 pub const PCI_IO_PHYS: u64 = 0x801_fc00_0000;
 
-/// Configuration registers (the header's map; not all are used yet).
-#[allow(dead_code)]
-pub mod cfg {
-    pub const VENDOR_ID: u8 = 0x00;
-    pub const DEVICE_ID: u8 = 0x02;
-    pub const COMMAND: u8 = 0x04;
-    pub const STATUS: u8 = 0x06;
-    pub const CLASS_REV: u8 = 0x08;
-    pub const HEADER_TYPE: u8 = 0x0e;
-    pub const BAR0: u8 = 0x10;
-    pub const INTERRUPT_LINE: u8 = 0x3c;
-    pub const INTERRUPT_PIN: u8 = 0x3d;
-    pub const CMD_IO: u16 = 1 << 0;
-    pub const CMD_MEMORY: u16 = 1 << 1;
-    pub const CMD_BUS_MASTER: u16 = 1 << 2;
-}
+/// Configuration registers (the header's map).
+pub use pci_config::reg as cfg;
+pub use pci_config::{Bar, Bdf};
+use pci_config::{BarSizing, ConfigSpace, HeaderKind, IdAnswer, SlotList};
 
-/// A function's address on the bus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Bdf {
-    pub bus: u8,
-    pub dev: u8,
-    pub func: u8,
-}
+/// One function's configuration space through the Pchip's window.
+///
+/// SAFETY (all accessors): the address lies in the Pchip's configuration
+/// window, where every aligned access of this width is a config cycle; an
+/// absent device reads as all ones (QEMU; a real Pchip master-aborts the
+/// cycle, returns all ones and sets PERROR NDS, see [`pchip::check_errors`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Conf(pub Bdf);
 
-impl fmt::Display for Bdf {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{:02x}:{:02x}.{}", self.bus, self.dev, self.func)
-    }
-}
-
-impl Bdf {
-    fn conf_addr(self, reg: u8) -> u64 {
+impl Conf {
+    fn addr(self, reg: u8) -> u64 {
+        let b = self.0;
         phys_to_kseg(
             PCI_CONF_PHYS
-                | (self.bus as u64) << 16
-                | (self.dev as u64 & 0x1f) << 11
-                | (self.func as u64 & 7) << 8
+                | (b.bus as u64) << 16
+                | (b.dev as u64 & 0x1f) << 11
+                | (b.func as u64 & 7) << 8
                 | reg as u64,
         )
     }
+}
 
-    // SAFETY (all accessors): the address lies in the Pchip's configuration
-    // window, where every aligned access of this width is a config cycle; an
-    // absent device reads as all ones.
-    pub fn read32(self, reg: u8) -> u32 {
-        unsafe { mmio::read32(self.conf_addr(reg & !3)) }
+impl ConfigSpace for Conf {
+    fn read32(&mut self, reg: u8) -> u32 {
+        unsafe { mmio::read32(self.addr(reg & !3)) }
     }
-    pub fn read16(self, reg: u8) -> u16 {
-        unsafe { mmio::read16(self.conf_addr(reg & !1)) }
+    fn write32(&mut self, reg: u8, v: u32) {
+        unsafe { mmio::write32(self.addr(reg & !3), v) }
     }
-    pub fn read8(self, reg: u8) -> u8 {
-        unsafe { mmio::read8(self.conf_addr(reg)) }
+    fn read16(&mut self, reg: u8) -> u16 {
+        unsafe { mmio::read16(self.addr(reg & !1)) }
     }
-    pub fn write32(self, reg: u8, v: u32) {
-        unsafe { mmio::write32(self.conf_addr(reg & !3), v) }
+    fn write16(&mut self, reg: u8, v: u16) {
+        unsafe { mmio::write16(self.addr(reg & !1), v) }
     }
-    pub fn write16(self, reg: u8, v: u16) {
-        unsafe { mmio::write16(self.conf_addr(reg & !1), v) }
+    fn read8(&mut self, reg: u8) -> u8 {
+        unsafe { mmio::read8(self.addr(reg)) }
     }
 }
 
-/// A decoded base address register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bar {
-    Memory { addr: u64, size: u64, prefetchable: bool, is64: bool },
-    Io { port: u32, size: u32 },
-}
-
-impl Bar {
+/// Where the CPU reaches a BAR.
+pub trait BarExt {
     /// The kernel address (KSEG) through which the CPU reaches this BAR.
-    pub fn kseg(&self) -> u64 {
-        match *self {
-            Bar::Memory { addr, .. } => phys_to_kseg(PCI_MEM_PHYS + addr),
-            Bar::Io { port, .. } => phys_to_kseg(PCI_IO_PHYS + port as u64),
-        }
-    }
+    fn kseg(&self) -> u64;
 }
 
-impl fmt::Display for Bar {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match *self {
-            Bar::Memory { addr, size, prefetchable, is64 } => write!(
-                f,
-                "memory at {addr:#010x} ({}-bit, {}prefetchable) [size={}]",
-                if is64 { 64 } else { 32 },
-                if prefetchable { "" } else { "non-" },
-                human(size)
-            ),
-            Bar::Io { port, size } => write!(f, "I/O ports at {port:#06x} [size={size}]"),
-        }
+impl BarExt for Bar {
+    fn kseg(&self) -> u64 {
+        phys_to_kseg(self.phys(PCI_MEM_PHYS, PCI_IO_PHYS))
     }
-}
-
-fn human(n: u64) -> impl fmt::Display {
-    struct H(u64);
-    impl fmt::Display for H {
-        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            match self.0 {
-                n if n >= 1 << 20 && n % (1 << 20) == 0 => write!(f, "{}M", n >> 20),
-                n if n >= 1 << 10 && n % (1 << 10) == 0 => write!(f, "{}K", n >> 10),
-                n => write!(f, "{n}"),
-            }
-        }
-    }
-    H(n)
 }
 
 /// One function found on the bus.
@@ -138,26 +88,30 @@ pub struct PciDevice {
     pub bars: [Option<Bar>; 6],
     pub irq_line: u8,
     pub irq_pin: u8,
+    /// The header type register (bit 7: multi-function).
+    pub header_type: u8,
 }
 
 impl PciDevice {
     /// Enables I/O and/or memory decode and/or bus mastering (the firmware
     /// leaves bus mastering off); returns the new command register.
     pub fn enable(&self, io: bool, memory: bool, bus_master: bool) -> u16 {
-        let mut cmd = self.bdf.read16(cfg::COMMAND);
+        let mut c = Conf(self.bdf);
+        let mut cmd = c.read16(cfg::COMMAND);
         cmd |= if io { cfg::CMD_IO } else { 0 }
             | if memory { cfg::CMD_MEMORY } else { 0 }
             | if bus_master { cfg::CMD_BUS_MASTER } else { 0 };
-        self.bdf.write16(cfg::COMMAND, cmd);
-        let now = self.bdf.read16(cfg::COMMAND);
+        c.write16(cfg::COMMAND, cmd);
+        let now = c.read16(cfg::COMMAND);
         info!("pci {}: command {:#06x} (io {}, memory {}, bus master {})", self.bdf, now, io, memory, bus_master);
         now
     }
 
     /// Turns bus mastering off again (used when a driver lets go).
     pub fn disable_bus_master(&self) {
-        let cmd = self.bdf.read16(cfg::COMMAND) & !cfg::CMD_BUS_MASTER;
-        self.bdf.write16(cfg::COMMAND, cmd);
+        let mut c = Conf(self.bdf);
+        let cmd = c.read16(cfg::COMMAND) & !cfg::CMD_BUS_MASTER;
+        c.write16(cfg::COMMAND, cmd);
     }
 
     pub fn class_name(&self) -> &'static str {
@@ -199,86 +153,148 @@ impl fmt::Display for PciDevice {
     }
 }
 
-/// Sizes BAR `i` (decode must be off): write all ones, read back, restore.
-/// Returns the BAR and how many BAR slots it used (2 for 64-bit memory).
-fn probe_bar(bdf: Bdf, i: usize) -> (Option<Bar>, usize) {
-    let reg = cfg::BAR0 + 4 * i as u8;
-    let orig = bdf.read32(reg);
-    bdf.write32(reg, 0xffff_ffff);
-    let mask = bdf.read32(reg);
-    bdf.write32(reg, orig);
-    if mask == 0 || mask == 0xffff_ffff {
-        return (None, 1);
-    }
-    if orig & 1 == 1 {
-        let size = (!(mask & 0xffff_fffc) & 0xffff).wrapping_add(1);
-        return (Some(Bar::Io { port: orig & 0xffff_fffc, size }), 1);
-    }
-    let is64 = (orig >> 1) & 3 == 2;
-    let mut addr = (orig & 0xffff_fff0) as u64;
-    let mut size_mask = (mask & 0xffff_fff0) as u64 | 0xffff_ffff_0000_0000;
-    if is64 && i < 5 {
-        let hi_reg = reg + 4;
-        let hi = bdf.read32(hi_reg);
-        bdf.write32(hi_reg, 0xffff_ffff);
-        let hi_mask = bdf.read32(hi_reg);
-        bdf.write32(hi_reg, hi);
-        addr |= (hi as u64) << 32;
-        size_mask = (size_mask & 0xffff_ffff) | (hi_mask as u64) << 32;
-    }
-    let size = (!size_mask).wrapping_add(1);
-    (Some(Bar::Memory { addr, size, prefetchable: orig & 8 != 0, is64 }), if is64 { 2 } else { 1 })
+/// What one configuration address held.
+enum Probe {
+    /// Vendor/device ID all ones: nothing there.
+    Empty,
+    /// Something answered, but not with a valid ID (reported).
+    Invalid,
+    /// It stopped answering while its BARs were sized (reported).
+    Vanished,
+    Device(PciDevice),
 }
 
-fn probe(bdf: Bdf) -> Option<PciDevice> {
-    let id = bdf.read32(cfg::VENDOR_ID);
-    if id == 0xffff_ffff || id & 0xffff == 0xffff || id == 0 {
-        return None;
+/// Reads one function's header and sizes its BARs (`pci_config`
+/// decides; every odd answer is logged with the register and the value),
+/// with the fault `pci_inject=` asks for on this function, if any.
+fn probe(bdf: Bdf, faults: &[(Bdf, inject::Fault)]) -> Probe {
+    let mine: Vec<inject::Fault> = faults.iter().filter(|(b, _)| *b == bdf).map(|&(_, f)| f).collect();
+    if mine.is_empty() {
+        probe_through(bdf, &mut Conf(bdf))
+    } else {
+        probe_through(bdf, &mut inject::Faulty::new(Conf(bdf), mine))
     }
-    let class_rev = bdf.read32(cfg::CLASS_REV);
-    // Size the BARs with decode off, as the PCI spec asks.
-    let cmd = bdf.read16(cfg::COMMAND);
-    bdf.write16(cfg::COMMAND, cmd & !(cfg::CMD_IO | cfg::CMD_MEMORY));
-    let mut bars = [None; 6];
-    let mut i = 0;
-    while i < 6 {
-        let (bar, used) = probe_bar(bdf, i);
-        bars[i] = bar;
-        i += used;
+}
+
+fn probe_through<C: ConfigSpace>(bdf: Bdf, c: &mut C) -> Probe {
+    let id = c.read32(cfg::VENDOR_ID);
+    let (vendor, device) = match pci_config::classify_id(id) {
+        IdAnswer::Empty => return Probe::Empty,
+        IdAnswer::Invalid(v) => {
+            warn!(
+                "pci {bdf}: vendor/device ID register (0x00) reads {v:#010x}: vendor {:#06x} is no vendor (0xffff means none, 0x0000 is never assigned); function skipped",
+                v as u16
+            );
+            return Probe::Invalid;
+        }
+        IdAnswer::Device { vendor, device } => (vendor, device),
+    };
+    let class_rev = c.read32(cfg::CLASS_REV);
+    let header_type = c.read8(cfg::HEADER_TYPE);
+    let kind = HeaderKind::from_byte(header_type);
+    if let HeaderKind::Unknown(b) = kind {
+        warn!(
+            "pci {bdf}: {vendor:04x}:{device:04x}: header type register (0x0e) reads {b:#04x}, header {kind}; its BARs are not sized or used"
+        );
     }
-    bdf.write16(cfg::COMMAND, cmd);
-    Some(PciDevice {
+    let sizing: BarSizing = pci_config::size_bars(c, kind, &pci_config::TSUNAMI);
+    if sizing.vanished {
+        if sizing.command == 0xffff {
+            warn!(
+                "pci {bdf}: {vendor:04x}:{device:04x}: command register (0x04) reads 0xffff: the function stopped answering; BARs not sized, function left out"
+            );
+        } else {
+            warn!(
+                "pci {bdf}: {vendor:04x}:{device:04x}: vendor/device ID register (0x00) reads 0xffffffff after its BARs were sized (it read {id:#010x} before): the function stopped answering; left out"
+            );
+        }
+        return Probe::Vanished;
+    }
+    for issue in sizing.problems() {
+        warn!("pci {bdf}: {vendor:04x}:{device:04x}: {issue}; BAR{} left out", issue.index);
+    }
+    Probe::Device(PciDevice {
         bdf,
-        vendor: id as u16,
-        device: (id >> 16) as u16,
+        vendor,
+        device,
         class: ((class_rev >> 24) as u8, (class_rev >> 16) as u8, (class_rev >> 8) as u8),
         revision: class_rev as u8,
-        bars,
-        irq_line: bdf.read8(cfg::INTERRUPT_LINE),
-        irq_pin: bdf.read8(cfg::INTERRUPT_PIN),
+        bars: sizing.bars(),
+        irq_line: c.read8(cfg::INTERRUPT_LINE),
+        irq_pin: c.read8(cfg::INTERRUPT_PIN),
+        header_type,
     })
+}
+
+/// Leaves out every pair of assigned BARs (of different functions, or
+/// of one) that share an address in the same space: both functions would
+/// answer there. The firmware assigned them; this kernel does not move
+/// BARs, so a driver then finds no usable BAR and says so.
+fn drop_overlaps(found: &mut [PciDevice]) {
+    let mut all = Vec::new();
+    for (d, dev) in found.iter().enumerate() {
+        for (i, b) in dev.bars.iter().enumerate() {
+            if let Some(b) = b {
+                all.push((d, i, *b));
+            }
+        }
+    }
+    let mut drop_list = Vec::new();
+    for (x, &(da, ia, a)) in all.iter().enumerate() {
+        for &(db, ib, b) in &all[x + 1..] {
+            if pci_config::overlap(&a, &b) {
+                let (fa, fb) = (found[da].bdf, found[db].bdf);
+                warn!(
+                    "pci {fa}: BAR{ia} (register {:#04x}) {a} overlaps pci {fb} BAR{ib} (register {:#04x}) {b}: both would answer there; both BARs left out",
+                    cfg::BAR0 + 4 * ia as u8,
+                    cfg::BAR0 + 4 * ib as u8
+                );
+                drop_list.push((da, ia));
+                drop_list.push((db, ib));
+            }
+        }
+    }
+    for (d, i) in drop_list {
+        found[d].bars[i] = None;
+    }
 }
 
 static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 
 /// Enumerates bus 0 (all 32 devices, functions 1-7 of multi-function ones)
-/// and prints the listing.
+/// and prints the listing: the functions found, the empty slots (vendor/
+/// device ID all ones), and every odd answer with its register and value.
 pub fn enumerate() {
+    let faults = inject::from_cmdline();
     let mut found = Vec::new();
+    let mut empty = 0u32;
     for dev in 0..32 {
         let f0 = Bdf { bus: 0, dev, func: 0 };
-        let Some(d) = probe(f0) else { continue };
-        let multi = f0.read8(cfg::HEADER_TYPE) & 0x80 != 0;
+        let d = match probe(f0, &faults) {
+            Probe::Empty => {
+                empty |= 1 << dev;
+                continue;
+            }
+            Probe::Invalid | Probe::Vanished => continue,
+            Probe::Device(d) => d,
+        };
+        // 0xff (all ones) is no header type: do not believe its bit 7.
+        let multi = d.header_type & 0x80 != 0 && d.header_type != 0xff;
         found.push(d);
         if multi {
             for func in 1..8 {
-                if let Some(d) = probe(Bdf { bus: 0, dev, func }) {
+                if let Probe::Device(d) = probe(Bdf { bus: 0, dev, func }, &faults) {
                     found.push(d);
                 }
             }
         }
     }
-    info!("pci: bus 0 has {} functions", found.len());
+    drop_overlaps(&mut found);
+    info!(
+        "pci: bus 0 has {} functions; empty slots (vendor/device ID reads 0xffffffff): {}",
+        found.len(),
+        SlotList { bus: 0, mask: empty }
+    );
     for d in &found {
         info!("  {d}");
         for (i, b) in d.bars.iter().enumerate() {
@@ -294,6 +310,7 @@ pub fn enumerate() {
     if found.is_empty() {
         warn!("pci: no device answered on bus 0");
     }
+    pchip::check_errors("the bus 0 scan");
     *DEVICES.lock() = found;
 }
 

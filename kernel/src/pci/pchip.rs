@@ -10,7 +10,8 @@
 //! What the firmware left is saved first and restored by [`restore`].
 
 use crate::arch::{mb, mmio, phys_to_kseg};
-use log::info;
+use log::{info, warn};
+use pci_config::Perror;
 use spin::Mutex;
 
 /// Pchip 0 CSRs (Linux: TSUNAMI_pchip0).
@@ -26,6 +27,8 @@ pub mod csr {
     pub const fn tba(n: usize) -> u64 {
         0x200 + 0x40 * n as u64
     }
+    /// PCI error register (write 1s to clear); see `pci_config::Perror`.
+    pub const PERROR: u64 = 0x3c0;
     pub const TLBIV: u64 = 0x480;
     pub const TLBIA: u64 = 0x4c0;
     /// WSBA bits: window enable, scatter-gather.
@@ -124,4 +127,27 @@ pub fn tlb_invalidate(start: u64, end: u64) {
 
 pub fn tlb_invalidate_all() {
     tlb_invalidate(0, u64::MAX);
+}
+
+/// Reads PERROR after `what` (the bus scan) and clears what it holds. A
+/// configuration read of an empty slot master-aborts on a real Pchip: all
+/// ones come back and NDS is set, which is expected and said at info
+/// level; any other error bit is a warning. QEMU's PERROR reads 0, so
+/// under QEMU this prints nothing.
+pub fn check_errors(what: &str) {
+    let p = Perror(read(csr::PERROR));
+    if p.is_clear() {
+        return;
+    }
+    write(csr::PERROR, p.0 & Perror::FLAGS);
+    mb();
+    let now = read(csr::PERROR);
+    if p.only_no_device() {
+        info!(
+            "pchip: PERROR (CSR {:#x}) after {what}: {p}: configuration cycles nobody answered (empty slots, master aborts); cleared, now {now:#x}",
+            csr::PERROR
+        );
+    } else {
+        warn!("pchip: PERROR (CSR {:#x}) after {what}: {p}; cleared, now {now:#x}", csr::PERROR);
+    }
 }

@@ -14,27 +14,30 @@ use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page};
 use crate::time;
 use alloc::vec::Vec;
-use log::info;
+use log::{error, info};
 
 const ROUNDS: usize = 256;
 
 /// One row: median cycles per allocation and per free, the batch size,
-/// and how many allocations failed over all rounds.
+/// and how many allocations and frees failed over all rounds.
 struct Row {
     alloc: u64,
     free: u64,
     batch: usize,
     failed: usize,
+    frees: usize,
+    frees_failed: usize,
 }
 
 /// Times `ROUNDS` rounds of `batch` calls of `alloc` (the successes kept in
 /// a vector reserved beforehand, so the timed loop does not touch the
-/// heap), then `free` of each in allocation order.
-fn measure<T>(batch: usize, mut alloc: impl FnMut() -> Option<T>, mut free: impl FnMut(T)) -> Row {
+/// heap), then `free` of each in allocation order (`free` says whether it
+/// succeeded).
+fn measure<T>(batch: usize, mut alloc: impl FnMut() -> Option<T>, mut free: impl FnMut(T) -> bool) -> Row {
     let mut held: Vec<T> = Vec::with_capacity(batch);
     let mut a = Vec::with_capacity(ROUNDS);
     let mut f = Vec::with_capacity(ROUNDS);
-    let mut failed = 0;
+    let (mut failed, mut frees, mut frees_failed) = (0, 0, 0);
     for _ in 0..ROUNDS {
         let t0 = time::cycles();
         for _ in 0..batch {
@@ -45,8 +48,11 @@ fn measure<T>(batch: usize, mut alloc: impl FnMut() -> Option<T>, mut free: impl
         }
         let t1 = time::cycles();
         let n = held.len() as u64;
+        frees += held.len();
         for x in held.drain(..) {
-            free(x);
+            if !free(x) {
+                frees_failed += 1;
+            }
         }
         let t2 = time::cycles();
         if n > 0 {
@@ -57,15 +63,18 @@ fn measure<T>(batch: usize, mut alloc: impl FnMut() -> Option<T>, mut free: impl
     a.sort_unstable();
     f.sort_unstable();
     let mid = |v: &Vec<u64>| if v.is_empty() { 0 } else { v[v.len() / 2] };
-    Row { alloc: mid(&a), free: mid(&f), batch, failed }
+    Row { alloc: mid(&a), free: mid(&f), batch, failed, frees, frees_failed }
 }
 
 fn row(label: &str, r: Row) {
-    let fails = if r.failed > 0 {
-        alloc::format!("  ({} of {} allocations failed)", r.failed, r.batch * ROUNDS)
-    } else {
-        alloc::string::String::new()
-    };
+    let mut what = Vec::new();
+    if r.failed > 0 {
+        what.push(alloc::format!("{} of {} allocations failed", r.failed, r.batch * ROUNDS));
+    }
+    if r.frees_failed > 0 {
+        what.push(alloc::format!("{} of {} frees failed", r.frees_failed, r.frees));
+    }
+    let fails = if what.is_empty() { alloc::string::String::new() } else { alloc::format!("  ({})", what.join(", ")) };
     info!("bench: {:<34} {:>5} {:>10} {:>10}{}", label, r.batch, r.alloc, r.free, fails);
 }
 
@@ -83,7 +92,7 @@ pub fn run() {
             batch,
             || page::alloc_pages(order, false, Owner::BENCH).ok(),
             |pa| {
-                let _ = page::free_pages(pa, order);
+                page::free_pages(pa, order).is_ok()
             },
         );
         row(&alloc::format!("pages order {order}"), r);
@@ -97,7 +106,7 @@ pub fn run() {
                 batch,
                 || page::cma_alloc(count, 0, Owner::BENCH).ok(),
                 |pa| {
-                    let _ = page::cma_release(pa, count);
+                    page::cma_release(pa, count).is_ok()
                 },
             );
             row(&alloc::format!("cma {count} pages"), r);
@@ -109,7 +118,11 @@ pub fn run() {
     ];
     for d in &devs {
         for size in [PAGE_SIZE as usize, 16 * PAGE_SIZE as usize] {
-            let r = measure(4, || dma::alloc_coherent(d, size).ok(), |buf| dma::free_coherent(d, buf));
+            // free_coherent reports its own errors (DMA-API debug, ERROR lines).
+            let r = measure(4, || dma::alloc_coherent(d, size).ok(), |buf| {
+                dma::free_coherent(d, buf);
+                true
+            });
             row(&alloc::format!("coherent {} KiB {}", size >> 10, d.name), r);
         }
         // Eight distinct 128 KiB buffers, so no two live mappings share
@@ -127,7 +140,7 @@ pub fn run() {
                         dma::map_single(d, pa, len, Direction::ToDevice).ok()
                     },
                     |bus| {
-                        let _ = dma::unmap_single(d, bus, len, Direction::ToDevice);
+                        dma::unmap_single(d, bus, len, Direction::ToDevice).is_ok()
                     },
                 );
                 row(&alloc::format!("map_single {len} B {}", d.name), r);
@@ -136,7 +149,9 @@ pub fn run() {
             info!("bench: map_single skipped: {BUFS} buffers of 128 KiB not available");
         }
         for pa in bufs {
-            let _ = page::free_pages(pa, 4);
+            if let Err(e) = page::free_pages(pa, 4) {
+                error!("bench: freeing a map_single buffer at {pa:#x} failed: {e}");
+            }
         }
     }
     info!("bench: done");

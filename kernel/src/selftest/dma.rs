@@ -136,9 +136,9 @@ fn expect_reports(before: &mut u64, n: u64, what: &str) -> Result<(), String> {
 /// outside a mapping or with the wrong direction, each counted once,
 /// without corrupting anything; and it must stay silent for the same page
 /// mapped twice through the direct window and for correct syncs.
-pub fn debug_reports() -> Result<String, String> {
+pub fn debug_reports() -> Result<super::Outcome, String> {
     if !debug::enabled() {
-        return Ok("skipped: dma_debug=off".into());
+        return Ok(super::Outcome::Skipped("dma_debug=off".into()));
     }
     let before = snapshot();
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
@@ -205,10 +205,10 @@ pub fn debug_reports() -> Result<String, String> {
     if snapshot() != before {
         return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
     }
-    Ok(format!(
+    Ok(super::Outcome::Passed(format!(
         "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each",
         if shared { "at one direct-window address" } else { "(iommu=strict: two IOMMU addresses)" }
-    ))
+    )))
 }
 
 /// Every error path of alloc_coherent and map_* leaves nothing allocated.

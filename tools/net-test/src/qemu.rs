@@ -18,6 +18,9 @@ pub struct Vm {
     pub log_path: PathBuf,
     /// With [`Vm::start`]'s `raw`: our end of the NIC's raw frame port.
     pub raw: Option<RawPort>,
+    /// Substrings of the `ERROR`/`WARN` lines this boot expects (see
+    /// `qemu_common::check_warnings`; checked when the kernel has stopped).
+    pub allowed: &'static [&'static str],
     started: Instant,
 }
 
@@ -34,7 +37,14 @@ impl Vm {
     /// instead a `socket` netdev whose frames are UDP datagrams to and from
     /// [`Vm::raw`] (see [`crate::raw`]; the ports are then unused). Only
     /// loopback addresses are used.
-    pub fn start(qemu: &str, kernel: &Path, append: &str, log_path: PathBuf, raw: bool) -> Result<Vm, String> {
+    pub fn start(
+        qemu: &str,
+        kernel: &Path,
+        append: &str,
+        log_path: PathBuf,
+        raw: bool,
+        allowed: &'static [&'static str],
+    ) -> Result<Vm, String> {
         let mut last_err = String::new();
         for _ in 0..5 {
             let (udp_port, http_port) = free_ports().map_err(|e| format!("no free local port: {e}"))?;
@@ -58,8 +68,11 @@ impl Vm {
             } else {
                 net.extend([String::from("-nic"), format!("user,model=tulip,{fwd}")]);
             }
+            // The machine of tools/qemu-machine.args (-M clipper -vga none),
+            // as every tool starts it; the NIC is always ours.
             let mut child = Command::new(qemu)
-                .args(["-M", "clipper", "-vga", "none", "-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"])
+                .args(qemu_common::machine_args())
+                .args(["-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"])
                 .args(&net)
                 .arg("-kernel")
                 .arg(kernel)
@@ -94,8 +107,16 @@ impl Vm {
                     }
                 });
             }
-            let vm =
-                Vm { child, lines, udp_port, http_port, log_path: log_path.clone(), raw: port, started: Instant::now() };
+            let vm = Vm {
+                child,
+                lines,
+                udp_port,
+                http_port,
+                log_path: log_path.clone(),
+                raw: port,
+                allowed,
+                started: Instant::now(),
+            };
             // A port taken between our probe and QEMU's bind: try others.
             std::thread::sleep(Duration::from_millis(300));
             if let Some(l) = vm.find("Could not set up host forwarding rule").or_else(|| vm.find("Address already in use")) {

@@ -11,6 +11,14 @@ pub struct Case {
     pub expect: &'static [&'static str],
     /// Substrings that must not appear anywhere.
     pub forbid: &'static [&'static str],
+    /// Substrings of the kernel's `ERROR` and `WARN` log lines this case
+    /// expects (bad parameters, fault injection, refusals...). Any other
+    /// `ERROR`/`WARN` line fails the case, and so does a pattern here that
+    /// matches none (the list cannot go stale).
+    pub allow: &'static [&'static str],
+    /// A crash case: trap and panic reports (`*** TRAP`, `*** KERNEL
+    /// PANIC`) are what it checks. Every other case fails on them.
+    pub crash: bool,
     /// The trap report's PC must lie inside this function (crash tests).
     pub trap_pc_in: Option<&'static str>,
     /// The memory reconciliation line must add up, with this much memory
@@ -53,18 +61,57 @@ pub struct MemExpect {
     pub cma_mib: u64,
 }
 
-const NO_CRASH: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED"];
-/// No crash and no DMA-API debug report (nor any other error line).
-const NO_DMA_REPORT: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "FAILED", "DMA-API: ", " ERROR "];
+/// Forbidden in every case unless it says otherwise (a failed self-test or
+/// image check; trap and panic reports are refused by the judge itself).
+const NO_FAILURE: &[&str] = &["FAILED"];
+/// No failure and no DMA-API debug report.
+const NO_DMA_REPORT: &[&str] = &["FAILED", "DMA-API: "];
 
-const fn case(name: &'static str, append: &'static str) -> Case {
+/// The `ERROR`/`WARN` lines of the self-tests (`-append test`): the
+/// DMA-API debug reports `dma-debug-reports` provokes on purpose (a
+/// wrong-size unmap, a double unmap, freeing mapped memory) and the
+/// allocations `dma-fault-injection` makes fail.
+const SELFTEST_ALLOW: &[&str] = &[
+    // dma-debug-reports, each once (the bus addresses differ with iommu=strict).
+    "with a different size: mapped 512 bytes at kernel/src/selftest/dma.rs:",
+    "with a different direction: mapped ToDevice at kernel/src/selftest/dma.rs:",
+    "with the wrong function: mapped as Single at kernel/src/selftest/dma.rs:",
+    "DMA-API: test-debug-other: unmapping bus address 0x",
+    "+16 (ToDevice), which lies in no mapping of this device",
+    "+16 (ToDevice) runs past the end of the mapping at bus 0x",
+    "+512 with direction FromDevice, but the mapping at bus 0x",
+    "DMA-API: test-debug-other: sync_for_cpu of bus 0x",
+    "(512 bytes, Single), which is not mapped (double unmap?)",
+    "DMA-API: test-debug: freeing memory 0x",
+    // dma-fault-injection.
+    "fault injection: failing buddy allocation #1",
+    "fault injection: failing CMA allocation #1",
+    "fault injection: failing IOMMU allocation #1",
+    "fault injection: failing IOMMU PTE write #2",
+    "fault injection: failing IOMMU PTE write #3",
+    "fault injection: failing IOMMU PTE write #4",
+];
+
+/// The same with `dma_debug=off`: the debug reports are not made.
+const SELFTEST_DEBUG_OFF_ALLOW: &[&str] = &[
+    "fault injection: failing buddy allocation #1",
+    "fault injection: failing CMA allocation #1",
+    "fault injection: failing IOMMU allocation #1",
+    "fault injection: failing IOMMU PTE write #2",
+    "fault injection: failing IOMMU PTE write #3",
+    "fault injection: failing IOMMU PTE write #4",
+];
+
+pub const fn case(name: &'static str, append: &'static str) -> Case {
     Case {
         name,
         append,
         qemu: &[],
         timeout_s: 90,
         expect: &[],
-        forbid: NO_CRASH,
+        forbid: NO_FAILURE,
+        allow: &[],
+        crash: false,
         trap_pc_in: None,
         memory: None,
         boot: Boot::Kernel,
@@ -114,7 +161,7 @@ pub fn all() -> Vec<Case> {
         // 12); console_baud= changes it, nonsense is refused.
         Case {
             expect: &["console: COM1 at 9600 baud (divisor 12, as the firmware left it)", "ready; halting"],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            forbid: &["FAILED", "console: COM1 switching"],
             ..case("console-baud-firmware", "")
         },
         Case {
@@ -130,7 +177,7 @@ pub fn all() -> Vec<Case> {
                 "console: COM1 at 9600 baud (divisor 12, console_baud=9600: as the firmware left it already)",
                 "ready; halting",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            forbid: &["FAILED", "console: COM1 switching"],
             ..case("console-baud-same-as-firmware", "console_baud=9600")
         },
         Case {
@@ -140,7 +187,8 @@ pub fn all() -> Vec<Case> {
                 "console: COM1 at 9600 baud (divisor 12, as the firmware left it; console_baud= ignored)",
                 "ready; halting",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "console: COM1 switching"],
+            forbid: &["FAILED", "console: COM1 switching"],
+            allow: &["boot parameter ignored: console_baud=12345", "boot parameter ignored: console_baud=fast"],
             ..case("console-baud-bad", "console_baud=12345 console_baud=fast")
         },
         // GETC through the CRB with 2 arguments in $25 as Linux passes;
@@ -162,12 +210,12 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             expect: &[
-                "command line: \"hello=world loglevel=7 verbose\"",
+                "command line: \"hello=world loglevel=8 verbose\"",
                 "boot parameter kept for later: hello=world",
                 "boot parameter kept for later: verbose",
                 "ready; halting",
             ],
-            ..case("cmdline", "hello=world loglevel=7 verbose")
+            ..case("cmdline", "hello=world loglevel=8 verbose")
         },
         // More words than the parser keeps: the rest are counted and said.
         Case {
@@ -176,15 +224,28 @@ pub fn all() -> Vec<Case> {
                 "boot parameters: 8 more word(s) not kept (the parser keeps 32); flags among them have no effect",
                 "ready; halting",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "kept for later: w33"],
+            forbid: &["FAILED", "kept for later: w33"],
+            allow: &["boot parameters: 8 more word(s) not kept"],
             ..case("cmdline-too-many-words", "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40")
         },
+        // A malformed loglevel= leaves the default (7, Linux's: info and
+        // more urgent): INFO lines, no DEBUG line (the judge checks the
+        // level of every case).
         Case {
             expect: &["boot parameter ignored: loglevel=banana", "ready; halting"],
+            allow: &["boot parameter ignored: loglevel=banana"],
             ..case("bad-loglevel", "loglevel=banana")
+        },
+        // loglevel=5: warnings and errors only (Linux: levels below 5). The malformed cma= is the
+        // warning that must get through; no INFO line may.
+        Case {
+            expect: &["alpha-unikernel 0.1.0", "WARN  boot parameter ignored: cma=banana"],
+            allow: &["boot parameter ignored: cma=banana"],
+            ..case("loglevel-warn", "loglevel=5 cma=banana")
         },
         Case {
             expect: &["crash test: unknown kind 'nonsense'", "ready; halting"],
+            allow: &["crash test: unknown kind 'nonsense'"],
             ..case("crash-unknown-kind", "crash=nonsense")
         },
         Case {
@@ -209,13 +270,16 @@ pub fn all() -> Vec<Case> {
                 "selftest dma-fault-injection: ok (9 error paths, nothing leaked",
                 "selftest dma-storm: ok (",
                 " mappings, each in its window and its data read back through the chipset's translation (",
-                "selftest tulip-loopback-sg: ok (skipped: no DEC 21143",
-                "selftest tulip-loopback-direct: ok (skipped: no DEC 21143",
-                "selftest summary: 18 passed, 0 failed",
+                // No 21143 without -nic ...,model=tulip: the loopback
+                // proofs are skipped, and counted as skipped.
+                "selftest tulip-loopback-sg: skipped (no DEC 21143 on bus 0",
+                "selftest tulip-loopback-direct: skipped (no DEC 21143 on bus 0",
+                "selftest summary: 16 passed, 0 failed, 2 skipped",
                 "memory (after the self-tests): total ",
                 "KERNEL TEST RESULT: PASS",
             ],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 64 }),
+            allow: SELFTEST_ALLOW,
             ..case("selftest", "test cma=64M")
         },
         Case {
@@ -223,21 +287,24 @@ pub fn all() -> Vec<Case> {
             timeout_s: 300,
             expect: &[
                 "driver: tulip (DEC 21143)",
+                // The address is the 21143's in the PCI listing (checked
+                // with its Cchip line for every case with a 21143).
                 "selftest tulip-loopback-sg: ok (00:0",
-                ".0 via BAR1 memory",
+                " via BAR1 memory",
                 "window ForceSg; rings bus 0x4",
                 "(scatter-gather), TX pa",
                 "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale mapping: bus 0x4",
                 "refused the write",
                 "still poison",
                 "selftest tulip-loopback-direct: ok (00:0",
-                ".0 via BAR1 memory",
+                " via BAR1 memory",
                 "window ForceDirect; rings bus 0x8",
                 "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale-mapping phase skipped",
-                "selftest summary: 18 passed, 0 failed",
+                "selftest summary: 18 passed, 0 failed, 0 skipped",
                 "KERNEL TEST RESULT: PASS",
                 "DMA-API debug: 0 mappings live at shutdown",
             ],
+            allow: SELFTEST_ALLOW,
             ..case("dma-device-proof-tulip", "test cma=64M")
         },
         Case {
@@ -247,8 +314,10 @@ pub fn all() -> Vec<Case> {
                 "iommu=strict: every device maps through the scatter-gather window",
                 "selftest tulip-loopback-sg: ok (",
                 "selftest tulip-loopback-direct: ok (",
+                "selftest summary: 18 passed, 0 failed, 0 skipped",
                 "KERNEL TEST RESULT: PASS",
             ],
+            allow: SELFTEST_ALLOW,
             ..case("dma-device-proof-tulip-strict-2g", "test iommu=strict")
         },
         Case {
@@ -282,6 +351,7 @@ pub fn all() -> Vec<Case> {
             timeout_s: 300,
             expect: &["selftest dma-coherent-cma-fallback: ok (12 MiB refused cleanly", "KERNEL TEST RESULT: PASS"],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 0 }),
+            allow: SELFTEST_ALLOW,
             ..case("dma-no-cma", "test cma=0")
         },
         Case {
@@ -292,11 +362,13 @@ pub fn all() -> Vec<Case> {
                 "selftest dma-storm: ok",
                 "KERNEL TEST RESULT: PASS",
             ],
+            allow: SELFTEST_ALLOW,
             ..case("dma-iommu-strict", "test iommu=strict")
         },
         Case {
             timeout_s: 300,
-            expect: &["dma: DMA-API debug off (dma_debug=off)", "selftest dma-debug-reports: ok (skipped: dma_debug=off)", "KERNEL TEST RESULT: PASS"],
+            expect: &["dma: DMA-API debug off (dma_debug=off)", "selftest dma-debug-reports: skipped (dma_debug=off)", "selftest summary: 15 passed, 0 failed, 3 skipped", "KERNEL TEST RESULT: PASS"],
+            allow: SELFTEST_DEBUG_OFF_ALLOW,
             ..case("dma-debug-off", "test dma_debug=off")
         },
         Case {
@@ -307,6 +379,7 @@ pub fn all() -> Vec<Case> {
                 "dma probe: map_single gave bus 0x4",
                 "dma probe: nothing leaked",
             ],
+            allow: &["fault injection armed: fail_iommu=1", "fault injection: failing IOMMU allocation #1"],
             ..case("dma-fail-iommu", "fail_iommu=1")
         },
         Case {
@@ -315,6 +388,7 @@ pub fn all() -> Vec<Case> {
                 "dma probe: alloc_coherent gave Cma",
                 "dma probe: nothing leaked",
             ],
+            allow: &["fault injection armed: fail_buddy=1", "fault injection: failing buddy allocation #1"],
             ..case("dma-fail-buddy-cma-fallback", "fail_buddy=1")
         },
         Case {
@@ -324,6 +398,12 @@ pub fn all() -> Vec<Case> {
                 "dma probe: alloc_coherent failed cleanly: no memory for 32768 bytes",
                 "dma probe: nothing leaked",
             ],
+            allow: &[
+                "fault injection armed: fail_buddy=1",
+                "fault injection armed: fail_cma=1",
+                "fault injection: failing buddy allocation #1",
+                "fault injection: failing CMA allocation #1",
+            ],
             ..case("dma-fail-buddy-and-cma", "fail_buddy=1 fail_cma=1")
         },
         Case {
@@ -332,7 +412,7 @@ pub fn all() -> Vec<Case> {
                 "DMA-API: fault-probe: mapping leaked at shutdown: Single bus 0x4",
                 "DMA-API debug: 1 mappings live at shutdown",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC"],
+            allow: &["DMA-API: fault-probe: mapping leaked at shutdown: Single bus 0x4"],
             ..case("dma-leak-reported", "dma_leak_test")
         },
         // The reconciliation can fail: one page taken from the buddy
@@ -349,6 +429,7 @@ pub fn all() -> Vec<Case> {
             ],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             mismatch: Some(("after the deliberate leak", -1)),
+            allow: &["mm_leak_test: took the page at 0x", "memory (after the deliberate leak): total 32768 pages (256 MiB) = "],
             ..case("mm-leak-mismatch", "mm_leak_test")
         },
         Case {
@@ -361,6 +442,7 @@ pub fn all() -> Vec<Case> {
                 "dma probe: nothing leaked",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
             ],
+            allow: &["fault injection armed: fail_pte=2", "fault injection: failing IOMMU PTE write #2"],
             ..case("dma-fail-pte", "fail_pte=2")
         },
         // DMA-API debug probes (kernel/src/selftest/dma.rs debug_probe).
@@ -392,6 +474,10 @@ pub fn all() -> Vec<Case> {
                 "dma probe: sync: 3 problems reported by DMA-API debug, as expected; nothing leaked",
                 "DMA-API debug: 0 mappings live at shutdown, 3 problems reported in all",
             ],
+            allow: &[
+                "DMA-API: dma-sync-probe: sync_for_cpu of bus 0x",
+                "DMA-API: dma-sync-probe: sync_for_device of bus 0x",
+            ],
             ..case("dma-debug-sync-checked", "dma_debug_test=sync")
         },
         Case {
@@ -409,20 +495,32 @@ pub fn all() -> Vec<Case> {
         mem("mm-1g-cma-at-base", "cma=32M@256M", &["-m", "1G"], 1024, 32, &["cma: reserved 32 MiB at 0x0010000000-0x0012000000 (cma="]),
         mem("mm-2g-default", "", &["-m", "2G"], 2048, 16, &["cma: reserved 16 MiB at 0x007f000000-0x0080000000 (default"]),
         mem("mm-cma-rounded", "cma=10M", &["-m", "256M"], 256, 16, &["cma: cma=10M: size 0xa00000 rounded up to 16 MiB"]),
-        mem("mm-cma-too-large", "cma=1G", &["-m", "256M"], 256, 0, &[
-            "cma: cannot reserve 1024 MiB (cma=1G): no free 8 MiB-aligned range below 0x80000000",
-            "booting without CMA",
-        ]),
-        mem("mm-cma-malformed", "cma=banana", &["-m", "256M"], 256, 16, &[
-            "boot parameter ignored: cma=banana",
-            "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
-        ]),
-        mem("mm-cma-overlaps-kernel", "cma=16M@0", &["-m", "256M"], 256, 0, &[
-            "cma: cannot reserve 16 MiB (cma=16M@0): at 0x0: 0x0-0x1000000 overlaps a reservation; booting without CMA",
-        ]),
-        mem("mm-cma-unaligned-base", "cma=16M@0x1802000", &["-m", "256M"], 256, 0, &[
-            "base is not aligned to 8 MiB; booting without CMA",
-        ]),
+        Case {
+            allow: &["cma: cannot reserve 1024 MiB (cma=1G): no free 8 MiB-aligned range below 0x80000000"],
+            ..mem("mm-cma-too-large", "cma=1G", &["-m", "256M"], 256, 0, &[
+                "cma: cannot reserve 1024 MiB (cma=1G): no free 8 MiB-aligned range below 0x80000000",
+                "booting without CMA",
+            ])
+        },
+        Case {
+            allow: &["boot parameter ignored: cma=banana"],
+            ..mem("mm-cma-malformed", "cma=banana", &["-m", "256M"], 256, 16, &[
+                "boot parameter ignored: cma=banana",
+                "cma: reserved 16 MiB at 0x000f000000-0x0010000000 (default",
+            ])
+        },
+        Case {
+            allow: &["cma: cannot reserve 16 MiB (cma=16M@0): at 0x0: 0x0-0x1000000 overlaps a reservation"],
+            ..mem("mm-cma-overlaps-kernel", "cma=16M@0", &["-m", "256M"], 256, 0, &[
+                "cma: cannot reserve 16 MiB (cma=16M@0): at 0x0: 0x0-0x1000000 overlaps a reservation; booting without CMA",
+            ])
+        },
+        Case {
+            allow: &["cma: cannot reserve 16 MiB (cma=16M@24584K): at 0x1802000: base is not aligned to 8 MiB"],
+            ..mem("mm-cma-unaligned-base", "cma=16M@0x1802000", &["-m", "256M"], 256, 0, &[
+                "base is not aligned to 8 MiB; booting without CMA",
+            ])
+        },
         mem("mm-cma-off", "cma=0", &["-m", "256M"], 256, 0, &["cma: disabled (cma=0)"]),
         mem("mm-mem-limit", "mem=128M", &["-m", "512M"], 128, 16, &["mem=128M: memory limited to 128 MiB"]),
         // Linux's forms of cma= (docs/parameters.md): a range searched
@@ -441,16 +539,25 @@ pub fn all() -> Vec<Case> {
         mem("mm-cma-range-capped", "cma=16M@1G-4G", &["-m", "3G"], 3072, 16, &[
             "cma: reserved 16 MiB at 0x007f000000-0x0080000000 (cma=16M@1G-4G;",
         ]),
-        mem("mm-cma-range-too-small", "cma=64M@256M-300M", &["-m", "1G"], 1024, 0, &[
-            "cma: cannot reserve 64 MiB (cma=64M@256M-300M): no free 8 MiB-aligned range of 64 MiB in 0x10000000-0x12c00000 (44 MiB free there); booting without CMA",
-        ]),
-        mem("mm-cma-range-above-window", "cma=16M@3G-4G", &["-m", "3G"], 3072, 0, &[
-            "cma: cannot reserve 16 MiB (cma=16M@3G-4G): the range 0xc0000000-0x100000000 lies above the direct DMA window (which ends at 0x80000000); booting without CMA",
-        ]),
-        mem("mm-cma-range-backwards", "cma=16M@512M-256M", &["-m", "1G"], 1024, 16, &[
-            "boot parameter ignored: cma=16M@512M-256M: the range's end is not above its start",
-            "cma: reserved 16 MiB at 0x003f000000-0x0040000000 (default",
-        ]),
+        Case {
+            allow: &["cma: cannot reserve 64 MiB (cma=64M@256M-300M): no free 8 MiB-aligned range"],
+            ..mem("mm-cma-range-too-small", "cma=64M@256M-300M", &["-m", "1G"], 1024, 0, &[
+                "cma: cannot reserve 64 MiB (cma=64M@256M-300M): no free 8 MiB-aligned range of 64 MiB in 0x10000000-0x12c00000 (44 MiB free there); booting without CMA",
+            ])
+        },
+        Case {
+            allow: &["cma: cannot reserve 16 MiB (cma=16M@3G-4G): the range 0xc0000000-0x100000000 lies above"],
+            ..mem("mm-cma-range-above-window", "cma=16M@3G-4G", &["-m", "3G"], 3072, 0, &[
+                "cma: cannot reserve 16 MiB (cma=16M@3G-4G): the range 0xc0000000-0x100000000 lies above the direct DMA window (which ends at 0x80000000); booting without CMA",
+            ])
+        },
+        Case {
+            allow: &["boot parameter ignored: cma=16M@512M-256M: the range's end is not above its start"],
+            ..mem("mm-cma-range-backwards", "cma=16M@512M-256M", &["-m", "1G"], 1024, 16, &[
+                "boot parameter ignored: cma=16M@512M-256M: the range's end is not above its start",
+                "cma: reserved 16 MiB at 0x003f000000-0x0040000000 (default",
+            ])
+        },
         mem("mm-mem-zero", "mem=0", &["-m", "256M"], 256, 16, &["mem=0: no limit (as Linux reads mem=0): all 256 MiB of memory used"]),
         mem("mm-numa-cma-explained", "cma_pernuma=16M numa_cma=0:32M cma-pernuma=8M", &["-m", "256M"], 256, 16, &[
             "boot parameter cma_pernuma= given 2 times: the last valid one is used, as in Linux",
@@ -462,6 +569,7 @@ pub fn all() -> Vec<Case> {
             timeout_s: 300,
             expect: &["selftest mm-storm: ok", "KERNEL TEST RESULT: PASS"],
             memory: Some(MemExpect { total_mib: 2048, cma_mib: 64 }),
+            allow: SELFTEST_ALLOW,
             ..case("mm-storm-2g-cma64", "test cma=64M")
         },
         crash("crash-divzero", "crash=divzero", &[
@@ -491,6 +599,7 @@ pub fn all() -> Vec<Case> {
                 "*** kernel halted",
             ],
             forbid: &["*** TRAP", "ready; halting"],
+            crash: true,
             ..case("crash-panic", "crash=panic")
         },
         // Networking (-append net): the 21143 up with interrupts under smoltcp;
@@ -504,15 +613,20 @@ pub fn all() -> Vec<Case> {
                 "tulip: SROM block 0: MII PHY #0 (GP init [], reset [], capabilities 0x7800, advertise 0x01e0, FDX 0x5000, TTM 0x1800",
                 // QEMU's PHY; its model loses bit 15 of every register read (BMSR 0xf02c).
                 "tulip: media: MII PHY 1 (ID 0x7810:0x0000): link up, autonegotiated 100BASE-TX full duplex (ANAR 0x0501, ANLPAR 0x4181); CSR6 0x000c0200 [PS HBD FD]; BMCR 0x3100 BMSR 0x702c",
-                "tulip: up: 00:02.0 via BAR1 memory 0x",
+                "tulip: up: 00:0",
+                " via BAR1 memory 0x",
                 "MAC 52:54:00:12:34:56, RX ring 32 x 1536 B, TX ring 32, rings in the direct window, CSR6 0x022c2202",
-                "net: 00:02.0 21143 INTA: Cchip line 12 (interrupt routing of Clipper, member 5)",
-                "net: interrupts on: Cchip line 12 (SCB vector 0x9c0), RTC clock 1024 Hz",
+                // Slot and line: checked against the PCI listing and the
+                // Clipper's routing (the runner's check_nic).
+                " 21143 INTA: Cchip line ",
+                " (interrupt routing of Clipper, member 5)",
+                "net: interrupts on: Cchip line ",
+                "), RTC clock 1024 Hz",
                 "net: ping 10.0.2.2 (56 bytes): reply in ",
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
                 "net: ready: 10.0.2.15/24 gateway 10.0.2.2, MAC 52:54:00:12:34:56, UDP echo on port 7, HTTP on port 80",
                 "net: stopping (net_time elapsed)",
-                "net: interrupts: line 12: ",
+                "net: interrupts: line ",
                 "spurious 0, unhandled 0",
                 "tulip: counters: rx ",
                 "rx errors 0, tx errors 0, rx dropped 0, tx dropped 0; runts 0, oversize 0, truncated 0; rx ring full 0",
@@ -523,14 +637,14 @@ pub fn all() -> Vec<Case> {
                 "ready; halting",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            forbid: NO_FAILURE,
             ..case("net-tulip-up", "net net_time=2")
         },
         Case {
             qemu: &["-nic", "user,model=tulip"],
             expect: &[
                 "iommu=strict",
-                "tulip: up: 00:02.0",
+                "tulip: up: 00:0",
                 "rings in the scatter-gather window",
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
                 "net: ready: ",
@@ -538,7 +652,7 @@ pub fn all() -> Vec<Case> {
                 "IOMMU entries used (0, 0) (start (0, 0)), DMA mappings live 0 (start 0): all back",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR "],
+            forbid: NO_FAILURE,
             ..case("net-tulip-iommu-strict", "net net_time=2 iommu=strict")
         },
         Case {
@@ -552,7 +666,9 @@ pub fn all() -> Vec<Case> {
                 "all back",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR "],
+            forbid: NO_FAILURE,
+            // The 1400-byte reply spans two 512-byte buffers: dropped.
+            allow: &["net: ping 10.0.2.2 (1400 bytes): no reply within 1 s"],
             ..case("net-tulip-small-rx-buffers", "net net_time=2 net_rxbuf=512")
         },
         Case {
@@ -562,6 +678,7 @@ pub fn all() -> Vec<Case> {
                 "DMA mappings live 0 (start 0): all back",
                 "ready; halting",
             ],
+            allow: &["net: NIC not started: receive buffer length 30"],
             ..case("net-bad-rxbuf", "net net_rxbuf=30")
         },
         // Media set up through the SIA instead of the MII PHY: the 21143's
@@ -579,7 +696,7 @@ pub fn all() -> Vec<Case> {
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
                 "all back",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            forbid: NO_FAILURE,
             ..case("net-tulip-media-sia", "net net_time=1 tulip_media=sia")
         },
         Case {
@@ -591,7 +708,7 @@ pub fn all() -> Vec<Case> {
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
                 "all back",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", " ERROR ", " WARN "],
+            forbid: NO_FAILURE,
             ..case("net-tulip-media-100tx-fixed", "net net_time=1 tulip_media=100baseTX-FD")
         },
         Case {
@@ -600,6 +717,7 @@ pub fn all() -> Vec<Case> {
                 "all back",
                 "ready; halting",
             ],
+            allow: &["net: NIC not started: no DEC 21143 (1011:0019) on PCI bus 0"],
             ..case("net-no-nic", "net")
         },
         // The SRM boot stub (boot/srm-stub.s) carrying the kernel, loaded by
@@ -650,7 +768,7 @@ pub fn all() -> Vec<Case> {
                 "srm boot stub: image check: ",
                 "ready; halting",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "HWRPB at 0x10000000 rejected", "quadword 0x4857525042000000"],
+            forbid: &["FAILED", "HWRPB at 0x10000000 rejected", "quadword 0x4857525042000000"],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             boot: Boot::SrmStub { phys: 0x100_0000 },
             gdb: Some(GdbAction::HwrpbMagicAscii),
@@ -685,7 +803,7 @@ pub fn all() -> Vec<Case> {
                 "as in the boot program's header, on the stub's copy and by the kernel's own sum",
                 "ready; halting",
             ],
-            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "swppal", "now in OSF/1 PALcode", "HWRPB at 0x10000000 rejected"],
+            forbid: &["FAILED", "swppal", "now in OSF/1 PALcode", "HWRPB at 0x10000000 rejected"],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             boot: Boot::SrmStub { phys: 0x100_0000 },
             gdb: Some(GdbAction::PalTypeOsf1),
@@ -714,10 +832,11 @@ pub fn all() -> Vec<Case> {
                 "srm-stub: the kernel's pages overlap its destination: copying it to 0x",
                 "srm boot stub: kernel copied from physical 0x201",
                 "as in the boot program's header, on the stub's copy and by the kernel's own sum",
-                "selftest summary: ",
+                "selftest summary: 16 passed, 0 failed, 2 skipped",
                 "KERNEL TEST RESULT: PASS",
             ],
             boot: Boot::SrmStub { phys: 0x20_0000 },
+            allow: SELFTEST_ALLOW,
             ..case("srm-stub-bounce-selftest", "test cma=64M")
         },
         Case {
@@ -726,7 +845,7 @@ pub fn all() -> Vec<Case> {
                 ", expected 0x",
                 ": the boot program was damaged or cut short while loading",
             ],
-            forbid: &["entering the kernel", "alpha-unikernel 0.1.0", "*** TRAP"],
+            forbid: &["entering the kernel", "alpha-unikernel 0.1.0"],
             boot: Boot::SrmStubCorrupt { phys: 0x100_0000 },
             ..case("srm-stub-refuses-damaged-kernel", "")
         },
@@ -735,9 +854,167 @@ pub fn all() -> Vec<Case> {
                 "srm-stub: alpha-unikernel SRM boot stub running at 0xfffffc0001000000",
                 "srm-stub: no kernel attached to this stub (build the boot program with `srm-image srm-boot`)",
             ],
-            forbid: &["srm-stub: HWRPB", "alpha-unikernel 0.1.0", "*** TRAP"],
+            forbid: &["srm-stub: HWRPB", "alpha-unikernel 0.1.0"],
             boot: Boot::SrmStubEmpty { phys: 0x100_0000 },
             ..case("srm-stub-without-kernel", "")
+        },
+        // Odd hardware answers (issue 13, part 4). Empty slots read all
+        // ones: listed once at info level, nothing else said. The rest
+        // are answers QEMU's devices never give, made by pci_inject= for
+        // the bus scan only (kernel/src/pci/inject.rs): each must be named
+        // with its function, register and value, and the kernel must go
+        // on (the NIC through its other BAR where one is left).
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "pci: bus 0 has 3 functions; empty slots (vendor/device ID reads 0xffffffff): 00:00, 00:03-00:06, 00:08-00:1f",
+                "00:01.0 Ethernet controller [0200]: 1011:0019",
+                "BAR0: I/O ports at 0x",
+                "BAR1: memory at 0x",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "PERROR"],
+            ..case("pci-empty-slots-quiet", "")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:01.0: 1011:0019: BAR1 (register 0x14) holds 0x00000008 and reads back 0x00000008 after writing all ones: no writable address bit: the BAR sizes to zero; BAR1 left out",
+                "tulip: up: 00:01.0 via BAR0 I/O 0x",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "DMA mappings live 0 (start 0): all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED"],
+            allow: &["pci_inject: 00:01.0 will answer oddly (BarZero(1))", "BAR1 (register 0x14) holds 0x00000008 and reads back 0x00000008 after writing all ones"],
+            ..case("pci-bar-sizes-to-zero", "net net_time=1 pci_inject=00:01.0:bar1-zero")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:01.0: 1011:0019: BAR1 (register 0x14) holds 0x10000004 and reads back 0x00000004 after writing all ones: size 0x200000000 (8G) is larger than the Pchip's 4G window (0x100000000); BAR1 left out",
+                "tulip: up: 00:01.0 via BAR0 I/O 0x",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED"],
+            allow: &["pci_inject: 00:01.0 will answer oddly (BarHuge(1))", "size 0x200000000 (8G) is larger than the Pchip's 4G window"],
+            ..case("pci-bar-larger-than-window", "net net_time=1 pci_inject=00:01.0:bar1-huge")
+        },
+        // No usable BAR left: the driver says so, the kernel goes on.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:01.0: 1011:0019: BAR0 (register 0x10) holds 0x0000c001 and reads back 0xfc000001 after writing all ones: size 0x4000000 (64M) is larger than the Pchip's 32M window (0x2000000); BAR0 left out",
+                "WARN  pci 00:01.0: 1011:0019: BAR1 (register 0x14) holds 0xffffffff and reads back 0xffffffff after writing all ones: all ones: the function does not answer (empty, gone, or a master abort); BAR1 left out",
+                "ERROR net: NIC not started: 00:01.0: no usable CSR BAR: BAR1 (register 0x14) none (absent, or left out by the bus scan: see its pci line), BAR0 (register 0x10) none",
+                "DMA mappings live 0 (start 0): all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED"],
+            allow: &["pci_inject: 00:01.0 will answer oddly (BarHuge(0))", "pci_inject: 00:01.0 will answer oddly (BarOnes(1))", "size 0x4000000 (64M) is larger than the Pchip's 32M window", "BAR1 (register 0x14) holds 0xffffffff and reads back 0xffffffff", "net: NIC not started: 00:01.0: no usable CSR BAR"],
+            ..case("pci-no-usable-bar", "net net_time=1 pci_inject=00:01.0:bar0-huge,00:01.0:bar1-ones")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:01.0: BAR0 (register 0x10) I/O ports at 0xc000 [size=128] overlaps pci 00:02.0 BAR0 (register 0x10) I/O ports at 0xc000 [size=8]: both would answer there; both BARs left out",
+                "tulip: up: 00:01.0 via BAR1 memory 0x",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED"],
+            allow: &["pci_inject: 00:02.0 will answer oddly (BarAt(0, 49152))", "overlaps pci 00:02.0 BAR0 (register 0x10)"],
+            ..case("pci-bars-overlap", "net net_time=1 pci_inject=00:02.0:bar0-at=0xc000")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:02.0: 1095:0646: vendor/device ID register (0x00) reads 0xffffffff after its BARs were sized (it read 0x06461095 before): the function stopped answering; left out",
+                "WARN  pci 00:07.0: vendor/device ID register (0x00) reads 0x0484ffff: vendor 0xffff is no vendor (0xffff means none, 0x0000 is never assigned); function skipped",
+                "pci: bus 0 has 1 functions; empty slots (vendor/device ID reads 0xffffffff): 00:00, 00:03-00:06, 00:08-00:1f",
+                "tulip: up: 00:01.0 via BAR1 memory 0x",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "IDE interface", "ISA bridge"],
+            allow: &["pci_inject: 00:02.0 will answer oddly (Vanish)", "pci_inject: 00:07.0 will answer oddly (IdInvalid)", "the function stopped answering; left out", "vendor/device ID register (0x00) reads 0x0484ffff"],
+            ..case("pci-function-vanishes-invalid-id", "net net_time=1 pci_inject=00:02.0:vanish,00:07.0:id-invalid")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "WARN  pci 00:02.0: 1095:0646: header type register (0x0e) reads 0xff, header 0xff (all ones: the function stopped answering); its BARs are not sized or used",
+                "00:02.0 IDE interface [0101]: 1095:0646",
+                "00:07.0 ISA bridge",
+                "tulip: up: 00:01.0 via BAR1 memory 0x",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "I/O ports at 0xc08"],
+            allow: &["pci_inject: 00:02.0 will answer oddly (HeaderOnes)", "header type register (0x0e) reads 0xff"],
+            ..case("pci-header-type-all-ones", "net net_time=1 pci_inject=00:02.0:header-ones")
+        },
+        // The NIC's interrupt forced onto a line nothing raises (13; the
+        // 21143 is on line 8 here): after the start-up pings the kernel
+        // must see frames but no interrupt, say so with the Cchip's
+        // registers, fall back to polling, and go on (tools/net-test's
+        // irq-wrong-line then also checks UDP echo after the fallback).
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "net: interrupts on: Cchip line 13 (SCB vector 0x9d0)",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "frames received but no interrupt on Cchip line 13 (DIM0 0x2000, DIR0 0x",
+                "the line is wrong or broken; falling back to polling at IPL 7",
+                "net: ready: 10.0.2.15/24",
+                "net: interrupts: none (polled)",
+                "tulip: down: DMA mappings live 33 -> 0",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED"],
+            allow: &["frames received but no interrupt on Cchip line 13"],
+            ..case("net-irq-never-arrives", "net net_time=2 net_irq=13")
+        },
+        // A serial ROM that reads all ones (none fitted, or erased) or all
+        // zeros: tulip_srom= holds CSR9's data-out bit high or low while
+        // the driver reads it. One error naming the NIC, CSR9 and the
+        // value (not a checksum mismatch besides); the NIC comes up with
+        // the locally administered address, media from the PHY.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "ERROR tulip: 00:01.0: serial ROM (read through CSR9) reads 0xffff in all 64 words (DO never goes low: the ROM is erased, missing or does not answer): no station address or media information in it; using the locally administered 02:00:00:21:14:30 instead",
+                "tulip: SROM: no usable media information (every byte is 0xff (blank or absent))",
+                "tulip: media: MII PHY 1",
+                "tulip: up: 00:01.0 via BAR1 memory 0x",
+                "MAC 02:00:00:21:14:30",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "checksum mismatch", "holds no station address"],
+            allow: &["tulip_srom=: CSR9's serial ROM data-out bit will read high", "serial ROM (read through CSR9) reads 0xffff in all 64 words", "tulip: SROM: no usable media information (every byte is 0xff"],
+            ..case("tulip-srom-all-ones", "net net_time=1 tulip_srom=ones")
+        },
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "ERROR tulip: 00:01.0: serial ROM (read through CSR9) reads 0x0000 in all 64 words (DO never goes high: the ROM is unprogrammed or not connected)",
+                "MAC 02:00:00:21:14:30",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "all back",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "checksum mismatch", "holds no station address"],
+            allow: &["tulip_srom=: CSR9's serial ROM data-out bit will read low", "serial ROM (read through CSR9) reads 0x0000 in all 64 words", "tulip: SROM: no usable media information"],
+            ..case("tulip-srom-all-zeros", "net net_time=1 tulip_srom=zeros")
         },
     ]
 }
@@ -748,6 +1025,7 @@ fn crash(name: &'static str, append: &'static str, report: &'static [&'static st
     Case {
         expect: report,
         forbid: &["*** KERNEL PANIC", "ready; halting", "instead of"],
+        crash: true,
         trap_pc_in: Some(pc_in),
         ..case(name, append)
     }

@@ -3,6 +3,7 @@
 
 use crate::Run;
 use crate::cases::{Case, MemExpect};
+use qemu_common::{Level, parse_reconcile_line};
 use std::path::Path;
 use std::process::Command;
 
@@ -70,6 +71,10 @@ pub fn trap_pc(output: &str) -> Option<u64> {
     u64::from_str_radix(&hex, 16).ok()
 }
 
+/// Output only a crash case may print (the trap handler's and the panic
+/// handler's reports).
+pub const CRASH_MARKS: &[&str] = &["*** TRAP", "*** KERNEL PANIC", "*** KERNEL ABORT"];
+
 pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String> {
     if run.timed_out {
         return Err(format!("no halt within {} s (hung or looping)", case.timeout_s));
@@ -77,18 +82,28 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
     if run.exit != Some(0) {
         return Err(format!("QEMU exited with {:?}", run.exit));
     }
+    if !case.crash {
+        if let Some(l) = run.output.lines().find(|l| CRASH_MARKS.iter().any(|m| l.contains(m))) {
+            return Err(format!("crash output {:?} (only the crash cases may trap or panic)", l.trim()));
+        }
+    }
+    check_skips(case, &run.output)?;
     in_order(&run.output, case.expect)?;
     if let Some(f) = case.forbid.iter().find(|f| run.output.contains(*f)) {
         return Err(format!("forbidden output {f:?} present"));
     }
-    let mut detail = String::new();
+    let mut detail = qemu_common::check_warnings(&run.output, case.allow)?;
+    detail.push_str(&check_loglevel(case.append, &run.output)?);
     if let Some(func) = case.trap_pc_in {
         in_order(&run.output, &["*** at PC ", "*** kernel halted after an unexpected trap"])?;
         let pc = trap_pc(&run.output).ok_or("no trap PC in the output")?;
         match symbols.lookup(pc) {
-            Some(s) if s == func => detail = format!(", trap PC {pc:#x} in {s}"),
+            Some(s) if s == func => detail.push_str(&format!(", trap PC {pc:#x} in {s}")),
             other => return Err(format!("trap PC {pc:#x} is in {other:?}, expected {func}")),
         }
+    }
+    if case.qemu.iter().any(|a| a.contains("model=tulip")) {
+        detail.push_str(&check_nic(&run.output, !case.append.contains("net_irq="))?);
     }
     detail.push_str(&check_reconciliations(&run.output, case.memory, case.mismatch)?);
     if case.memory.is_some() {
@@ -98,6 +113,107 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
         detail.push_str(&check_bench(&run.output)?);
     }
     Ok(detail)
+}
+
+/// `selftest NAME: skipped (REASON)` lines as (NAME, REASON).
+pub fn skipped_selftests(output: &str) -> Vec<(&str, &str)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("selftest ")? + "selftest ".len()..];
+            let (name, why) = rest.split_once(": skipped (")?;
+            Some((name, why.strip_suffix(')').unwrap_or(why)))
+        })
+        .collect()
+}
+
+/// A case that expects `selftest NAME: ok` fails with the reason when NAME
+/// was skipped instead (rather than with "expected ... in the output").
+pub fn check_skips(case: &Case, output: &str) -> Result<(), String> {
+    for (name, why) in skipped_selftests(output) {
+        if case.expect.iter().any(|e| e.starts_with(&format!("selftest {name}: ok"))) {
+            return Err(format!("selftest {name} was skipped ({why}), but this case needs it to run"));
+        }
+    }
+    Ok(())
+}
+
+/// The level `loglevel=` on the case's command line asks for (the kernel
+/// parses it with the same `bootparam` crate; default 7) must have taken
+/// effect, by Linux's rule (a message is printed when its level is below
+/// N): no line the level should hide, and with `loglevel=8` or more at
+/// least one `DEBUG` line.
+pub fn check_loglevel(cmdline: &str, output: &str) -> Result<String, String> {
+    let n = bootparam::EarlyParams::parse(cmdline).loglevel.unwrap_or(qemu_common::DEFAULT_LOGLEVEL);
+    if let Some(l) = qemu_common::lines_not_printed_at(output, n).next() {
+        return Err(format!("loglevel {n} prints only levels below {n}, yet: {:?}", l.trim()));
+    }
+    if Level::Debug.printed_at(n) {
+        let count = output.lines().filter(|l| qemu_common::log_level(l) == Some(Level::Debug)).count();
+        if count == 0 {
+            return Err(format!("loglevel {n}, but no DEBUG line"));
+        }
+        return Ok(format!(", loglevel {n}: {count} DEBUG lines"));
+    }
+    Ok(String::new())
+}
+
+/// The number right after `key` in `s`.
+fn num_after(s: &str, key: &str) -> Option<u64> {
+    let r = &s[s.find(key)? + key.len()..];
+    r.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+/// The DEC 21143 wherever QEMU put it: the PCI address in the kernel's
+/// listing (00:01.0 with `-vga none`) is the one every `tulip: up:` and
+/// loopback self-test line names, and its Cchip line by the Clipper rule
+/// (slot s INTA: line 8 + (s - 1) * 4) is the one the firmware wrote into
+/// the interrupt line register and, with `lines`, the one the kernel
+/// routed, enabled and counted on (`net: ... Cchip line N`, `net:
+/// interrupts on: Cchip line N (SCB vector V)`, `net: interrupts: line N:`).
+pub fn check_nic(output: &str, lines: bool) -> Result<String, String> {
+    let (f, line) = qemu_common::tulip_slot_line(output)?;
+    for key in ["tulip: up: ", "selftest tulip-loopback-sg: ok (", "selftest tulip-loopback-direct: ok (", "net: "] {
+        for l in output.lines().filter(|l| l.contains(key)) {
+            let at = l[l.find(key).unwrap() + key.len()..].split_whitespace().next().unwrap_or("");
+            if key == "net: " && !l.contains(" 21143 INT") {
+                continue;
+            }
+            if at != f.bdf {
+                return Err(format!("{:?} names {at}, but the 21143 is at {} in the PCI listing", l.trim(), f.bdf));
+            }
+        }
+    }
+    if let Some(fw) = f.irq_line {
+        if fw != line {
+            return Err(format!("the firmware wrote interrupt line {fw} for the 21143 at {}; Clipper's rule gives {line}", f.bdf));
+        }
+    }
+    if lines {
+        let bad = |l: &str, got: Option<u64>| -> Result<(), String> {
+            if got != Some(line as u64) {
+                return Err(format!("{:?}: the 21143 at {} (slot {}) is on Cchip line {line}", l.trim(), f.bdf, f.slot));
+            }
+            Ok(())
+        };
+        for l in output.lines() {
+            if l.contains(" 21143 INT") && l.contains(": Cchip line ") {
+                bad(l, num_after(l, ": Cchip line "))?;
+            } else if l.contains("net: interrupts on: Cchip line ") {
+                bad(l, num_after(l, "net: interrupts on: Cchip line "))?;
+                let want = 0x800 + (16 + line as u64) * 16;
+                let vec = l.split("SCB vector 0x").nth(1).and_then(|r| {
+                    u64::from_str_radix(&r.chars().take_while(char::is_ascii_hexdigit).collect::<String>(), 16).ok()
+                });
+                if vec != Some(want) {
+                    return Err(format!("{:?}: line {line}'s SCB vector is {want:#x}", l.trim()));
+                }
+            } else if l.contains("net: interrupts: line ") {
+                bad(l, num_after(l, "net: interrupts: line "))?;
+            }
+        }
+    }
+    Ok(format!(", 21143 at {} (Cchip line {line})", f.bdf))
 }
 
 /// Every row the in-kernel benchmark (`kernel/src/selftest/bench.rs`)
@@ -125,8 +241,8 @@ pub const BENCH_ROWS: &[&str] = &[
 ];
 
 /// One benchmark row, `bench: <label> <batch> <alloc> <free>`, optionally
-/// followed by `  (N of M allocations failed)`: the label and the three
-/// numbers.
+/// followed by `  (N of M allocations failed, N of M frees failed)`: the
+/// label and the three numbers.
 pub fn parse_bench_row(line: &str) -> Option<(String, u64, u64, u64)> {
     let rest = &line[line.find("bench: ")? + "bench: ".len()..];
     let rest = rest.split("  (").next()?;
@@ -141,7 +257,7 @@ pub fn parse_bench_row(line: &str) -> Option<(String, u64, u64, u64)> {
 
 /// The benchmark table: every row of [`BENCH_ROWS`] present exactly once,
 /// its batch, alloc and free cycles parsed and positive, and no allocation
-/// failed.
+/// or free failed.
 pub fn check_bench(output: &str) -> Result<String, String> {
     let rows: Vec<(String, u64, u64, u64)> = output.lines().filter_map(parse_bench_row).collect();
     for want in BENCH_ROWS {
@@ -158,75 +274,10 @@ pub fn check_bench(output: &str) -> Result<String, String> {
     if let Some(l) = output.lines().find(|l| l.contains("bench: ") && l.contains("allocations failed")) {
         return Err(format!("a benchmark allocation failed: {}", l.trim()));
     }
+    if let Some(l) = output.lines().find(|l| l.contains("bench: ") && l.contains("frees failed")) {
+        return Err(format!("a benchmark free returned an error: {}", l.trim()));
+    }
     Ok(format!(", {} bench rows", BENCH_ROWS.len()))
-}
-
-/// One memory reconciliation line of the kernel (`kernel/src/mm/boot.rs`,
-/// `reconcile`):
-/// `memory (WHEN): total T pages (M MiB) = reserved R + CMA free F + buddy
-/// free B + owned O [owner N, owner N (C CMA), ...]: reconciled` (or
-/// `: MISMATCH by D page(s): ...`).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Reconcile {
-    pub when: String,
-    pub total: u64,
-    pub mib: u64,
-    pub reserved: u64,
-    pub cma_free: u64,
-    pub buddy_free: u64,
-    pub owned: u64,
-    /// (owner, pages, of which CMA pages)
-    pub owners: Vec<(String, u64, u64)>,
-    pub verdict: String,
-}
-
-impl Reconcile {
-    /// The runner's own sum of the four parts.
-    pub fn sum(&self) -> u64 {
-        self.reserved + self.cma_free + self.buddy_free + self.owned
-    }
-
-    /// CMA pages in all: free plus what owners hold from CMA.
-    pub fn cma_total(&self) -> u64 {
-        self.cma_free + self.owners.iter().map(|o| o.2).sum::<u64>()
-    }
-}
-
-/// `text` must start with `prefix`, then a decimal number: the number and
-/// the rest.
-fn number_after<'a>(text: &'a str, prefix: &str) -> Result<(u64, &'a str), String> {
-    let rest = text.strip_prefix(prefix).ok_or_else(|| format!("expected {prefix:?} at {text:?}"))?;
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-    let n = rest[..digits].parse().map_err(|_| format!("expected a number after {prefix:?} at {rest:?}"))?;
-    Ok((n, &rest[digits..]))
-}
-
-pub fn parse_reconcile_line(line: &str) -> Result<Reconcile, String> {
-    let key = "memory (";
-    let rest = &line[line.find(key).ok_or("not a reconciliation line")? + key.len()..];
-    let (when, rest) = rest.split_once("): ").ok_or("no `): ` after the label")?;
-    let (total, rest) = number_after(rest, "total ")?;
-    let (mib, rest) = number_after(rest, " pages (")?;
-    let (reserved, rest) = number_after(rest, " MiB) = reserved ")?;
-    let (cma_free, rest) = number_after(rest, " + CMA free ")?;
-    let (buddy_free, rest) = number_after(rest, " + buddy free ")?;
-    let (owned, rest) = number_after(rest, " + owned ")?;
-    let rest = rest.strip_prefix(" [").ok_or("no owner list")?;
-    let (list, verdict) = rest.split_once("]: ").ok_or("owner list not closed by `]: `")?;
-    let mut owners = Vec::new();
-    for item in list.split(", ").filter(|s| !s.is_empty()) {
-        let (item, cma) = match item.strip_suffix(" CMA)") {
-            Some(x) => {
-                let (head, c) = x.rsplit_once(" (").ok_or_else(|| format!("bad owner entry {item:?}"))?;
-                (head, c.parse::<u64>().map_err(|_| format!("bad CMA count in {item:?}"))?)
-            }
-            None => (item, 0),
-        };
-        let (name, n) = item.rsplit_once(' ').ok_or_else(|| format!("bad owner entry {item:?}"))?;
-        let n = n.parse::<u64>().map_err(|_| format!("bad page count in {item:?}"))?;
-        owners.push((name.to_string(), n, cma));
-    }
-    Ok(Reconcile { when: when.to_string(), total, mib, reserved, cma_free, buddy_free, owned, owners, verdict: verdict.trim().to_string() })
 }
 
 /// Every reconciliation line of a run, checked independently of the
@@ -448,6 +499,12 @@ mod tests {
         assert!(check_bench(&missing).unwrap_err().contains("\"pages order 10\" missing"));
         let failed = out.replace("       95\n", "       95  (3 of 2048 allocations failed)\n");
         assert!(check_bench(&failed).unwrap_err().contains("allocation failed"));
+        let free_failed = out.replace("       95\n", "       95  (1 of 2048 frees failed)\n");
+        assert!(check_bench(&free_failed).unwrap_err().contains("a benchmark free returned an error"));
+        assert_eq!(
+            parse_bench_row("INFO  bench: cma 1 pages  8  119  112  (2 of 2048 allocations failed, 1 of 2046 frees failed)"),
+            Some(("cma 1 pages".into(), 8, 119, 112))
+        );
         assert!(check_bench("nothing").is_err());
     }
 
@@ -457,17 +514,101 @@ mod tests {
         assert_eq!(trap_pc("nothing"), None);
     }
 
+    fn run(output: &str) -> Run {
+        Run { output: output.to_string(), exit: Some(0), timed_out: false, seconds: 1.0 }
+    }
+
+    const LINE: &str = "[    0.000100] INFO  ready; halting";
+
     #[test]
-    fn judge_rejects_timeouts_and_forbidden_output() {
+    fn judge_rejects_timeouts_crashes_and_forbidden_output() {
         let syms = Symbols::parse("");
-        let c = crate::cases::all().into_iter().find(|c| c.name == "cmdline").unwrap();
+        let c = Case { expect: &["ready; halting"], forbid: &["nope"], ..crate::cases::case("t", "") };
         let hung = Run { output: String::new(), exit: None, timed_out: true, seconds: 1.0 };
         assert!(judge(&c, &hung, &syms).unwrap_err().contains("no halt"));
-        let mut out: String = c.expect.join("\n");
-        out.push_str("\n*** TRAP: x");
-        let trapped = Run { output: out, exit: Some(0), timed_out: false, seconds: 1.0 };
-        assert!(judge(&c, &trapped, &syms).unwrap_err().contains("forbidden"));
-        let good = Run { output: c.expect.join("\n"), exit: Some(0), timed_out: false, seconds: 1.0 };
-        assert!(judge(&c, &good, &syms).is_ok());
+        assert!(judge(&c, &run(LINE), &syms).is_ok());
+        let trapped = format!("{LINE}\n*** TRAP: x");
+        assert!(judge(&c, &run(&trapped), &syms).unwrap_err().contains("only the crash cases"));
+        let panicked = format!("{LINE}\n*** KERNEL PANIC: x");
+        assert!(judge(&c, &run(&panicked), &syms).unwrap_err().contains("crash output"));
+        let crash = Case { crash: true, ..crate::cases::case("t", "") };
+        assert!(judge(&crash, &run(&panicked), &syms).is_ok());
+        assert!(judge(&c, &run(&format!("{LINE} nope")), &syms).unwrap_err().contains("forbidden"));
+    }
+
+    #[test]
+    fn judge_is_strict_about_errors_and_warnings() {
+        let syms = Symbols::parse("");
+        let c = Case { expect: &["ready; halting"], ..crate::cases::case("t", "") };
+        let warned = format!("[    0.000050] WARN  boot parameter ignored: cma=banana\n{LINE}");
+        assert!(judge(&c, &run(&warned), &syms).unwrap_err().contains("unexpected log line"));
+        let errored = format!("[    0.000050] ERROR dma probe: leaked\n{LINE}");
+        assert!(judge(&c, &run(&errored), &syms).unwrap_err().contains("unexpected log line"));
+        let allowed = Case { allow: &["cma=banana"], ..c };
+        assert!(judge(&allowed, &run(&warned), &syms).unwrap().contains("1 ERROR/WARN line(s), all expected"));
+        // Listed but never printed: the list is stale.
+        assert!(judge(&allowed, &run(LINE), &syms).unwrap_err().contains("lists as expected"));
+        // Every case's list is checked the same way.
+        for case in crate::cases::all() {
+            assert!(case.allow.iter().all(|a| !a.is_empty()), "{}: empty pattern", case.name);
+        }
+    }
+
+    #[test]
+    fn judge_checks_the_log_level() {
+        let syms = Symbols::parse("");
+        let debug = format!("[    0.000050] DEBUG mm: console page table: L1 at 0x000000c000\n{LINE}");
+        let default = Case { expect: &["ready; halting"], ..crate::cases::case("t", "") };
+        assert!(judge(&default, &run(LINE), &syms).is_ok());
+        assert!(judge(&default, &run(&debug), &syms).unwrap_err().contains("loglevel 7 prints only levels below 7"));
+        let eight = Case { expect: &["ready; halting"], ..crate::cases::case("t", "x loglevel=8") };
+        assert!(judge(&eight, &run(LINE), &syms).unwrap_err().contains("no DEBUG line"));
+        assert!(judge(&eight, &run(&debug), &syms).unwrap().contains("1 DEBUG lines"));
+        // A malformed value leaves the default.
+        let banana = Case { expect: &["ready; halting"], ..crate::cases::case("t", "loglevel=banana") };
+        assert!(judge(&banana, &run(&debug), &syms).is_err());
+        let four = Case { expect: &[], ..crate::cases::case("t", "loglevel=4") };
+        assert!(judge(&four, &run(LINE), &syms).unwrap_err().contains("loglevel 4 prints only levels below 4"));
+        assert!(judge(&four, &run("no log lines at all"), &syms).is_ok());
+    }
+
+    #[test]
+    fn a_needed_selftest_must_not_be_skipped() {
+        let syms = Symbols::parse("");
+        let out = "[    0.000050] INFO  selftest tulip-loopback-sg: skipped (no DEC 21143 on bus 0)\n\
+                   selftest summary: 0 passed, 0 failed, 1 skipped\n";
+        assert_eq!(skipped_selftests(out), [("tulip-loopback-sg", "no DEC 21143 on bus 0")]);
+        let needs = Case { expect: &["selftest tulip-loopback-sg: ok ("], ..crate::cases::case("t", "test") };
+        let e = judge(&needs, &run(out), &syms).unwrap_err();
+        assert!(e.contains("selftest tulip-loopback-sg was skipped (no DEC 21143 on bus 0)"), "{e}");
+        let counts = Case { expect: &["selftest summary: 0 passed, 0 failed, 1 skipped"], ..crate::cases::case("t", "test") };
+        assert!(judge(&counts, &run(out), &syms).is_ok());
+        // The patterns of the cases that need the 21143 cannot match a skip.
+        for c in crate::cases::all().iter().filter(|c| c.name.starts_with("dma-device-proof")) {
+            for e in c.expect.iter().filter(|e| e.starts_with("selftest tulip")) {
+                assert!(!out.contains(e), "{}: {e:?} matches a skip line", c.name);
+            }
+            assert!(c.expect.iter().any(|e| e.contains(", 0 skipped")), "{}: no summary with 0 skipped", c.name);
+        }
+    }
+
+    #[test]
+    fn the_nic_is_where_the_pci_listing_says() {
+        let log = "[    0.020100] INFO    00:01.0 Ethernet controller [0200]: 1011:0019 (rev 00), IRQ line 8, pin A\n\
+                   [    0.030000] INFO  tulip: up: 00:01.0 via BAR1 memory 0x10000000, MAC 52:54:00:12:34:56\n\
+                   [    0.030100] INFO  net: 00:01.0 21143 INTA: Cchip line 8 (interrupt routing of Clipper, member 5); firmware's interrupt line register: 8\n\
+                   [    0.030200] INFO  net: interrupts on: Cchip line 8 (SCB vector 0x980), RTC clock 1024 Hz\n\
+                   [    0.040000] INFO  net: interrupts: line 8: 12 taken by the 21143\n";
+        assert_eq!(check_nic(log, true).unwrap(), ", 21143 at 00:01.0 (Cchip line 8)");
+        assert!(check_nic(&log.replace("up: 00:01.0", "up: 00:02.0"), true).unwrap_err().contains("names 00:02.0"));
+        assert!(check_nic(&log.replace("INTA: Cchip line 8", "INTA: Cchip line 12"), true).unwrap_err().contains("is on Cchip line 8"));
+        assert!(check_nic(&log.replace("0x980", "0x9c0"), true).unwrap_err().contains("SCB vector is 0x980"));
+        assert!(check_nic(&log.replace("interrupts: line 8", "interrupts: line 13"), true).is_err());
+        assert!(check_nic(&log.replace("interrupts: line 8", "interrupts: line 13"), false).is_ok());
+        assert!(check_nic(&log.replace("IRQ line 8", "IRQ line 12"), true).unwrap_err().contains("firmware wrote"));
+        // The same in slot 2 (QEMU with its VGA): line 12.
+        let slot2 = log.replace("00:01.0", "00:02.0").replace("line 8", "line 12").replace(" 8\n", " 12\n").replace("0x980", "0x9c0");
+        assert_eq!(check_nic(&slot2, true).unwrap(), ", 21143 at 00:02.0 (Cchip line 12)");
+        assert!(check_nic("no listing", true).is_err());
     }
 }

@@ -1,9 +1,15 @@
 //! Host-side integration test runner: boots the kernel in
 //! `qemu-system-alpha -M clipper` once per test case, with a timeout,
 //! captures the serial console, and checks what the kernel printed and did
-//! (expected lines in order, forbidden lines, and per-case checks such as
-//! "the trap's PC lies in the function that raised it"). Prints one line
-//! per case and a final `N passed, N failed`.
+//! (expected lines in order, forbidden lines, no `ERROR`/`WARN` line the
+//! case does not expect, and per-case checks such as "the trap's PC lies in
+//! the function that raised it"). Prints one line per case and a final
+//! `N passed, N failed, N skipped`.
+//!
+//! QEMU starts as `tools/qemu-machine.args` says (`-M clipper -vga none`),
+//! then [`RUNNER_ARGS`], `-m 256M` unless the case gives `-m`, and `-nic
+//! none` unless the case chooses its own NIC: no device that needs a ROM
+//! file a fresh machine lacks.
 //!
 //!   qemu-runner --kernel PATH [--srm-stub PATH] [--logs DIR] [--only SUBSTRING] [--list]
 //!
@@ -54,6 +60,28 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { kernel, srm_stub, logs, only, list })
 }
 
+/// What the runner passes QEMU after the machine's own arguments
+/// ([`qemu_common::machine_args`]). The floor check at the end of
+/// `tools/bootstrap.sh` starts QEMU with these too (a host test below
+/// checks that it does).
+pub const RUNNER_ARGS: &[&str] = &["-nographic", "-monitor", "none", "-no-reboot"];
+
+/// QEMU's arguments for `case`, up to `-kernel`: the machine, [`RUNNER_ARGS`],
+/// `-m 256M` unless the case sets `-m`, `-nic none` unless it chooses its
+/// network devices itself, then the case's own.
+pub fn qemu_args(case: &Case) -> Vec<String> {
+    let mut v: Vec<String> = qemu_common::machine_args().into_iter().map(String::from).collect();
+    v.extend(RUNNER_ARGS.iter().map(|a| a.to_string()));
+    if !case.qemu.contains(&"-m") {
+        v.extend(["-m".into(), "256M".into()]);
+    }
+    if !qemu_common::chooses_nic(case.qemu) {
+        v.extend(["-nic".into(), "none".into()]);
+    }
+    v.extend(case.qemu.iter().map(|a| a.to_string()));
+    v
+}
+
 /// Output of one QEMU run.
 pub struct Run {
     pub output: String,
@@ -64,11 +92,7 @@ pub struct Run {
 
 fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
     let mut cmd = Command::new("qemu-system-alpha");
-    cmd.args(["-M", "clipper", "-nographic", "-monitor", "none", "-no-reboot", "-vga", "none", "-global", "e1000.romfile="]);
-    if !case.qemu.iter().any(|a| *a == "-m") {
-        cmd.args(["-m", "256M"]);
-    }
-    cmd.args(case.qemu);
+    cmd.args(qemu_args(case));
     cmd.arg("-kernel").arg(kernel);
     if !case.append.is_empty() {
         cmd.args(["-append", case.append]);
@@ -165,7 +189,7 @@ fn main() {
         all.iter().filter(|c| args.only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
     if args.list {
         for c in &selected {
-            println!("{}  (-append \"{}\" {})", c.name, c.append, c.qemu.join(" "));
+            println!("{}  (-append \"{}\" {})", c.name, c.append, qemu_args(c).join(" "));
         }
         return;
     }
@@ -207,8 +231,45 @@ fn main() {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    // No case is skipped today (every one runs on any machine the
+    // bootstrap has set up); the count keeps the summary's shape the same
+    // as net-test's and tools/test.sh's.
+    let skipped = 0;
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
     if failed > 0 {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args_of(name: &str) -> Vec<String> {
+        qemu_args(cases::all().iter().find(|c| c.name == name).unwrap())
+    }
+
+    #[test]
+    fn every_qemu_has_no_vga_and_no_default_nic() {
+        for c in cases::all() {
+            let a = qemu_args(&c);
+            assert!(a.windows(2).any(|w| w == ["-vga", "none"]), "{}: {a:?}", c.name);
+            assert!(qemu_common::chooses_nic(&a), "{}: QEMU would add its e1000: {a:?}", c.name);
+            assert_eq!(a.iter().filter(|x| *x == "-m").count(), 1, "{}: {a:?}", c.name);
+        }
+        let plain = args_of("boot-banner");
+        assert!(plain.ends_with(&["-m".into(), "256M".into(), "-nic".into(), "none".into()]), "{plain:?}");
+        let nic = args_of("net-tulip-up");
+        assert!(nic.windows(2).any(|w| w == ["-nic", "user,model=tulip"]), "{nic:?}");
+        assert!(!nic.windows(2).any(|w| w == ["-nic", "none"]), "{nic:?}");
+    }
+
+    /// tools/bootstrap.sh boots the floor kernel as the runner starts QEMU.
+    #[test]
+    fn bootstrap_floor_check_starts_qemu_like_the_runner() {
+        let sh = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bootstrap.sh")).unwrap();
+        let want = format!("{} -m 256M -nic none", RUNNER_ARGS.join(" "));
+        assert!(sh.contains(&want), "tools/bootstrap.sh does not start QEMU with {want:?}");
+        assert!(sh.contains("qemu-machine.args"), "tools/bootstrap.sh does not read tools/qemu-machine.args");
     }
 }

@@ -220,6 +220,12 @@ pub fn owner_pages() -> alloc::vec::Vec<(Owner, usize, usize)> {
     counts.iter().map(|(c, b, m)| (Owner::from_code(c), b, m)).collect()
 }
 
+/// Pages each owner holds now, without allocating (for the network
+/// status page, which must not allocate while serving).
+pub fn owner_counts() -> Option<page_owner::Counts> {
+    PAGES.lock().owners.as_ref().map(|o| *o.counts())
+}
+
 /// A snapshot of the page allocators' counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct PageStats {

@@ -1,262 +1,245 @@
-//! A tiny HTTP/1.1 server over smoltcp TCP sockets: `GET` only, responses
-//! with `Content-Length`, persistent connections unless the client asks
-//! for `Connection: close` (or speaks HTTP/1.0 without keep-alive).
+//! HTTP/1.1 over smoltcp TCP sockets: the thin layer between the sockets
+//! and `netproto::http` (the parser and each connection's bounded buffers,
+//! host-tested and fuzzed). `GET` and `HEAD` only, persistent connections
+//! unless the client asks for `Connection: close`, pipelined requests
+//! answered in order.
 //!
-//! Each of [`SOCKETS`] sockets listens on the port; a connection's socket
-//! is re-armed when it closes. A socket left in TIME-WAIT (the server
-//! closed first) is reset and re-armed at once instead of waiting 10 s,
-//! so a client that closes per request does not run the listeners out.
+//! Limits, so that no peer can run the kernel out of memory:
+//!
+//! * [`SOCKETS`] connections at once, each on its own listening socket; a
+//!   socket is re-armed when its connection closes, one left in TIME-WAIT
+//!   (the server closed first) at once. When no socket is listening, the
+//!   connection idle longest (at least [`EVICT_IDLE`]) is reset to make room
+//!   for a new one (counted as `evicted`); one idle for [`IDLE`] is reset
+//!   anyway (`idle_closed`);
+//! * a connection's buffers (`netproto::http::IN_CAP` bytes of requests,
+//!   `OUT_CAP` of responses) are reserved with `try_reserve_exact` when it
+//!   opens and freed when it closes; if they cannot be had, the peer gets a
+//!   fixed 503 and the connection is closed (`alloc_failures`);
+//! * a response is written only when the output buffer has room for one,
+//!   and nothing is read while it has not: a peer that sends requests and
+//!   never reads fills its own TCP window and stops (`throttled` counts
+//!   each time a connection stops being read). Nothing on this path
+//!   allocates once a connection is open; a body larger than
+//!   `netproto::http::BODY_MAX` becomes a 503.
 
-use alloc::string::String;
-use alloc::vec;
-use alloc::vec::Vec;
+use netproto::http::{Body, Conn, Counts, Reply, UNAVAILABLE};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 
 /// Concurrent connections.
 pub const SOCKETS: usize = 8;
-/// A request head larger than this is refused (431).
-const MAX_HEAD: usize = 8192;
-/// An established connection idle this long is closed.
+/// An established connection without progress this long is reset.
 const IDLE: Duration = Duration::from_secs(30);
-
-/// What a route returns.
-pub struct Response {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
-    /// Close the connection after this response.
-    pub close: bool,
-}
-
-impl Response {
-    pub fn new(status: u16, content_type: &'static str, body: String) -> Self {
-        Response { status, content_type, body, close: false }
-    }
-}
+/// A connection without progress this long may be reset to make room.
+pub const EVICT_IDLE: Duration = Duration::from_secs(1);
+/// Log lines for idle and evicted connections (the counters go on).
+const LOG_LIMIT: u64 = 10;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HttpStats {
     pub connections: u64,
+    /// Responses sent (fixed 503s included).
     pub requests: u64,
     /// Responses with a 4xx/5xx status.
     pub errors: u64,
-    /// Connections closed for idling.
+    /// 503 responses: buffers not available, or a body too large.
+    pub unavailable: u64,
+    /// Connections whose buffers could not be allocated.
+    pub alloc_failures: u64,
+    /// Connections reset for idling [`IDLE`].
     pub idle_closed: u64,
+    /// Idle connections reset to make room for a new one.
+    pub evicted: u64,
+    /// Times a connection stopped being read because its output was full.
+    pub throttled: u64,
 }
 
-struct Conn {
+struct Slot {
     handle: SocketHandle,
-    req: Vec<u8>,
-    out: Vec<u8>,
-    sent: usize,
-    close_after: bool,
+    /// The open connection's buffers (`None` while listening, or refused).
+    conn: Option<Conn>,
+    /// Counted as a connection (not listening).
+    active: bool,
+    /// Answered with [`UNAVAILABLE`] and closing.
+    refused: bool,
+    /// Which connection this is (1, 2, ... since the start).
+    number: u64,
+    /// Last progress: bytes read or sent, or the connection opening.
     last: Instant,
-    was_active: bool,
+    blocked: bool,
 }
 
 pub struct Server {
     port: u16,
-    conns: Vec<Conn>,
-    pub stats: HttpStats,
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        431 => "Request Header Fields Too Large",
-        505 => "HTTP Version Not Supported",
-        _ => "Error",
-    }
-}
-
-fn find_head_end(b: &[u8]) -> Option<usize> {
-    b.windows(4).position(|w| w == b"\r\n\r\n")
-}
-
-/// A parsed request head: method, path, whether the client wants the
-/// connection closed afterwards.
-struct Head<'a> {
-    method: &'a str,
-    path: &'a str,
-    close: bool,
-}
-
-fn parse_head(head: &[u8]) -> Option<Head<'_>> {
-    let text = core::str::from_utf8(head).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut parts = lines.next()?.split(' ');
-    let (method, path, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !version.starts_with("HTTP/1.") {
-        return None;
-    }
-    let mut close = version == "HTTP/1.0";
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':')
-            && k.trim().eq_ignore_ascii_case("connection")
-        {
-            let v = v.trim();
-            if v.eq_ignore_ascii_case("close") {
-                close = true;
-            } else if v.eq_ignore_ascii_case("keep-alive") {
-                close = false;
-            }
-        }
-    }
-    Some(Head { method, path, close })
-}
-
-fn render(out: &mut Vec<u8>, r: &Response, head_only: bool) {
-    use core::fmt::Write;
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "HTTP/1.1 {} {}\r\nServer: alpha-unikernel\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: {}\r\n\r\n",
-        r.status,
-        reason(r.status),
-        r.content_type,
-        r.body.len(),
-        if r.close { "close" } else { "keep-alive" }
-    );
-    out.extend_from_slice(h.as_bytes());
-    if !head_only {
-        out.extend_from_slice(r.body.as_bytes());
-    }
+    /// Filled at start, never grown.
+    slots: alloc::vec::Vec<Slot>,
+    counts: Counts,
+    stats: HttpStats,
+    /// `net_http_fail=N`: the Nth connection asks for buffers the heap
+    /// cannot give (to test that path).
+    fail_conn: Option<u64>,
 }
 
 impl Server {
     /// Creates the listening sockets (each with `rx`/`tx` bytes of buffer).
-    pub fn new(sockets: &mut SocketSet<'static>, port: u16, rx: usize, tx: usize, now: Instant) -> Self {
-        let conns = (0..SOCKETS)
+    pub fn new(sockets: &mut SocketSet<'static>, port: u16, rx: usize, tx: usize, now: Instant, fail_conn: Option<u64>) -> Self {
+        let slots = (0..SOCKETS)
             .map(|_| {
-                let mut s = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; rx]), tcp::SocketBuffer::new(vec![0; tx]));
+                let mut s = tcp::Socket::new(
+                    tcp::SocketBuffer::new(alloc::vec![0; rx]),
+                    tcp::SocketBuffer::new(alloc::vec![0; tx]),
+                );
                 s.set_nagle_enabled(false);
                 let _ = s.listen(port);
-                Conn {
-                    handle: sockets.add(s),
-                    req: Vec::new(),
-                    out: Vec::new(),
-                    sent: 0,
-                    close_after: false,
-                    last: now,
-                    was_active: false,
-                }
+                Slot { handle: sockets.add(s), conn: None, active: false, refused: false, number: 0, last: now, blocked: false }
             })
             .collect();
-        Server { port, conns, stats: HttpStats::default() }
+        Server { port, slots, counts: Counts::default(), stats: HttpStats::default(), fail_conn }
     }
 
-    /// Serves what the sockets hold; `route(method, path, stats)` answers
-    /// each request.
+    /// The counters so far.
+    pub fn stats(&self) -> HttpStats {
+        with_counts(self.stats, &self.counts)
+    }
+
+    /// Serves what the sockets hold; `route(path, stats, body)` answers
+    /// each `GET`/`HEAD`, writing its body to `body`.
     pub fn service(
         &mut self,
         sockets: &mut SocketSet<'static>,
         now: Instant,
-        mut route: impl FnMut(&str, &HttpStats) -> Response,
+        mut route: impl FnMut(&str, &HttpStats, &mut Body) -> Reply,
     ) {
-        let Server { port, conns, stats } = self;
-        for c in conns.iter_mut() {
-            let s = sockets.get_mut::<tcp::Socket>(c.handle);
+        let Server { port, slots, counts, stats, fail_conn } = self;
+        let mut listening = 0;
+        for slot in slots.iter_mut() {
+            let s = sockets.get_mut::<tcp::Socket>(slot.handle);
             match s.state() {
                 tcp::State::Closed | tcp::State::TimeWait => {
-                    if s.state() == tcp::State::TimeWait {
-                        s.abort();
-                    }
-                    c.req.clear();
-                    c.out.clear();
-                    c.sent = 0;
-                    c.close_after = false;
-                    c.was_active = false;
-                    let _ = s.listen(*port);
+                    rearm(slot, s, *port);
+                    listening += 1;
                     continue;
                 }
-                tcp::State::Listen => continue,
+                tcp::State::Listen => {
+                    listening += 1;
+                    continue;
+                }
                 _ => {}
             }
-            if !c.was_active {
-                c.was_active = true;
-                c.last = now;
+            if !slot.active {
+                slot.active = true;
+                slot.last = now;
                 stats.connections += 1;
+                slot.number = stats.connections;
             }
-            // Read what arrived (a request head, or several pipelined).
-            if s.can_recv() && !c.close_after {
-                let before = c.req.len();
-                let _ = s.recv(|buf| {
-                    let n = buf.len().min(MAX_HEAD + 4 - c.req.len().min(MAX_HEAD + 4));
-                    c.req.extend_from_slice(&buf[..n]);
-                    (buf.len(), ())
-                });
-                if c.req.len() != before {
-                    c.last = now;
-                }
-            }
-            while !c.close_after {
-                let Some(end) = find_head_end(&c.req) else {
-                    if c.req.len() > MAX_HEAD {
-                        let mut r = Response::new(431, "text/plain", String::from("request head too large\n"));
-                        r.close = true;
+            // Buffers once the handshake is done (a half-open connection
+            // holds none; it is evicted or timed out like any idle one).
+            if slot.conn.is_none() && !slot.refused && s.may_send() {
+                // Injected: ask for 1 GiB of output buffer, which the heap
+                // cannot give (its largest block is 8 MiB), so the real
+                // failure path runs.
+                let injected = *fail_conn == Some(slot.number);
+                match if injected { Conn::reserving(1 << 30) } else { Conn::new() } {
+                    Some(c) => slot.conn = Some(c),
+                    None => {
+                        stats.alloc_failures += 1;
+                        stats.unavailable += 1;
                         stats.requests += 1;
                         stats.errors += 1;
-                        render(&mut c.out, &r, false);
-                        c.close_after = true;
-                        c.req.clear();
-                    }
-                    break;
-                };
-                let (r, head_only) = match parse_head(&c.req[..end]) {
-                    None => {
-                        let mut r = Response::new(400, "text/plain", String::from("bad request\n"));
-                        r.close = true;
-                        (r, false)
-                    }
-                    Some(h) if h.method == "GET" || h.method == "HEAD" => {
-                        let mut r = route(h.path, stats);
-                        r.close |= h.close;
-                        (r, h.method == "HEAD")
-                    }
-                    Some(_) => {
-                        let mut r = Response::new(405, "text/plain", String::from("only GET and HEAD\n"));
-                        r.close = true;
-                        (r, false)
-                    }
-                };
-                stats.requests += 1;
-                if r.status >= 400 {
-                    stats.errors += 1;
-                }
-                render(&mut c.out, &r, head_only);
-                c.req.drain(..end + 4);
-                c.close_after = r.close;
-            }
-            // Send what is pending.
-            if c.sent < c.out.len() && s.can_send() {
-                if let Ok(n) = s.send_slice(&c.out[c.sent..]) {
-                    c.sent += n;
-                    if n > 0 {
-                        c.last = now;
+                        slot.refused = true;
+                        // The socket's own (preallocated) buffer takes it.
+                        let _ = s.send_slice(UNAVAILABLE);
+                        s.close();
+                        if stats.alloc_failures <= LOG_LIMIT {
+                            log::info!(
+                                "http: connection {} from {:?}: no memory for its buffers{}: answered 503 and closed",
+                                slot.number,
+                                s.remote_endpoint(),
+                                if injected { " (net_http_fail)" } else { "" }
+                            );
+                        }
                     }
                 }
             }
-            if c.sent == c.out.len() {
-                c.out.clear();
-                c.sent = 0;
-                if c.close_after || s.state() == tcp::State::CloseWait {
+            if let Some(c) = slot.conn.as_mut() {
+                // Read only what the connection can hold.
+                if c.read_room() > 0 && s.can_recv() {
+                    let n = s.recv(|b| {
+                        let n = c.feed(b);
+                        (n, n)
+                    });
+                    if n.is_ok_and(|n| n > 0) {
+                        slot.last = now;
+                    }
+                }
+                if c.closing() && s.can_recv() {
+                    // Answered and closing: what the peer still sends is
+                    // dropped, so that its FIN can be taken.
+                    let _ = s.recv(|b| (b.len(), ()));
+                }
+                let base = *stats;
+                c.process(counts, |path, counts, body| route(path, &with_counts(base, counts), body));
+                let blocked = c.blocked();
+                if blocked && !slot.blocked {
+                    stats.throttled += 1;
+                }
+                slot.blocked = blocked;
+                if !c.pending().is_empty() && s.can_send() {
+                    if let Ok(n) = s.send_slice(c.pending()) {
+                        c.advance(n);
+                        if n > 0 {
+                            slot.last = now;
+                        }
+                    }
+                }
+                // Close after a closing response, or once the peer has
+                // closed its side and everything it sent is answered.
+                let eof = s.state() == tcp::State::CloseWait && !s.can_recv();
+                if c.done() || (eof && c.finished_after_eof()) {
                     s.close();
                 }
+            } else if slot.refused && s.can_recv() {
+                let _ = s.recv(|b| (b.len(), ()));
+            } else if slot.refused && s.state() == tcp::State::CloseWait {
+                s.close();
             }
-            if now - c.last > IDLE && s.is_active() {
+            if now - slot.last > IDLE && s.is_active() {
                 stats.idle_closed += 1;
-                if stats.idle_closed <= 10 {
+                if stats.idle_closed <= LOG_LIMIT {
                     log::info!(
-                        "http: closing a connection idle for {} s in state {} (remote {:?}, {} request bytes pending)",
-                        (now - c.last).secs(),
+                        "http: closing a connection idle for {} s in state {} (remote {:?}, {} request bytes and {} response bytes pending)",
+                        (now - slot.last).secs(),
                         s.state(),
                         s.remote_endpoint(),
-                        c.req.len()
+                        slot.conn.as_ref().map_or(0, Conn::buffered),
+                        slot.conn.as_ref().map_or(0, Conn::unsent)
+                    );
+                }
+                // The RST goes out at the next poll; the socket listens
+                // again at the next call.
+                s.abort();
+                listening += 1;
+            }
+        }
+        if listening == 0 {
+            // Every socket holds a connection: make room for the next one.
+            let oldest = slots
+                .iter_mut()
+                .filter(|sl| sl.active && now - sl.last >= EVICT_IDLE)
+                .min_by_key(|sl| sl.last);
+            if let Some(slot) = oldest {
+                let s = sockets.get_mut::<tcp::Socket>(slot.handle);
+                stats.evicted += 1;
+                if stats.evicted <= LOG_LIMIT {
+                    log::info!(
+                        "http: all {SOCKETS} connections in use: resetting the one idle longest ({} ms, state {}, remote {:?}, {} request bytes and {} response bytes pending) to make room",
+                        (now - slot.last).total_millis(),
+                        s.state(),
+                        s.remote_endpoint(),
+                        slot.conn.as_ref().map_or(0, Conn::buffered),
+                        slot.conn.as_ref().map_or(0, Conn::unsent)
                     );
                 }
                 s.abort();
@@ -264,23 +247,45 @@ impl Server {
         }
     }
 
-    /// Resets every connection (at shutdown).
+    /// Resets every connection and frees its buffers (at shutdown).
     pub fn abort_all(&mut self, sockets: &mut SocketSet<'static>) {
-        for c in &self.conns {
-            sockets.get_mut::<tcp::Socket>(c.handle).abort();
+        for slot in self.slots.iter_mut() {
+            sockets.get_mut::<tcp::Socket>(slot.handle).abort();
+            slot.conn = None;
         }
     }
 
     /// Connections not idle in LISTEN/CLOSED.
     pub fn active(&self, sockets: &mut SocketSet<'static>) -> usize {
-        self.conns
+        self.slots
             .iter()
-            .filter(|c| {
+            .filter(|sl| {
                 !matches!(
-                    sockets.get_mut::<tcp::Socket>(c.handle).state(),
+                    sockets.get_mut::<tcp::Socket>(sl.handle).state(),
                     tcp::State::Listen | tcp::State::Closed | tcp::State::TimeWait
                 )
             })
             .count()
     }
+}
+
+/// Frees a slot's connection and listens again.
+fn rearm(slot: &mut Slot, s: &mut tcp::Socket, port: u16) {
+    if s.state() == tcp::State::TimeWait {
+        s.abort();
+    }
+    slot.conn = None;
+    slot.active = false;
+    slot.refused = false;
+    slot.blocked = false;
+    if s.state() == tcp::State::Closed {
+        let _ = s.listen(port);
+    }
+}
+
+fn with_counts(mut s: HttpStats, c: &Counts) -> HttpStats {
+    s.requests += c.requests;
+    s.errors += c.errors;
+    s.unavailable += c.unavailable;
+    s
 }

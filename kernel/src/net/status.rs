@@ -4,8 +4,7 @@
 use crate::dma::{self, iommu};
 use crate::drivers::tulip::{Counters, Nic};
 use crate::mm::{self, PAGE_SIZE, heap, page};
-use alloc::string::String;
-use core::fmt::Write;
+use core::fmt::{self, Write};
 use tulip_ring::mac_display;
 
 /// Counters of the network services.
@@ -15,9 +14,11 @@ pub struct NetStats {
     pub udp_bytes: u64,
     /// Echoes not sent (socket buffer full).
     pub udp_dropped: u64,
-    pub http_connections: u64,
-    pub http_requests: u64,
-    pub http_errors: u64,
+    /// `STALL` datagrams echoed without stalling (debug hooks off).
+    pub udp_stall_refused: u64,
+    pub http: super::http::HttpStats,
+    /// `net_debug_hooks`: `STALL` works.
+    pub debug_hooks: bool,
 }
 
 /// One consistent-enough snapshot (each source read once).
@@ -30,8 +31,8 @@ pub struct Snapshot {
     pub memblock_reserved: u64,
     pub pages: page::PageStats,
     pub heap: heap::HeapStats,
-    /// Pages per owner: (owner, buddy pages, CMA pages).
-    pub owners: alloc::vec::Vec<(mm::owner::Owner, usize, usize)>,
+    /// Pages per owner (buddy, CMA), if the page allocator is up.
+    pub owners: Option<page_owner::Counts>,
     pub iommu: (usize, usize),
     pub iommu_pci_entries: u64,
     pub nic: Counters,
@@ -69,7 +70,7 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         pages: page::stats(),
         // Owners first: collecting them may grow the heap, which the heap
         // statistics read next then include.
-        owners: page::owner_pages(),
+        owners: page::owner_counts(),
         heap: heap::stats(),
         iommu: iommu::used_entries(),
         iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
@@ -87,15 +88,24 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
     }
 }
 
-fn list(out: &mut String, v: &[usize]) {
-    out.push('[');
-    for (i, x) in v.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// `(owner, buddy pages, CMA pages)` of every owner holding pages.
+fn owners(s: &Snapshot) -> impl Iterator<Item = (mm::owner::Owner, usize, usize)> + '_ {
+    s.owners.iter().flat_map(|c| c.iter()).map(|(c, b, m)| (mm::owner::Owner::from_code(c), b, m))
+}
+
+struct List<'a>(&'a [usize]);
+
+impl fmt::Display for List<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, x) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{x}")?;
         }
-        let _ = write!(out, "{x}");
+        f.write_str("]")
     }
-    out.push(']');
 }
 
 /// The counters as `"name":value` pairs, in one place for JSON and HTML.
@@ -123,63 +133,82 @@ fn nic_fields(c: &Counters) -> [(&'static str, u64); 19] {
     ]
 }
 
-pub fn json(s: &Snapshot) -> String {
-    let mut o = String::with_capacity(2048);
+/// The HTTP counters as `"name":value` pairs, for JSON, HTML and the log.
+pub fn http_fields(h: &super::http::HttpStats) -> [(&'static str, u64); 8] {
+    [
+        ("http_connections", h.connections),
+        ("http_requests", h.requests),
+        ("http_errors", h.errors),
+        ("http_503", h.unavailable),
+        ("http_alloc_failures", h.alloc_failures),
+        ("http_idle_closed", h.idle_closed),
+        ("http_evicted", h.evicted),
+        ("http_throttled", h.throttled),
+    ]
+}
+
+/// `/status.json`, written to `o` (a bounded response body: nothing here
+/// allocates).
+pub fn json(s: &Snapshot, o: &mut impl Write) -> fmt::Result {
     let p = &s.pages;
-    let _ = write!(
+    write!(
         o,
         "{{\"kernel\":\"alpha-unikernel {}\",\"uptime_us\":{},\"page_size\":{},",
         crate::VERSION,
         s.uptime_us,
         PAGE_SIZE
-    );
-    let _ = write!(
+    )?;
+    write!(
         o,
         "\"memory\":{{\"memblock\":{{\"total_bytes\":{},\"reserved_bytes\":{},\"total_pages\":{},\"reserved_pages\":{},\"cma_pages\":{}}},",
         s.memblock_total, s.memblock_reserved, s.total_pages, s.reserved_pages, s.cma_pages
-    );
-    let _ =
-        write!(o, "\"buddy\":{{\"managed_pages\":{},\"free_pages\":{},\"free_blocks_per_order\":", p.managed, p.free);
-    list(&mut o, &p.free_blocks);
-    let _ = write!(
+    )?;
+    write!(
+        o,
+        "\"buddy\":{{\"managed_pages\":{},\"free_pages\":{},\"free_blocks_per_order\":{}",
+        p.managed,
+        p.free,
+        List(&p.free_blocks)
+    )?;
+    write!(
         o,
         "}},\"cma\":{{\"total_pages\":{},\"free_pages\":{},\"total_kb\":{},\"free_kb\":{}}},",
         p.cma_total,
         p.cma_free,
         p.cma_total as u64 * PAGE_SIZE / 1024,
         p.cma_free as u64 * PAGE_SIZE / 1024
-    );
-    let _ = write!(
+    )?;
+    write!(
         o,
         "\"heap\":{{\"used_bytes\":{},\"free_bytes\":{},\"regions\":{},\"buddy_pages\":{}}},\"owners\":{{",
         s.heap.used, s.heap.free, s.heap.regions, s.heap.buddy_pages
-    );
-    for (i, (owner, buddy_pages, cma_pages)) in s.owners.iter().enumerate() {
+    )?;
+    for (i, (owner, buddy_pages, cma_pages)) in owners(s).enumerate() {
         let sep = if i == 0 { "" } else { "," };
-        let _ = write!(o, "{sep}\"{owner}\":{{\"buddy_pages\":{buddy_pages},\"cma_pages\":{cma_pages}}}");
+        write!(o, "{sep}\"{owner}\":{{\"buddy_pages\":{buddy_pages},\"cma_pages\":{cma_pages}}}")?;
     }
-    o.push_str("}},");
-    let _ = write!(
+    o.write_str("}},")?;
+    write!(
         o,
         "\"iommu\":{{\"isa_used_entries\":{},\"pci_used_entries\":{},\"pci_entries\":{}}},",
         s.iommu.0, s.iommu.1, s.iommu_pci_entries
-    );
-    let _ = write!(
+    )?;
+    write!(
         o,
         "\"nic\":{{\"mac\":\"{}\",\"rx_in_flight\":{},\"tx_in_flight\":{}",
         mac_display(&s.mac),
         s.rx_in_flight,
         s.tx_in_flight
-    );
+    )?;
     for (k, v) in nic_fields(&s.nic) {
-        let _ = write!(o, ",\"{k}\":{v}");
+        write!(o, ",\"{k}\":{v}")?;
     }
-    let _ = write!(
+    write!(
         o,
         "}},\"dma_debug\":{{\"enabled\":{},\"live_mappings\":{},\"problems\":{}}},",
         s.dma_debug, s.dma_live, s.dma_problems
-    );
-    let _ = write!(
+    )?;
+    write!(
         o,
         "\"interrupts\":{{\"mode\":\"{}\",\"line\":{},\"nic_taken\":{},\"nic_not_ours\":{},\"clock_ticks\":{},\"device\":{},\"spurious\":{},\"unhandled\":{}}},",
         if s.irq_line.is_some() { "interrupt" } else { "polled" },
@@ -190,27 +219,30 @@ pub fn json(s: &Snapshot) -> String {
         s.irq.device,
         s.irq.spurious,
         s.irq.unhandled
-    );
+    )?;
     let n = &s.net;
-    let _ = write!(
+    write!(
         o,
-        "\"net\":{{\"ip\":\"{}\",\"gateway\":\"{}\",\"udp_echoed\":{},\"udp_bytes\":{},\"udp_dropped\":{},\"http_connections\":{},\"http_requests\":{},\"http_errors\":{}}}}}\n",
+        "\"net\":{{\"ip\":\"{}\",\"gateway\":\"{}\",\"debug_hooks\":{},\"udp_echoed\":{},\"udp_bytes\":{},\"udp_dropped\":{},\"udp_stall_refused\":{},\"http_sockets\":{}",
         super::IP_CIDR,
         super::GATEWAY,
+        n.debug_hooks,
         n.udp_echoed,
         n.udp_bytes,
         n.udp_dropped,
-        n.http_connections,
-        n.http_requests,
-        n.http_errors
-    );
-    o
+        n.udp_stall_refused,
+        super::http::SOCKETS
+    )?;
+    for (k, v) in http_fields(&n.http) {
+        write!(o, ",\"{k}\":{v}")?;
+    }
+    o.write_str("}}\n")
 }
 
-pub fn html(s: &Snapshot) -> String {
-    let mut o = String::with_capacity(4096);
+/// `/`, written to `o` (as [`json`]).
+pub fn html(s: &Snapshot, o: &mut impl Write) -> fmt::Result {
     let p = &s.pages;
-    let _ = write!(
+    write!(
         o,
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">\
          <title>alpha-unikernel status</title><style>body{{font-family:sans-serif}}td{{padding:0 1em}}\
@@ -220,64 +252,56 @@ pub fn html(s: &Snapshot) -> String {
         crate::VERSION,
         s.uptime_us / 1_000_000,
         s.uptime_us % 1_000_000
-    );
-    let row = |o: &mut String, k: &str, v: &dyn core::fmt::Display| {
-        let _ = writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>");
-    };
-    row(&mut o, "memblock total (bytes)", &s.memblock_total);
-    row(&mut o, "memblock reserved (bytes)", &s.memblock_reserved);
+    )?;
+    fn row(o: &mut impl Write, k: impl fmt::Display, v: impl fmt::Display) -> fmt::Result {
+        writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>")
+    }
+    row(o, "memblock total (bytes)", s.memblock_total)?;
+    row(o, "memblock reserved (bytes)", s.memblock_reserved)?;
+    row(o, "pages total / reserved / CMA", format_args!("{} / {} / {}", s.total_pages, s.reserved_pages, s.cma_pages))?;
+    row(o, "buddy managed pages", p.managed)?;
+    row(o, "buddy free pages", p.free)?;
+    row(o, "free blocks per order 0..10", List(&p.free_blocks))?;
     row(
-        &mut o,
-        "pages total / reserved / CMA",
-        &format_args!("{} / {} / {}", s.total_pages, s.reserved_pages, s.cma_pages),
-    );
-    row(&mut o, "buddy managed pages", &p.managed);
-    row(&mut o, "buddy free pages", &p.free);
-    let mut orders = String::new();
-    list(&mut orders, &p.free_blocks);
-    row(&mut o, "free blocks per order 0..10", &orders);
-    row(
-        &mut o,
+        o,
         "CMA total / free (kB)",
-        &format_args!("{} / {}", p.cma_total as u64 * PAGE_SIZE / 1024, p.cma_free as u64 * PAGE_SIZE / 1024),
-    );
-    row(&mut o, "heap used / free (bytes)", &format_args!("{} / {}", s.heap.used, s.heap.free));
-    for (owner, buddy_pages, cma_pages) in &s.owners {
-        row(&mut o, &alloc::format!("pages held by {owner} (buddy / CMA)"), &format_args!("{buddy_pages} / {cma_pages}"));
+        format_args!("{} / {}", p.cma_total as u64 * PAGE_SIZE / 1024, p.cma_free as u64 * PAGE_SIZE / 1024),
+    )?;
+    row(o, "heap used / free (bytes)", format_args!("{} / {}", s.heap.used, s.heap.free))?;
+    for (owner, buddy_pages, cma_pages) in owners(s) {
+        row(o, format_args!("pages held by {owner} (buddy / CMA)"), format_args!("{buddy_pages} / {cma_pages}"))?;
     }
     row(
-        &mut o,
+        o,
         "IOMMU entries used (ISA / PCI)",
-        &format_args!("{} / {} of {}", s.iommu.0, s.iommu.1, s.iommu_pci_entries),
-    );
-    row(&mut o, "DMA-API debug live mappings", &s.dma_live);
-    let _ = write!(o, "</table>\n<h2>NIC (DEC 21143, {})</h2><table>\n", mac_display(&s.mac));
+        format_args!("{} / {} of {}", s.iommu.0, s.iommu.1, s.iommu_pci_entries),
+    )?;
+    row(o, "DMA-API debug live mappings", s.dma_live)?;
+    write!(o, "</table>\n<h2>NIC (DEC 21143, {})</h2><table>\n", mac_display(&s.mac))?;
     for (k, v) in nic_fields(&s.nic) {
-        row(&mut o, k, &v);
+        row(o, k, v)?;
     }
-    row(&mut o, "rx / tx descriptors with the chip", &format_args!("{} / {}", s.rx_in_flight, s.tx_in_flight));
+    row(o, "rx / tx descriptors with the chip", format_args!("{} / {}", s.rx_in_flight, s.tx_in_flight))?;
     match s.irq_line {
         Some(l) => row(
-            &mut o,
+            o,
             "interrupts: Cchip line / taken / not its own",
-            &format_args!("{l} / {} / {}", s.nic_irq.taken, s.nic_irq.not_ours),
-        ),
-        None => row(&mut o, "interrupts", &"off (polled)"),
+            format_args!("{l} / {} / {}", s.nic_irq.taken, s.nic_irq.not_ours),
+        )?,
+        None => row(o, "interrupts", "off (polled)")?,
     }
     row(
-        &mut o,
+        o,
         "clock ticks / device interrupts / spurious / unhandled",
-        &format_args!("{} / {} / {} / {}", s.irq.ticks, s.irq.device, s.irq.spurious, s.irq.unhandled),
-    );
+        format_args!("{} / {} / {} / {}", s.irq.ticks, s.irq.device, s.irq.spurious, s.irq.unhandled),
+    )?;
     let n = &s.net;
-    let _ = write!(o, "</table>\n<h2>Services ({} gw {})</h2><table>\n", super::IP_CIDR, super::GATEWAY);
-    row(&mut o, "UDP echo datagrams / bytes", &format_args!("{} / {}", n.udp_echoed, n.udp_bytes));
-    row(&mut o, "UDP echoes dropped", &n.udp_dropped);
-    row(
-        &mut o,
-        "HTTP connections / requests / errors",
-        &format_args!("{} / {} / {}", n.http_connections, n.http_requests, n.http_errors),
-    );
-    o.push_str("</table>\n</body></html>\n");
-    o
+    write!(o, "</table>\n<h2>Services ({} gw {})</h2><table>\n", super::IP_CIDR, super::GATEWAY)?;
+    row(o, "UDP echo datagrams / bytes", format_args!("{} / {}", n.udp_echoed, n.udp_bytes))?;
+    row(o, "UDP echoes dropped", n.udp_dropped)?;
+    row(o, "UDP STALL refused (debug hooks off)", n.udp_stall_refused)?;
+    for (k, v) in http_fields(&n.http) {
+        row(o, k, v)?;
+    }
+    o.write_str("</table>\n</body></html>\n")
 }

@@ -24,6 +24,7 @@
 //! (a check is skipped when the one it depends on failed); the exit
 //! status is 0 only if every check passed.
 
+mod hardening;
 mod http;
 mod qemu;
 mod raw;
@@ -1068,7 +1069,7 @@ fn main() {
     let mut r = Report::default();
     let t0 = Instant::now();
 
-    if let Some(mut vm) = boot(&mut r, &a, "net", "net net_time=3600", &[]) {
+    if let Some(mut vm) = boot(&mut r, &a, "net", "net net_time=3600 net_debug_hooks", &[]) {
         let bl = boot_log(&vm);
         r.check(
             "nic-up",
@@ -1225,6 +1226,42 @@ fn main() {
                     r.check("raw-frames", Err(e));
                 }
             }
+        }
+    }
+
+    if !a.bench && a.want("hardening") {
+        // Issue 13: no debug hooks, the first connection's buffers not
+        // available (it asks for 1 GiB), floods of requests, connections
+        // and garbage.
+        if let Some(mut vm) = boot(&mut r, &a, "net-hardening", "net net_time=900 net_http_fail=1", &[]) {
+            let port = vm.http_port;
+            r.check("http-alloc-503", hardening::alloc_503(port));
+            r.check("udp-stall-off", hardening::stall_off(vm.udp_port, port));
+            match status_json(port).and_then(|j| hardening::heap_of(&j)) {
+                Ok(heap0) => {
+                    r.check("http-pipeline-flood", hardening::pipeline_flood(port, heap0));
+                    r.check("http-pipeline-read", hardening::pipeline_read(port));
+                    let held = match hardening::abandoned(port) {
+                        Ok((d, held)) => {
+                            r.check("http-abandoned", Ok(d));
+                            held
+                        }
+                        Err(e) => {
+                            r.check("http-abandoned", Err(e));
+                            Vec::new()
+                        }
+                    };
+                    r.check("http-garbage", hardening::garbage(port, a.seed ^ 0x6a4b));
+                    drop(held);
+                    r.check("http-heap-back", hardening::heap_back(port, heap0));
+                }
+                Err(e) => {
+                    r.check("http-heap-start", Err(e));
+                }
+            }
+            let last = status_json(port);
+            r.check("stop-hardening", stop_and_check_log(&mut vm, StopVia::Udp));
+            r.check("hardening-stop-log", last.and_then(|j| hardening::stop_log(&vm.lines(), &j)));
         }
     }
 

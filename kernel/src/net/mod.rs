@@ -359,7 +359,8 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         if taken == 0 && rx > 0 {
             let (dim, dir, drir) = irq::cchip_state();
             warn!(
-                "net: {rx} frames received but no interrupt on Cchip line {l} (DIM0 {dim:#x}, DIR0 {dir:#x}, DRIR {drir:#x}): the line is wrong or broken; falling back to polling at IPL 7"
+                "net: {} 21143: {rx} frames received but no interrupt on Cchip line {l} (DIM0 {dim:#x}, DIR0 {dir:#x}, DRIR {drir:#x}): the line is wrong or broken; falling back to polling at IPL 7",
+                dev.nic.pci().bdf
             );
             drop(ipl.take());
             dev.nic.disable_interrupts();

@@ -969,6 +969,7 @@ pub fn all() -> Vec<Case> {
                 "net: interrupts on: Cchip line 13 (SCB vector 0x9d0)",
                 "net: ping 10.0.2.2 (56 bytes): reply in ",
                 "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "net: 00:01.0 21143: ",
                 "frames received but no interrupt on Cchip line 13 (DIM0 0x2000, DIR0 0x",
                 "the line is wrong or broken; falling back to polling at IPL 7",
                 "net: ready: 10.0.2.15/24",

@@ -19,7 +19,6 @@
 //!
 //! Generic over `S`, what the kernel records about the call site.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// Who may write the memory while it is mapped (Linux's
@@ -169,11 +168,14 @@ pub enum SyncProblem<S> {
     Direction { mapped: Mapping<S> },
 }
 
-/// The live mappings, by the bus address of their first segment.
+/// The live mappings, found by the bus address of their first segment.
+/// One flat list, grown only with `try_reserve` (a mapping made while the
+/// heap is exhausted is refused, not a panic; the kernel then stops
+/// debugging, as Linux's `debug.c` does when it runs out of entries), and
+/// searched linearly: a few hundred live mappings at most.
 #[derive(Debug)]
 pub struct Table<S> {
-    by_bus: BTreeMap<u64, Vec<Mapping<S>>>,
-    count: usize,
+    list: Vec<Mapping<S>>,
     /// Bus addresses here may be shared by several live mappings (a
     /// direct-mapped window: bus = base + physical address).
     shared: (u64, u64),
@@ -183,21 +185,21 @@ impl<S: Clone> Table<S> {
     /// An empty table; bus addresses in `shared_base .. shared_base +
     /// shared_size` (the direct window) may be live more than once.
     pub const fn new(shared_base: u64, shared_size: u64) -> Self {
-        Table { by_bus: BTreeMap::new(), count: 0, shared: (shared_base, shared_size) }
+        Table { list: Vec::new(), shared: (shared_base, shared_size) }
     }
 
     /// Number of live mappings.
     pub fn len(&self) -> usize {
-        self.count
+        self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.list.is_empty()
     }
 
-    /// Every live mapping, by bus address.
+    /// Every live mapping (in no particular order).
     pub fn iter(&self) -> impl Iterator<Item = &Mapping<S>> {
-        self.by_bus.values().flatten()
+        self.list.iter()
     }
 
     fn shared(&self, bus: u64) -> bool {
@@ -207,15 +209,16 @@ impl<S: Clone> Table<S> {
     /// Records a mapping. If its bus address is outside the shared window
     /// and already live, the mapping is still recorded (both must be
     /// unmapped) and the one already there is returned: an IOMMU bus
-    /// address handed out twice.
-    pub fn insert(&mut self, m: Mapping<S>) -> Option<Mapping<S>> {
+    /// address handed out twice. `Err` gives the mapping back, unrecorded,
+    /// when there is no memory for it.
+    pub fn try_insert(&mut self, m: Mapping<S>) -> Result<Option<Mapping<S>>, Mapping<S>> {
+        if self.list.try_reserve(1).is_err() {
+            return Err(m);
+        }
         let bus = m.bus();
-        let shared = self.shared(bus);
-        let list = self.by_bus.entry(bus).or_default();
-        let clash = if shared { None } else { list.first().cloned() };
-        list.push(m);
-        self.count += 1;
-        clash
+        let clash = if self.shared(bus) { None } else { self.list.iter().find(|x| x.bus() == bus).cloned() };
+        self.list.push(m);
+        Ok(clash)
     }
 
     /// The differences between mapping `m` and unmap `u`.
@@ -249,11 +252,9 @@ impl<S: Clone> Table<S> {
     /// nothing is removed and the differences are returned.
     pub fn remove(&mut self, u: &Unmap) -> Result<Mapping<S>, UnmapProblem<S>> {
         let bus = u.bus();
-        let Some(list) = self.by_bus.get_mut(&bus) else {
-            return Err(UnmapProblem::NotMapped { other: None });
-        };
+        let list = &mut self.list;
         let mut best: Option<(usize, Vec<Diff>)> = None;
-        for (i, m) in list.iter().enumerate().filter(|(_, m)| m.dev == u.dev) {
+        for (i, m) in list.iter().enumerate().filter(|(_, m)| m.bus() == bus && m.dev == u.dev) {
             let d = Self::diffs(m, u);
             if d.is_empty() {
                 best = Some((i, d));
@@ -264,15 +265,8 @@ impl<S: Clone> Table<S> {
             }
         }
         match best {
-            None => Err(UnmapProblem::NotMapped { other: list.first().cloned() }),
-            Some((i, d)) if d.is_empty() => {
-                let m = list.swap_remove(i);
-                if list.is_empty() {
-                    self.by_bus.remove(&bus);
-                }
-                self.count -= 1;
-                Ok(m)
-            }
+            None => Err(UnmapProblem::NotMapped { other: list.iter().find(|m| m.bus() == bus).cloned() }),
+            Some((i, d)) if d.is_empty() => Ok(list.swap_remove(i)),
             Some((i, diffs)) => Err(UnmapProblem::Mismatch { mapped: list[i].clone(), diffs }),
         }
     }

@@ -20,8 +20,8 @@ fn unmap<'a>(dev: &'static str, kind: Kind, dir: Direction, segs: &'a [Seg]) -> 
 fn same_direct_address_twice_is_not_a_problem() {
     let mut t = table();
     let bus = DIRECT + 0x4000;
-    assert_eq!(t.insert(single("a", bus, 100, Direction::ToDevice, 1)), None);
-    assert_eq!(t.insert(single("a", bus, 100, Direction::ToDevice, 2)), None);
+    assert_eq!(t.try_insert(single("a", bus, 100, Direction::ToDevice, 1)).unwrap(), None);
+    assert_eq!(t.try_insert(single("a", bus, 100, Direction::ToDevice, 2)).unwrap(), None);
     assert_eq!(t.len(), 2);
     let seg = [Seg { bus, pa: 0, len: 100 }];
     assert!(t.remove(&unmap("a", Kind::Single, Direction::ToDevice, &seg)).is_ok());
@@ -36,8 +36,8 @@ fn same_direct_address_twice_is_not_a_problem() {
 fn iommu_address_live_twice_is_reported() {
     let mut t = table();
     let bus = 0x4000_2000;
-    assert_eq!(t.insert(single("a", bus, 100, Direction::ToDevice, 1)), None);
-    let clash = t.insert(single("b", bus, 50, Direction::FromDevice, 2)).expect("clash");
+    assert_eq!(t.try_insert(single("a", bus, 100, Direction::ToDevice, 1)).unwrap(), None);
+    let clash = t.try_insert(single("b", bus, 50, Direction::FromDevice, 2)).unwrap().expect("clash");
     assert_eq!((clash.dev, clash.site), ("a", 1));
     assert_eq!(t.len(), 2);
 }
@@ -48,8 +48,8 @@ fn best_fit_picks_the_matching_duplicate() {
     // window; unmapping the second first must not take the first.
     let mut t = table();
     let bus = DIRECT + 0x10_0000;
-    t.insert(single("a", bus, 100, Direction::ToDevice, 1));
-    t.insert(single("a", bus, 200, Direction::FromDevice, 2));
+    t.try_insert(single("a", bus, 100, Direction::ToDevice, 1)).unwrap();
+    t.try_insert(single("a", bus, 200, Direction::FromDevice, 2)).unwrap();
     let seg = [Seg { bus, pa: 0, len: 200 }];
     assert_eq!(t.remove(&unmap("a", Kind::Single, Direction::FromDevice, &seg)).map(|m| m.site), Ok(2));
     let seg = [Seg { bus, pa: 0, len: 100 }];
@@ -61,7 +61,7 @@ fn best_fit_picks_the_matching_duplicate() {
 fn every_mismatch_is_named_and_nothing_removed() {
     let mut t = table();
     let bus = 0x4000_0000;
-    t.insert(single("a", bus, 512, Direction::ToDevice, 7));
+    t.try_insert(single("a", bus, 512, Direction::ToDevice, 7)).unwrap();
     let seg = [Seg { bus, pa: 0, len: 256 }];
     match t.remove(&unmap("a", Kind::Sg, Direction::FromDevice, &seg)) {
         Err(UnmapProblem::Mismatch { mapped, diffs }) => {
@@ -91,14 +91,14 @@ fn every_mismatch_is_named_and_nothing_removed() {
 fn coherent_cpu_address_and_sg_segments_are_compared() {
     let mut t = table();
     let bus = DIRECT + 0x2000;
-    t.insert(Mapping { dev: "a", kind: Kind::Coherent, dir: Direction::Bidirectional, segs: vec![Seg { bus, pa: 0x2000, len: 8192 }], site: 1 });
+    t.try_insert(Mapping { dev: "a", kind: Kind::Coherent, dir: Direction::Bidirectional, segs: vec![Seg { bus, pa: 0x2000, len: 8192 }], site: 1 }).unwrap();
     let wrong = [Seg { bus, pa: 0x4000, len: 8192 }];
     assert!(matches!(
         t.remove(&unmap("a", Kind::Coherent, Direction::Bidirectional, &wrong)),
         Err(UnmapProblem::Mismatch { diffs, .. }) if diffs == [Diff::CpuAddress { mapped: 0x2000, unmapped: 0x4000 }]
     ));
     let sg = vec![Seg { bus: 0x4000_0010, pa: 0x10, len: 100 }, Seg { bus: 0x4000_2020, pa: 0x8020, len: 200 }];
-    t.insert(Mapping { dev: "a", kind: Kind::Sg, dir: Direction::ToDevice, segs: sg.clone(), site: 2 });
+    t.try_insert(Mapping { dev: "a", kind: Kind::Sg, dir: Direction::ToDevice, segs: sg.clone(), site: 2 }).unwrap();
     assert!(matches!(
         t.remove(&unmap("a", Kind::Sg, Direction::ToDevice, &sg[..1])),
         Err(UnmapProblem::Mismatch { diffs, .. }) if diffs == [Diff::Size { mapped: 300, unmapped: 100 }, Diff::Entries { mapped: 2, unmapped: 1 }]
@@ -116,7 +116,7 @@ fn coherent_cpu_address_and_sg_segments_are_compared() {
 fn sync_checks() {
     let mut t = table();
     let bus = DIRECT + 0x6000;
-    t.insert(single("a", bus, 1000, Direction::ToDevice, 1));
+    t.try_insert(single("a", bus, 1000, Direction::ToDevice, 1)).unwrap();
     // Inside, same direction: fine, also for the CPU.
     assert_eq!(t.check_sync("a", bus + 10, 100, Direction::ToDevice), Ok(()));
     // Wrong direction.
@@ -128,11 +128,11 @@ fn sync_checks() {
     assert_eq!(t.check_sync("a", bus + 1000, 1, Direction::ToDevice), Err(SyncProblem::NotMapped));
     assert_eq!(t.check_sync("b", bus, 1, Direction::ToDevice), Err(SyncProblem::NotMapped));
     // The same memory mapped bidirectionally as well: any direction fits.
-    t.insert(single("a", bus, 1000, Direction::Bidirectional, 2));
+    t.try_insert(single("a", bus, 1000, Direction::Bidirectional, 2)).unwrap();
     assert_eq!(t.check_sync("a", bus, 1000, Direction::FromDevice), Ok(()));
     // SG segments are checked one by one.
     let sg = vec![Seg { bus: 0x4000_0000, pa: 0, len: 8192 }, Seg { bus: 0x4000_2000, pa: 0x10_0000, len: 100 }];
-    t.insert(Mapping { dev: "c", kind: Kind::Sg, dir: Direction::FromDevice, segs: sg, site: 3 });
+    t.try_insert(Mapping { dev: "c", kind: Kind::Sg, dir: Direction::FromDevice, segs: sg, site: 3 }).unwrap();
     assert_eq!(t.check_sync("c", 0x4000_2000, 100, Direction::FromDevice), Ok(()));
     assert!(matches!(t.check_sync("c", 0x4000_2000, 101, Direction::FromDevice), Err(SyncProblem::Outside { .. })));
 }
@@ -140,7 +140,7 @@ fn sync_checks() {
 #[test]
 fn freed_memory_overlap() {
     let mut t = table();
-    t.insert(single("a", DIRECT + 0x4000, 100, Direction::ToDevice, 1));
+    t.try_insert(single("a", DIRECT + 0x4000, 100, Direction::ToDevice, 1)).unwrap();
     assert!(t.overlapping_phys(0x4000, 8192).is_some());
     assert!(t.overlapping_phys(0x4000 + 100, 8192).is_none());
     assert!(t.overlapping_phys(0x2000, 8192).is_none());
@@ -201,7 +201,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Map(m) => {
-                    let clash = t.insert(Mapping { dev: m.dev, kind: m.kind, dir: m.dir, segs: m.segs.clone(), site: 0 });
+                    let clash = t.try_insert(Mapping { dev: m.dev, kind: m.kind, dir: m.dir, segs: m.segs.clone(), site: 0 }).unwrap();
                     prop_assert!(clash.is_none());
                     model.push(m);
                 }

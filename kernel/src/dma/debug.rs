@@ -21,6 +21,11 @@
 //! The same memory may be mapped several times: two direct-window mappings
 //! of one page share their bus address and are both recorded; each unmap
 //! removes one.
+//!
+//! The bookkeeping allocates only fallibly: when the heap cannot hold a
+//! record, debugging is switched off with one `ERROR` line (Linux's
+//! `debug.c` does the same when it runs out of entries), and the mapping
+//! itself goes on.
 
 use super::iommu::{DIRECT_BASE, DIRECT_SIZE};
 use alloc::vec::Vec;
@@ -76,15 +81,42 @@ impl fmt::Display for At {
     }
 }
 
+/// Debugging stops for good when its bookkeeping cannot get memory (as
+/// Linux's `debug.c` disables itself when it runs out of entries): a map
+/// path reachable from network input must not panic on a full heap.
+fn out_of_memory(dev: &str, live: usize) {
+    set_enabled(false);
+    ERRORS.fetch_add(1, Ordering::Relaxed);
+    error!("DMA-API debug: no memory to record a mapping for {dev} ({live} live); debugging disabled from here on");
+}
+
+/// Stops debugging after a failed allocation outside this module.
+pub fn give_up(dev: &str) {
+    out_of_memory(dev, live());
+}
+
+/// The segments as an owned list, or `None` when the heap cannot give it.
+pub fn segs_fallible(segs: impl ExactSizeIterator<Item = Seg>) -> Option<Vec<Seg>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(segs.len()).ok()?;
+    v.extend(segs);
+    Some(v)
+}
+
 /// Records a mapping (its segments must not be empty).
-pub fn on_map(e: Entry) {
+pub fn on_map(dev: &'static str, kind: Kind, dir: Direction, segs: impl ExactSizeIterator<Item = Seg>, site: Site) {
     if !enabled() {
         return;
     }
-    let (dev, site, bus) = (e.dev, e.site, e.bus());
-    let clash = MAPS.lock().insert(e);
-    if let Some(old) = clash {
-        report(
+    let Some(segs) = segs_fallible(segs) else {
+        return out_of_memory(dev, live());
+    };
+    let e = Entry { dev, kind, dir, segs, site };
+    let bus = e.bus();
+    let r = MAPS.lock().try_insert(e);
+    match r {
+        Ok(None) => {}
+        Ok(Some(old)) => report(
             dev,
             format_args!(
                 "IOMMU bus address {bus:#x} handed out again while still mapped ({:?} of {} bytes for {}, mapped at {})",
@@ -94,7 +126,8 @@ pub fn on_map(e: Entry) {
                 At(old.site)
             ),
             site,
-        );
+        ),
+        Err(_) => out_of_memory(dev, live()),
     }
 }
 

@@ -277,8 +277,15 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     if sg.is_empty() {
         return Err(DmaError::Empty);
     }
-    let choices = sg.iter().map(|s| choose(dev, s.pa, s.len as u64)).collect::<Result<alloc::vec::Vec<_>, _>>()?;
-    if choices.iter().all(|c| *c == Choice::Direct) {
+    // The windows each segment may use, without allocating (this path
+    // must not panic on a full heap): all direct, or one IOMMU run for all.
+    let (mut all_direct, mut any_isa) = (true, false);
+    for s in sg.iter() {
+        let c = choose(dev, s.pa, s.len as u64)?;
+        all_direct &= c == Choice::Direct;
+        any_isa |= c == Choice::Isa;
+    }
+    if all_direct {
         for s in sg.iter_mut() {
             s.bus = DIRECT_BASE + s.pa;
         }
@@ -286,16 +293,21 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     }
     // One window for the whole list: the PCI one unless some segment can
     // only use the ISA one.
-    let choice = if choices.contains(&Choice::Isa) { Choice::Isa } else { Choice::Sg };
+    let choice = if any_isa { Choice::Isa } else { Choice::Sg };
     // Page i of the run belongs to the segment whose span covers it.
-    let mut pages_pa = alloc::vec::Vec::new();
-    for s in sg.iter() {
-        let base = s.pa & !(PAGE_SIZE - 1);
-        for p in 0..span_pages(s.pa, s.len as u64) {
-            pages_pa.push(base + p * PAGE_SIZE);
+    let pages = sg_pages(sg);
+    let page_pa = |i: u64| {
+        let mut first = 0;
+        for s in sg.iter() {
+            let n = span_pages(s.pa, s.len as u64);
+            if i < first + n {
+                return (s.pa & !(PAGE_SIZE - 1)) + (i - first) * PAGE_SIZE;
+            }
+            first += n;
         }
-    }
-    let run = map_pages(dev, choice, pages_pa.len() as u64, |i| pages_pa[i as usize])?;
+        0 // not reached: i < pages
+    };
+    let run = map_pages(dev, choice, pages, page_pa)?;
     let mut page = 0;
     for s in sg.iter_mut() {
         s.bus = run + page * PAGE_SIZE + s.pa % PAGE_SIZE;

@@ -86,6 +86,9 @@ impl fmt::Display for At {
 /// path reachable from network input must not panic on a full heap.
 fn out_of_memory(dev: &str, live: usize) {
     set_enabled(false);
+    // What was recorded can no longer be matched: forget it (and free it).
+    let old = core::mem::replace(&mut *MAPS.lock(), Table::new(DIRECT_BASE, DIRECT_SIZE));
+    drop(old);
     ERRORS.fetch_add(1, Ordering::Relaxed);
     error!("DMA-API debug: no memory to record a mapping for {dev} ({live} live); debugging disabled from here on");
 }
@@ -97,6 +100,9 @@ pub fn give_up(dev: &str) {
 
 /// The segments as an owned list, or `None` when the heap cannot give it.
 pub fn segs_fallible(segs: impl ExactSizeIterator<Item = Seg>) -> Option<Vec<Seg>> {
+    if super::fault::should_fail(super::fault::Site::DebugRecord) {
+        return None;
+    }
     let mut v = Vec::new();
     v.try_reserve_exact(segs.len()).ok()?;
     v.extend(segs);

@@ -1,5 +1,5 @@
 //! Fault injection for the DMA paths (boot parameters `fail_buddy=N`,
-//! `fail_cma=N`, `fail_iommu=N`, `fail_pte=N`, or [`arm`] from a
+//! `fail_cma=N`, `fail_iommu=N`, `fail_pte=N`, `fail_dma_debug=N`, or [`arm`] from a
 //! self-test): the Nth buddy allocation, CMA allocation, IOMMU allocation
 //! or IOMMU PTE write made by the DMA API fails, so that every error path
 //! runs and can be checked to leave nothing allocated. A PTE write is made
@@ -15,11 +15,13 @@ pub enum Site {
     Cma = 1,
     Iommu = 2,
     Pte = 3,
+    /// DMA-API debug's record of a mapping (as if the heap were full).
+    DebugRecord = 4,
 }
 
-const NAMES: [&str; 4] = ["buddy allocation", "CMA allocation", "IOMMU allocation", "IOMMU PTE write"];
-static TARGET: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
-static COUNT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+const NAMES: [&str; 5] = ["buddy allocation", "CMA allocation", "IOMMU allocation", "IOMMU PTE write", "DMA-API debug record"];
+static TARGET: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static COUNT: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// Makes the `nth` (1-based) next allocation at `site` fail; 0 disarms.
 pub fn arm(site: Site, nth: u64) {

@@ -640,6 +640,29 @@ pub fn all() -> Vec<Case> {
             forbid: NO_FAILURE,
             ..case("net-tulip-up", "net net_time=2")
         },
+        // DMA-API debug's bookkeeping allocates fallibly: the 5th record
+        // failing (as on a full heap) switches debugging off with one ERROR
+        // line, and the network goes on.
+        Case {
+            qemu: &["-nic", "user,model=tulip"],
+            expect: &[
+                "fault injection armed: fail_dma_debug=5",
+                "fault injection: failing DMA-API debug record #5",
+                "DMA-API debug: no memory to record a mapping for tulip (4 live); debugging disabled from here on",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "net: ready: ",
+                "tulip: down: ",
+                "memory (end of the network run): total ",
+                "ready; halting",
+            ],
+            allow: &[
+                "fault injection armed: fail_dma_debug=5",
+                "fault injection: failing DMA-API debug record #5",
+                "DMA-API debug: no memory to record a mapping for tulip",
+            ],
+            ..case("dma-debug-out-of-memory", "net net_time=2 fail_dma_debug=5")
+        },
         Case {
             qemu: &["-nic", "user,model=tulip"],
             expect: &[

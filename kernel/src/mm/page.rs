@@ -211,15 +211,6 @@ pub fn census() -> Option<Census> {
     })
 }
 
-/// Pages each owner holds now (buddy and CMA), for reports.
-pub fn owner_pages() -> alloc::vec::Vec<(Owner, usize, usize)> {
-    let counts = match PAGES.lock().owners.as_ref() {
-        Some(o) => *o.counts(),
-        None => return alloc::vec::Vec::new(),
-    };
-    counts.iter().map(|(c, b, m)| (Owner::from_code(c), b, m)).collect()
-}
-
 /// Pages each owner holds now, without allocating (for the network
 /// status page, which must not allocate while serving).
 pub fn owner_counts() -> Option<page_owner::Counts> {

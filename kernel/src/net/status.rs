@@ -68,8 +68,6 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         memblock_total,
         memblock_reserved,
         pages: page::stats(),
-        // Owners first: collecting them may grow the heap, which the heap
-        // statistics read next then include.
         owners: page::owner_counts(),
         heap: heap::stats(),
         iommu: iommu::used_entries(),

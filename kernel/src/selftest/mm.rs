@@ -227,7 +227,7 @@ pub fn bad_frees() -> Result<String, String> {
 /// site, a frame inside it finds it, the per-owner count moves by exactly
 /// its size and back, and the counts kept equal a recount of the records.
 pub fn page_owner() -> Result<String, String> {
-    let held = |o: Owner| page::owner_pages().iter().find(|x| x.0 == o).map_or(0, |x| x.1 + x.2);
+    let held = |o: Owner| page::owner_counts().map_or(0, |c| c.owner_total(o.code()));
     let before = held(Owner::SELFTEST);
     let line = line!() + 1;
     let pa = page::alloc_pages(3, false, Owner::SELFTEST).map_err(|e| format!("alloc: {e}"))?;

@@ -523,7 +523,7 @@ pub fn all() -> Vec<Case> {
         },
         mem("mm-cma-off", "cma=0", &["-m", "256M"], 256, 0, &["cma: disabled (cma=0)"]),
         mem("mm-mem-limit", "mem=128M", &["-m", "512M"], 128, 16, &["mem=128M: memory limited to 128 MiB"]),
-        // Linux's forms of cma= (docs/parameters.md): a range searched
+        // Linux's forms of cma= (docs/params.md): a range searched
         // top-down, a range that fixes the base (start + size = end), a
         // range open at the start, an end capped by the direct window, and
         // ranges that cannot hold the area.

@@ -74,8 +74,7 @@ fn parse_fault(s: &str) -> Option<Fault> {
 
 /// The faults the command line asks for (malformed entries are reported
 /// and ignored).
-pub fn from_cmdline() -> Vec<(Bdf, Fault)> {
-    let params = bootparam::EarlyParams::parse(crate::bootinfo::read_cmdline());
+pub fn from_params(params: &bootparam::EarlyParams) -> Vec<(Bdf, Fault)> {
     let Some(v) = params.get("pci_inject") else { return Vec::new() };
     let mut out = Vec::new();
     for item in v.split(',') {

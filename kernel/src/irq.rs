@@ -214,7 +214,7 @@ pub fn dispatch(kind: u64, vector: u64) -> bool {
             OTHER.fetch_add(1, Ordering::Relaxed);
             true
         }
-        // A machine check (a real Pchip's answer to a DMA through a
+        // A machine check (a real host bridge's answer to a DMA through a
         // removed mapping, or a hardware error) is reported as a trap.
         INT_MCHK => false,
         _ => false,

@@ -21,7 +21,7 @@
 //! The loop works the NIC (events, reclaim, refill), then smoltcp, then
 //! the services, and when an iteration found nothing to do it sleeps in
 //! `wtint` until an interrupt: the 21143's (receive, transmit done, ring
-//! full, errors) through the Cchip, or the clock's (1024 Hz under QEMU),
+//! full, errors) on its interrupt line, or the clock's (1024 Hz under QEMU),
 //! which keeps smoltcp's timers going. `net_irq=off` polls instead, never
 //! sleeping, at IPL 7 (the fallback; also taken by itself when the NIC's
 //! line turns out not to deliver: the start-up pings are received but no
@@ -34,7 +34,7 @@
 //! Parameters: `net_time=SECONDS`, `net_rxbuf=BYTES` (receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
 //! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
-//! line the platform's routing gives, none, or Cchip line LINE 0-63),
+//! line the platform's routing gives, none, or interrupt line LINE 0-63),
 //! `net_debug_hooks` (enables `STALL`), `net_http_fail=N` (the Nth HTTP
 //! connection asks for 1 GiB of buffer, which the heap cannot give: the
 //! allocation failure path runs for real).
@@ -165,7 +165,7 @@ enum IrqMode {
     Auto,
     /// Polling only.
     Off,
-    /// This Cchip line (to test a wrong one, or a platform not in the table).
+    /// This interrupt line (to test a wrong one, or a board with no routing table).
     Line(u32),
 }
 

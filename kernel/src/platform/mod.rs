@@ -314,8 +314,9 @@ pub fn choose(system: Option<(u64, u64)>) -> (Choice, &'static str) {
     }
 }
 
-/// Chooses the machine vector once, from the HWRPB, and logs which and why.
-/// Later calls return the first choice.
+/// Chooses the machine vector once, from the HWRPB, and logs which and why
+/// (allocates nothing: it runs before the heap). Later calls return the
+/// first choice.
 pub fn select(h: Option<&hwrpb::Hwrpb>) -> Choice {
     *CHOSEN.call_once(|| {
         let system = h.map(|h| (h.header().sys_type, h.header().sys_variation));
@@ -326,11 +327,17 @@ pub fn select(h: Option<&hwrpb::Hwrpb>) -> Choice {
                 "platform: {r}: no machine vector; the kernel leaves the chipset alone (no PCI scan, no DMA, no device interrupts)"
             ),
             (Some((t, v)), None) => {
-                let line = alloc::format!(
+                // Before the heap exists: no formatting into a String.
+                let level = if core::ptr::eq(m, &tsunami::GENERIC) { log::Level::Warn } else { log::Level::Info };
+                log::log!(
+                    level,
                     "platform: {} family, {} (system type {t}, variation {v:#x}, member {}): machine vector \"{}\" ({why}; {} chipset)",
-                    m.family, c.system_name, c.member, m.vector, m.ops.name
+                    m.family,
+                    c.system_name,
+                    c.member,
+                    m.vector,
+                    m.ops.name
                 );
-                if core::ptr::eq(m, &tsunami::GENERIC) { warn!("{line}") } else { info!("{line}") }
             }
             (None, None) => warn!("platform: {why}: machine vector \"{}\"", m.vector),
         }

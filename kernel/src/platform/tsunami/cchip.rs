@@ -1,6 +1,13 @@
 //! The Cchip's device interrupt registers (CPU 0): DIM0 (mask), DIR0
 //! (masked requests) and DRIR (raw requests), one bit per interrupt line.
 //! The CSRs are 64 bits wide and accept only 8-byte accesses.
+//!
+//! A PCI device's INTx reaches the Cchip as line *n* (the board's routing,
+//! [`super::routing`]); the Cchip latches it in DRIR bit *n*; if DIM0 bit
+//! *n* is set, DIR0 bit *n* is set and the CPU sees a device interrupt.
+//! The OSF/1 PALcode (QEMU's `palcode-clipper`, SRM's) reads DIR0, takes
+//! the lowest set bit and enters `entInt` with SCB vector
+//! `0x800 + (16 + n) * 16`.
 
 use super::CCHIP_CSR_PHYS;
 use crate::arch::{mmio, phys_to_kseg};

@@ -303,7 +303,7 @@ pub fn choose(system: Option<(u64, u64)>) -> (Choice, &'static str) {
     let member = (variation >> hwrpb::sys_type::MEMBER_SHIFT) & hwrpb::sys_type::MEMBER_MASK;
     let c = |machine, refused| Choice { machine, refused, system_name: hwrpb::system_type_name(sys_type, variation), member };
     // "White box" consoles store the negated system type (as Linux fixes up).
-    let t = if (sys_type as i64) < 0 { (sys_type as i64).unsigned_abs() } else { sys_type };
+    let t = hwrpb::normalize_sys_type(sys_type);
     if t != hwrpb::sys_type::TSUNAMI {
         let refused = Refusal { sys_type: t, family: hwrpb::system_family_name(t) };
         return (c(&tsunami::GENERIC, Some(refused)), "not a Tsunami family system");

@@ -48,8 +48,9 @@ fn conf_addr(base: u64, bus: u8, dev: u8, func: u8, reg: u8) -> u64 {
 pub static OPS: ChipsetOps = ChipsetOps {
     name: "Tsunami/Typhoon",
     pci_conf_addr: conf_addr,
-    // 4 GiB of PCI memory, 32 MiB of PCI I/O per Pchip.
-    pci_bar_windows: pci_config::Windows { mem: 1 << 32, io: 1 << 25 },
+    // 4 GiB of PCI memory, 32 MiB of PCI I/O per Pchip (`pci_config`'s
+    // BAR checks are host-tested against this layout).
+    pci_bar_windows: pci_config::TSUNAMI,
     irq_lines: cchip::LINES,
     irq_mask: cchip::dim0,
     set_irq_mask: cchip::set_dim0,
@@ -97,14 +98,15 @@ pub static SHARK: Machine = vector("shark", "Shark", None);
 pub static GENERIC: Machine = vector("tsunami", "an unknown Tsunami member", None);
 
 /// The vector for a member id (`sys_variation` bits 15:10), as Linux's
-/// `tsunami_vecs[]`; `None` for members Linux has no vector for either.
+/// `tsunami_vecs[]` (`hwrpb::routing::tsunami_vector`); `None` for members
+/// Linux has no vector for either.
 pub fn member_vector(member: u64) -> Option<&'static Machine> {
-    match member {
-        5 => Some(&CLIPPER),
-        7 => Some(&WEBBRICK),
-        1 | 2 | 3 | 6 | 8 => Some(&DP264),
-        4 => Some(&MONET),
-        12 => Some(&SHARK),
-        _ => None,
-    }
+    use hwrpb::routing::{TsunamiVector, tsunami_vector};
+    Some(match tsunami_vector(member)? {
+        TsunamiVector::Clipper => &CLIPPER,
+        TsunamiVector::Webbrick => &WEBBRICK,
+        TsunamiVector::Dp264 => &DP264,
+        TsunamiVector::Monet => &MONET,
+        TsunamiVector::Shark => &SHARK,
+    })
 }

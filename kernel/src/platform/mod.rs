@@ -36,9 +36,13 @@
 //!   for the boot console, which already runs through it.
 //!
 //! Verified under QEMU (`-M clipper`): the Clipper vector (system type 34,
-//! member 5), its address map, windows, routing, the RTC clock. Only a real
-//! DS10 can confirm the Webbrick routing table and the Typhoon-specific
-//! behaviour (a real Pchip's PERROR and TLB, SRM's windows).
+//! member 5) end to end (address map, windows, routing, the RTC clock, the
+//! 21143's interrupts); the *choice* for a Webbrick, an unknown member and
+//! a non-Tsunami system (the runner's `platform-*` cases rewrite the
+//! HWRPB's `sys_variation`/`sys_type` through gdb); the routing tables
+//! against Linux's (`hwrpb::routing`'s host tests). Only a real DS10 can
+//! confirm the Webbrick routing on the wire and the Typhoon-specific
+//! behaviour (a real Pchip's PERROR and scatter-gather TLB, SRM's windows).
 
 pub mod tsunami;
 

@@ -87,8 +87,7 @@ enum Choice {
 }
 
 fn choice() -> Choice {
-    let params = bootparam::EarlyParams::parse(crate::bootinfo::read_cmdline());
-    let Some(v) = params.get("tulip_media") else { return Choice::Auto };
+    let Some(v) = crate::config::param("tulip_media") else { return Choice::Auto };
     let table: [(&str, Choice); 13] = [
         ("auto", Choice::Auto),
         ("mii", Choice::Mii),

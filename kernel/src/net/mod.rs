@@ -21,7 +21,7 @@
 //! The loop works the NIC (events, reclaim, refill), then smoltcp, then
 //! the services, and when an iteration found nothing to do it sleeps in
 //! `wtint` until an interrupt: the 21143's (receive, transmit done, ring
-//! full, errors) through the Cchip, or the clock's (1024 Hz under QEMU),
+//! full, errors) on its interrupt line, or the clock's (1024 Hz under QEMU),
 //! which keeps smoltcp's timers going. `net_irq=off` polls instead, never
 //! sleeping, at IPL 7 (the fallback; also taken by itself when the NIC's
 //! line turns out not to deliver: the start-up pings are received but no
@@ -34,7 +34,7 @@
 //! Parameters: `net_time=SECONDS`, `net_rxbuf=BYTES` (receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
 //! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
-//! line the platform's routing gives, none, or Cchip line LINE 0-63),
+//! line the platform's routing gives, none, or interrupt line LINE 0-63),
 //! `net_debug_hooks` (enables `STALL`), `net_http_fail=N` (the Nth HTTP
 //! connection asks for 1 GiB of buffer, which the heap cannot give: the
 //! allocation failure path runs for real).
@@ -165,7 +165,7 @@ enum IrqMode {
     Auto,
     /// Polling only.
     Off,
-    /// This Cchip line (to test a wrong one, or a platform not in the table).
+    /// This interrupt line (to test a wrong one, or a board with no routing table).
     Line(u32),
 }
 
@@ -183,33 +183,28 @@ fn irq_mode(params: &bootparam::EarlyParams) -> IrqMode {
     }
 }
 
-/// The NIC's Cchip line from the platform routing table (HWRPB member id,
-/// PCI slot and pin), compared with what the firmware wrote into the PCI
+/// The NIC's interrupt line from the machine's PCI interrupt routing
+/// (slot and pin), compared with what the firmware wrote into the PCI
 /// interrupt line register; `Err` says why there is none.
 fn routed_line(nic: &Nic) -> Result<u32, String> {
     let pci = nic.pci();
-    let Some(h) = crate::bootinfo::read_hwrpb() else {
-        return Err(String::from("no HWRPB to identify the platform"));
+    let Some(chosen) = crate::platform::chosen() else {
+        return Err(String::from("no machine vector chosen"));
     };
-    let member = h.header().sys_member();
     let pin = (b'A' + pci.irq_pin.wrapping_sub(1)) as char;
-    match irq::tsunami_pci_line(member, pci.bdf.dev, pci.irq_pin) {
-        Some(line) => {
+    match chosen.machine.pci_line(pci.bdf.dev, pci.irq_pin) {
+        Ok(line) => {
             info!(
-                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {member}); firmware's interrupt line register: {}",
+                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {}); firmware's interrupt line register: {}",
                 pci.bdf,
                 "21143",
-                h.system_name(),
+                chosen.system_name,
+                chosen.member,
                 pci.irq_line
             );
             Ok(line)
         }
-        None => Err(alloc::format!(
-            "no interrupt routing known for {} (member {member}), slot {}, pin {}",
-            h.system_name(),
-            pci.bdf.dev,
-            pci.irq_pin
-        )),
+        Err(e) => Err(alloc::format!("{e} (member {})", chosen.member)),
     }
 }
 
@@ -313,7 +308,7 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
                 info!(
                     "net: interrupts on: Cchip line {l} (SCB vector {:#x}), RTC clock {} Hz (firmware left RTC A {a:#04x} B {b:#04x}), IPL 0",
                     0x800 + (16 + l) * 16,
-                    irq::CLOCK_HZ
+                    irq::clock_hz()
                 );
             }
             Err(e) => warn!("net: cannot use interrupts: {e}: polling at IPL 7"),
@@ -357,9 +352,9 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         let taken = irq::line_count(l);
         let rx = dev.nic.counters().rx_packets;
         if taken == 0 && rx > 0 {
-            let (dim, dir, drir) = irq::cchip_state();
+            let state = irq::line_state();
             warn!(
-                "net: {} 21143: {rx} frames received but no interrupt on Cchip line {l} (DIM0 {dim:#x}, DIR0 {dir:#x}, DRIR {drir:#x}): the line is wrong or broken; falling back to polling at IPL 7",
+                "net: {} 21143: {rx} frames received but no interrupt on Cchip line {l} ({state}): the line is wrong or broken; falling back to polling at IPL 7",
                 dev.nic.pci().bdf
             );
             drop(ipl.take());

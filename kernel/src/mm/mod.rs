@@ -10,26 +10,40 @@ pub mod page;
 
 use crate::arch::{kseg_to_phys, phys_to_kseg};
 
+pub use addr::PhysAddr;
+
 /// Alpha pages are 8 KiB.
 pub const PAGE_SHIFT: u32 = 13;
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 
-pub const fn pfn_to_phys(pfn: u64) -> u64 {
-    pfn << PAGE_SHIFT
+pub const fn pfn_to_phys(pfn: u64) -> PhysAddr {
+    PhysAddr::from_pfn(pfn, PAGE_SHIFT)
 }
 
-pub const fn phys_to_pfn(pa: u64) -> u64 {
-    pa >> PAGE_SHIFT
+pub const fn phys_to_pfn(pa: PhysAddr) -> u64 {
+    pa.pfn(PAGE_SHIFT)
 }
 
-/// A kernel pointer to physical memory (through KSEG).
-pub fn phys_ptr<T>(pa: u64) -> *mut T {
-    phys_to_kseg(pa) as *mut T
+/// A kernel pointer to physical memory (through KSEG, which maps all of
+/// it). Making the pointer is safe; using it is the caller's `unsafe`.
+pub fn phys_ptr<T>(pa: PhysAddr) -> *mut T {
+    phys_to_kseg(pa.as_u64()) as *mut T
 }
 
 /// The physical address of a kernel pointer into KSEG.
-pub fn virt_to_phys<T>(p: *const T) -> u64 {
-    kseg_to_phys(p as u64)
+pub fn virt_to_phys<T>(p: *const T) -> PhysAddr {
+    PhysAddr::new(kseg_to_phys(p as u64))
+}
+
+/// Zeroes `len` bytes of physical memory at `pa` (through KSEG).
+///
+/// # Safety
+/// `[pa, pa + len)` is memory the caller owns (just allocated, or
+/// reserved for it), and no reference into it is live.
+pub unsafe fn zero_phys(pa: PhysAddr, len: usize) {
+    // SAFETY: the caller owns the range (see above); KSEG maps all of
+    // physical memory, so the pointer is valid for `len` bytes.
+    unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, len) };
 }
 
 /// Writes formatted text to the log at INFO level, one record per line

@@ -231,8 +231,8 @@ pub fn enum_niche() -> Result<String, String> {
     if text != "no memory for 5 bytes (buddy: not tried; CMA: no CMA area)" {
         return Err(format!("DmaError::NoMemory formats as {text:?}"));
     }
-    match black_box(Some(PageError::Misaligned(3))) {
-        Some(PageError::Misaligned(3)) => {}
+    match black_box(Some(PageError::Misaligned(crate::mm::PhysAddr::new(3)))) {
+        Some(PageError::Misaligned(pa)) if pa.as_u64() == 3 => {}
         other => return Err(format!("Some(PageError::Misaligned(3)) decoded as {other:?}")),
     }
     Ok("Option-of-enum fields inside repr(u8) enums and the kernel's error types decode correctly".into())

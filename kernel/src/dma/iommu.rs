@@ -5,7 +5,7 @@
 use super::{DmaDevice, DmaError, SgEntry, WindowPolicy};
 use super::fault::{self, Site};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_slice_mut};
 use addr::BusAddr;
 use crate::pci::pchip::{self, Window, csr};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,7 +81,7 @@ fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
     match page::alloc_pages(order, true, Owner::IOMMU_TABLES) {
         Ok(pa) if pa.is_aligned(bytes.max(PAGE_SIZE)) => {
             // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
-            Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), entries) })
+            Some(unsafe { phys_slice_mut(pa, entries) })
         }
         Ok(pa) => {
             error!("iommu: page table at {pa:#x} is not aligned to its size {bytes:#x}");
@@ -101,7 +101,7 @@ fn alloc_bitmap(entries: usize) -> Option<&'static mut [u64]> {
     let order = ((words * 8) as u64).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros();
     let pa = page::alloc_pages(order, true, Owner::IOMMU_TABLES).ok()?;
     // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
-    Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), words) })
+    Some(unsafe { phys_slice_mut(pa, words) })
 }
 
 fn table_pa(t: &[u64]) -> u64 {

@@ -4,7 +4,7 @@
 //! and the buddy totals, and checks that they add up to the page.
 
 use super::page::{self, PAGES, Site};
-use super::{LogLines, PAGE_SIZE, PhysAddr, phys_ptr, phys_to_pfn, virt_to_phys, zero_phys};
+use super::{LogLines, PAGE_SIZE, PhysAddr, phys_slice_mut, phys_to_pfn, virt_to_phys, zero_phys};
 use crate::arch::image;
 use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
 use cma::Cma;
@@ -152,11 +152,11 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     // SAFETY: reserved for this use forever; PageOwners::new writes every
     // slot before anything reads one.
     let owner_slots: &'static mut [page_owner::Slot<Site>] =
-        unsafe { core::slice::from_raw_parts_mut(phys_ptr::<page_owner::Slot<Site>>(PhysAddr::new(owner_pa)), frames) };
+        unsafe { phys_slice_mut(PhysAddr::new(owner_pa), frames) };
     let owners = page_owner::PageOwners::new(base_pfn as usize, owner_slots);
     // SAFETY: reserved for this use forever; zeroed; FrameMeta is plain
     // integers, so any bit pattern is a valid value.
-    let meta: &'static mut [FrameMeta] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(PhysAddr::new(meta_pa)), frames) };
+    let meta: &'static mut [FrameMeta] = unsafe { phys_slice_mut(PhysAddr::new(meta_pa), frames) };
     let mut buddy = match BuddyAllocator::new(base_pfn as usize, meta) {
         Ok(b) => b,
         Err(e) => {
@@ -174,7 +174,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     }
     if let Some((base, pages, bitmap_pa, words)) = cma_bitmap {
         // SAFETY: reserved and zeroed above, for this bitmap alone.
-        let bitmap: &'static mut [usize] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(PhysAddr::new(bitmap_pa)), words) };
+        let bitmap: &'static mut [usize] = unsafe { phys_slice_mut(PhysAddr::new(bitmap_pa), words) };
         match Cma::new(phys_to_pfn(PhysAddr::new(base)) as usize, pages as usize, 0, bitmap) {
             Ok(c) => PAGES.lock().cma = Some(c),
             Err(e) => error!("cma: cannot manage {base:#x} ({pages} pages): {e}"),

@@ -91,6 +91,9 @@ impl KernelHeap {
     }
 }
 
+// SAFETY: `kheap` hands out blocks of at least the layout's size and
+// alignment that no other live block overlaps, and takes back only blocks
+// it handed out (it checks and refuses others); one lock serialises it.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let r = self.0.lock().alloc(layout);

@@ -35,6 +35,42 @@ pub fn virt_to_phys<T>(p: *const T) -> PhysAddr {
     PhysAddr::new(kseg_to_phys(p as u64))
 }
 
+/// `len` values of `T` in physical memory at `pa`, through KSEG, for the
+/// rest of the kernel's life: the one place a physical range becomes a
+/// slice (allocator metadata, IOMMU page tables).
+///
+/// # Safety
+/// `[pa, pa + len * size_of::<T>())` is memory reserved for this use alone
+/// and never given back, `pa` is aligned for `T`, and every element holds
+/// a valid `T` before it is read (zeroed memory, for the integer and
+/// plain-data types the callers use).
+pub unsafe fn phys_slice_mut<T>(pa: PhysAddr, len: usize) -> &'static mut [T] {
+    // SAFETY: the caller's promise above; KSEG maps all of physical
+    // memory, so the pointer is valid, non-null and in bounds.
+    unsafe { core::slice::from_raw_parts_mut(phys_ptr::<T>(pa), len) }
+}
+
+/// Reads a `T` at physical `pa` (through KSEG), volatile: memory a device
+/// may write, or that a test checks was not moved.
+///
+/// # Safety
+/// `pa` is memory the caller owns or may read (allocated to it, or mapped
+/// for a device it drives), aligned for `T`, holding a valid `T`.
+pub unsafe fn read_phys<T: Copy>(pa: PhysAddr) -> T {
+    // SAFETY: the caller's promise above; KSEG maps all of physical memory.
+    unsafe { phys_ptr::<T>(pa).read_volatile() }
+}
+
+/// Writes a `T` at physical `pa` (through KSEG), volatile.
+///
+/// # Safety
+/// `pa` is memory the caller owns, aligned for `T`, and no reference into
+/// it is live.
+pub unsafe fn write_phys<T: Copy>(pa: PhysAddr, v: T) {
+    // SAFETY: the caller's promise above; KSEG maps all of physical memory.
+    unsafe { phys_ptr::<T>(pa).write_volatile(v) }
+}
+
 /// Zeroes `len` bytes of physical memory at `pa` (through KSEG).
 ///
 /// # Safety

@@ -5,7 +5,7 @@
 
 use crate::dma::{self, Backing, BusAddr, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, by_hand, debug, fault, iommu};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, page, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -383,7 +383,7 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[SegCheck], stamp: u64) -> Re
     for &(_, pa, len) in segs {
         for o in offsets(pa, len) {
             // SAFETY: the storm's pool, which the mapping lies in.
-            unsafe { core::ptr::write_volatile(phys_ptr::<u8>(pa + o), pattern(stamp, pa + o)) };
+            unsafe { write_phys(pa + o, pattern(stamp, pa + o)) };
         }
     }
     crate::arch::mb();
@@ -392,8 +392,9 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[SegCheck], stamp: u64) -> Re
             let page = (pa.offset_in(PAGE_SIZE) + o) / PAGE_SIZE;
             let want = pattern(stamp, pa + o);
             let (dpa, how) = chipset_translate(bus + o).map_err(|e| format!("{what} ({}) segment {i} page {page}: {e}", d.name))?;
-            // SAFETY: a physical address of memory, read through KSEG.
-            let got = unsafe { core::ptr::read_volatile(phys_ptr::<u8>(dpa)) };
+            // SAFETY: the chipset's translation of a bus address the
+            // storm mapped: a byte of the storm's pool.
+            let got: u8 = unsafe { read_phys(dpa) };
             if got != want {
                 return Err(format!(
                     "{what} ({}) segment {i} page {page}: the device's byte at bus {:#x} ({how} -> pa {dpa:#x}) is {got:#04x}, expected {want:#04x} (written by the CPU at pa {:#x})",

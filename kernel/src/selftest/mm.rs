@@ -6,7 +6,7 @@
 use crate::mm::heap;
 use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};
-use crate::mm::{PAGE_SIZE, PhysAddr, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,25 +18,24 @@ use buddy::MAX_ORDER;
 /// the block's last quadword `!tag`. Two blocks handed out over each other
 /// would overwrite each other's stamps.
 fn stamp(pa: PhysAddr, bytes: u64, tag: u64) {
-    // SAFETY: the caller owns [pa, pa + bytes).
-    unsafe {
-        for p in 0..bytes / PAGE_SIZE {
-            phys_ptr::<u64>(pa + p * PAGE_SIZE).write_volatile(tag ^ p);
-        }
-        phys_ptr::<u64>(pa + bytes - 8).write_volatile(!tag);
+    for p in 0..bytes / PAGE_SIZE {
+        // SAFETY: the caller owns [pa, pa + bytes), page aligned.
+        unsafe { write_phys(pa + p * PAGE_SIZE, tag ^ p) };
     }
+    // SAFETY: as above.
+    unsafe { write_phys(pa + (bytes - 8), !tag) };
 }
 
 fn check_stamp(pa: PhysAddr, bytes: u64, tag: u64) -> Result<(), String> {
     for p in 0..bytes / PAGE_SIZE {
         // SAFETY: as for `stamp`.
-        let got = unsafe { phys_ptr::<u64>(pa + p * PAGE_SIZE).read_volatile() };
+        let got: u64 = unsafe { read_phys(pa + p * PAGE_SIZE) };
         if got != tag ^ p {
             return Err(format!("block {pa:#x} ({bytes} bytes): page {p} stamp overwritten: {got:#x}, expected {:#x}", tag ^ p));
         }
     }
     // SAFETY: as for `stamp`.
-    let last = unsafe { phys_ptr::<u64>(pa + bytes - 8).read_volatile() };
+    let last: u64 = unsafe { read_phys(pa + (bytes - 8)) };
     if last != !tag {
         return Err(format!("block {pa:#x} ({bytes} bytes): last quadword overwritten: {last:#x}, expected {:#x}", !tag));
     }
@@ -52,9 +51,11 @@ fn check_fill(b: &[u8], fill: u8) -> Result<(), String> {
 }
 
 fn is_zero(pa: PhysAddr, bytes: u64) -> bool {
-    // SAFETY: the caller owns [pa, pa + bytes).
-    let words = unsafe { core::slice::from_raw_parts(phys_ptr::<u64>(pa), (bytes / 8) as usize) };
-    words.iter().all(|&w| w == 0)
+    (0..bytes / 8).all(|i| {
+        // SAFETY: the caller owns [pa, pa + bytes), page aligned.
+        let w: u64 = unsafe { read_phys(pa + i * 8) };
+        w == 0
+    })
 }
 
 pub fn storm() -> Result<String, String> {

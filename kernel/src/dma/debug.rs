@@ -28,6 +28,7 @@
 //! itself goes on.
 
 use dma_policy::WindowRange;
+use addr::{BusAddr, PhysAddr};
 use alloc::vec::Vec;
 use core::fmt;
 use core::panic::Location;
@@ -39,6 +40,12 @@ use spin::Mutex;
 pub use dma_policy::debug::{Direction, Kind, Seg};
 
 pub type Site = &'static Location<'static>;
+
+/// One segment as the debug table records it (the table is host-tested
+/// code over plain numbers).
+pub fn seg(bus: BusAddr, pa: PhysAddr, len: u64) -> Seg {
+    Seg { bus: bus.as_u64(), pa: pa.as_u64(), len }
+}
 pub type Entry = Mapping<Site>;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -235,12 +242,12 @@ fn report_diff(dev: &str, bus: u64, m: &Entry, d: Diff, site: Site) {
 /// Checks a `sync_for_cpu` (`to_cpu`) or `sync_for_device` of `[bus, bus +
 /// len)` with `dir`; reports and returns false if no live mapping of the
 /// device contains the range with a compatible direction.
-pub fn check_sync(dev: &'static str, bus: u64, len: u64, dir: Direction, to_cpu: bool, site: Site) -> bool {
+pub fn check_sync(dev: &'static str, bus: BusAddr, len: u64, dir: Direction, to_cpu: bool, site: Site) -> bool {
     if !enabled() {
         return true;
     }
     let what = if to_cpu { "sync_for_cpu" } else { "sync_for_device" };
-    let r = MAPS.lock().check_sync(dev, bus, len, dir);
+    let r = MAPS.lock().check_sync(dev, bus.as_u64(), len, dir);
     match r {
         Ok(()) => return true,
         Err(SyncProblem::NotMapped) => report(
@@ -283,7 +290,7 @@ pub fn check_sync(dev: &'static str, bus: u64, len: u64, dir: Direction, to_cpu:
 }
 
 /// Called when memory is freed: reports if any live mapping covers it.
-pub fn on_free(pa: u64, len: u64, site: Site) -> bool {
+pub fn on_free(pa: PhysAddr, len: u64, site: Site) -> bool {
     if !enabled() {
         return true;
     }
@@ -294,7 +301,7 @@ pub fn on_free(pa: u64, len: u64, site: Site) -> bool {
     // the DMA API is not used from interrupt handlers: a held lock means we
     // are inside this module.
     let Some(maps) = MAPS.try_lock() else { return true };
-    let hit = maps.overlapping_phys(pa, len).cloned();
+    let hit = maps.overlapping_phys(pa.as_u64(), len).cloned();
     drop(maps);
     match hit {
         Some(e) => {

@@ -7,8 +7,9 @@
 use super::{DmaDevice, DmaError, SgEntry, WindowPolicy};
 use super::fault::{self, Site};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_slice_mut};
 use crate::platform::{self, DmaLayout, SgTables};
+use addr::BusAddr;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use dma_policy::{Choice, Policy, WindowRange, span_pages};
 use iommu_arena::{FlushPolicy, IommuArena, IommuTlb};
@@ -38,9 +39,10 @@ pub fn pci_sg_window() -> WindowRange {
     WindowRange { bus_base: layout().pci_sg_base, size: pci_sg_size() }
 }
 
-fn in_direct(bus: u64) -> bool {
+/// Whether `bus` lies in the direct-mapped window.
+fn is_direct(bus: BusAddr) -> bool {
     let d = direct_window();
-    bus.wrapping_sub(d.bus_base) < d.size
+    bus.as_u64().wrapping_sub(d.bus_base) < d.size
 }
 
 pub fn pci_sg_size() -> u64 {
@@ -95,9 +97,9 @@ fn alloc_table(size: u64) -> Option<&'static mut [u64]> {
     let bytes = (entries * 8) as u64;
     let order = (bytes.div_ceil(PAGE_SIZE)).next_power_of_two().trailing_zeros();
     match page::alloc_pages(order, true, Owner::IOMMU_TABLES) {
-        Ok(pa) if pa % bytes.max(PAGE_SIZE) == 0 => {
+        Ok(pa) if pa.is_aligned(bytes.max(PAGE_SIZE)) => {
             // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
-            Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), entries) })
+            Some(unsafe { phys_slice_mut(pa, entries) })
         }
         Ok(pa) => {
             error!("iommu: page table at {pa:#x} is not aligned to its size {bytes:#x}");
@@ -117,11 +119,11 @@ fn alloc_bitmap(entries: usize) -> Option<&'static mut [u64]> {
     let order = ((words * 8) as u64).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros();
     let pa = page::alloc_pages(order, true, Owner::IOMMU_TABLES).ok()?;
     // SAFETY: fresh zeroed buddy pages, kept for the window's lifetime.
-    Some(unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u64>(pa), words) })
+    Some(unsafe { phys_slice_mut(pa, words) })
 }
 
 fn table_pa(t: &[u64]) -> u64 {
-    crate::mm::virt_to_phys(t.as_ptr())
+    crate::mm::virt_to_phys(t.as_ptr()).as_u64()
 }
 
 /// Saves the firmware's windows (the machine's `init_arch`), programs ours,
@@ -167,7 +169,8 @@ pub fn init(strict: bool) {
 }
 
 /// The PTE behind a scatter-gather bus address (for tests).
-pub fn pte(bus: u64) -> Option<u64> {
+pub fn pte(bus: BusAddr) -> Option<u64> {
+    let bus = bus.as_u64();
     let guard = ARENAS.lock();
     let a = guard.as_ref()?;
     let arena = a.for_bus(bus);
@@ -184,13 +187,13 @@ fn windows() -> dma_policy::Windows {
     w
 }
 
-fn choose(dev: &DmaDevice, pa: u64, len: u64) -> Result<Choice, DmaError> {
+fn choose(dev: &DmaDevice, pa: PhysAddr, len: u64) -> Result<Choice, DmaError> {
     let policy = match dev.policy {
         WindowPolicy::Auto => Policy::Auto,
         WindowPolicy::ForceSg => Policy::ForceSg,
         WindowPolicy::ForceDirect => Policy::ForceDirect,
     };
-    dma_policy::choose_window(&windows(), pa, len, dev.dma_mask, policy, strict())
+    dma_policy::choose_window(&windows(), pa.as_u64(), len, dev.dma_mask, policy, strict())
         .map_err(|_| DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
 }
 
@@ -204,15 +207,20 @@ pub fn used_entries() -> (usize, usize) {
     ARENAS.lock().as_ref().map_or((0, 0), |a| (a.isa.used_entries(), a.pci.used_entries()))
 }
 
+/// The bus address of `pa` through the direct-mapped window.
+fn direct(pa: PhysAddr) -> BusAddr {
+    BusAddr::new(direct_window().bus_base + pa.as_u64())
+}
+
 /// Chooses a window for `[pa, pa+len)` and maps it; returns the bus address.
-pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
+pub fn map(dev: &DmaDevice, pa: PhysAddr, len: u64) -> Result<BusAddr, DmaError> {
     let choice = choose(dev, pa, len)?;
     if choice == Choice::Direct {
-        return Ok(direct_window().bus_base + pa);
+        return Ok(direct(pa));
     }
-    let pages = span_pages(pa, len);
-    let first = map_pages(dev, choice, pages, |i| (pa & !(PAGE_SIZE - 1)) + i * PAGE_SIZE)?;
-    Ok(first + pa % PAGE_SIZE)
+    let pages = span_pages(pa.as_u64(), len);
+    let first = map_pages(dev, choice, pages, |i| pa.align_down(PAGE_SIZE) + i * PAGE_SIZE)?;
+    Ok(first + pa.offset_in(PAGE_SIZE))
 }
 
 /// Allocates `pages` entries in the chosen SG arena and fills them with
@@ -221,7 +229,7 @@ pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
 /// the error returned: the bus address was never handed out, and the freed
 /// entries are marked dirty, so the TLB is invalidated before any of them
 /// is reused.
-fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) -> u64) -> Result<u64, DmaError> {
+fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) -> PhysAddr) -> Result<BusAddr, DmaError> {
     let mut guard = ARENAS.lock();
     let arenas = guard.as_mut().ok_or(DmaError::NotReady)?;
     let arena = if choice == Choice::Isa { &mut arenas.isa } else { &mut arenas.pci };
@@ -233,11 +241,12 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
         .map_err(|_| DmaError::IommuFull { dev: dev.name, pages: pages as usize })?;
     let mut failed = None;
     for i in 0..pages {
-        let mut pa = page_pa(i);
+        let mut pa = page_pa(i).as_u64();
         if fault::should_fail(Site::Pte) {
             pa |= 1; // misaligned: set_pte refuses it
         }
         if let Err(err) = arena.set_pte(entry + i as usize, pa) {
+            let pa = PhysAddr::new(pa);
             failed = Some(DmaError::IommuPte { dev: dev.name, entry: entry + i as usize, pa, written: i as usize, pages: pages as usize, err });
             break;
         }
@@ -246,7 +255,7 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
     let err = match (failed, bus) {
         (None, Ok(bus)) => {
             crate::arch::wmb();
-            return Ok(bus);
+            return Ok(BusAddr::new(bus));
         }
         (Some(e), _) => e,
         (None, Err(_)) => DmaError::NotReady,
@@ -258,15 +267,16 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
 }
 
 /// Undoes [`map`] for the same bus address and length.
-pub fn unmap(bus: u64, len: u64) {
-    if in_direct(bus) {
+pub fn unmap(bus: BusAddr, len: u64) {
+    if is_direct(bus) {
         return; // nothing to undo in a direct window
     }
-    let pages = span_pages(bus, len);
-    free_run(bus & !(PAGE_SIZE - 1), pages);
+    let pages = span_pages(bus.as_u64(), len);
+    free_run(bus.align_down(PAGE_SIZE), pages);
 }
 
-fn free_run(bus: u64, pages: u64) {
+fn free_run(bus: BusAddr, pages: u64) {
+    let bus = bus.as_u64();
     let mut guard = ARENAS.lock();
     let Some(arenas) = guard.as_mut() else { return };
     let arena = arenas.for_bus_mut(bus);
@@ -282,12 +292,12 @@ fn free_run(bus: u64, pages: u64) {
 
 /// Pages a scatter-gather list needs (each segment's page span).
 pub fn sg_pages(sg: &[SgEntry]) -> u64 {
-    sg.iter().map(|s| span_pages(s.pa, s.len as u64)).sum()
+    sg.iter().map(|s| span_pages(s.pa.as_u64(), s.len as u64)).sum()
 }
 
 /// Maps a scatter-gather list: direct per segment if every segment may use
 /// the direct window, else one IOMMU run for all segments.
-pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
+pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<BusAddr, DmaError> {
     if sg.is_empty() {
         return Err(DmaError::Empty);
     }
@@ -301,7 +311,7 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     }
     if all_direct {
         for s in sg.iter_mut() {
-            s.bus = direct_window().bus_base + s.pa;
+            s.bus = direct(s.pa);
         }
         return Ok(sg[0].bus);
     }
@@ -313,19 +323,19 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     let page_pa = |i: u64| {
         let mut first = 0;
         for s in sg.iter() {
-            let n = span_pages(s.pa, s.len as u64);
+            let n = span_pages(s.pa.as_u64(), s.len as u64);
             if i < first + n {
-                return (s.pa & !(PAGE_SIZE - 1)) + (i - first) * PAGE_SIZE;
+                return s.pa.align_down(PAGE_SIZE) + (i - first) * PAGE_SIZE;
             }
             first += n;
         }
-        0 // not reached: i < pages
+        PhysAddr::ZERO // not reached: i < pages
     };
     let run = map_pages(dev, choice, pages, page_pa)?;
     let mut page = 0;
     for s in sg.iter_mut() {
-        s.bus = run + page * PAGE_SIZE + s.pa % PAGE_SIZE;
-        page += span_pages(s.pa, s.len as u64);
+        s.bus = run + page * PAGE_SIZE + s.pa.offset_in(PAGE_SIZE);
+        page += span_pages(s.pa.as_u64(), s.len as u64);
     }
     Ok(sg[0].bus)
 }
@@ -333,8 +343,8 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
 /// Undoes [`map_sg`] (an empty list: nothing to undo).
 pub fn unmap_sg(sg: &[SgEntry]) {
     let Some(first) = sg.first() else { return };
-    if in_direct(first.bus) {
+    if is_direct(first.bus) {
         return;
     }
-    free_run(first.bus & !(PAGE_SIZE - 1), sg_pages(sg));
+    free_run(first.bus.align_down(PAGE_SIZE), sg_pages(sg));
 }

@@ -1,14 +1,25 @@
 //! The DMA API drivers use (after Linux's `dma-mapping.h` and Alpha's
-//! `pci_iommu.c`):
+//! `pci_iommu.c`), with the memory and mappings as owned values that give
+//! themselves back when dropped:
 //!
-//! * [`alloc_coherent`] / [`free_coherent`]: zeroed memory with a bus
-//!   address; buddy pages first, then the CMA area when the buddy allocator
-//!   cannot give a large enough contiguous block (the Alpha CMA patch's
-//!   fallback in `alpha_pci_alloc_coherent`), then an error;
-//! * [`map_single`] / [`unmap_single`], [`map_sg`] / [`unmap_sg`]: streaming
-//!   mappings of memory the driver already has;
+//! * [`alloc_coherent`] returns a [`Coherent`] buffer: zeroed memory with a
+//!   bus address; buddy pages first, then the CMA area when the buddy
+//!   allocator cannot give a large enough contiguous block (the Alpha CMA
+//!   patch's fallback in `alpha_pci_alloc_coherent`), then an error.
+//!   Dropping it unmaps it and gives the memory back; [`Coherent::free`]
+//!   does the same and returns the result;
+//! * [`map_single`] returns a [`StreamingMapping`], [`map_sg`] an
+//!   [`SgMapping`]: streaming mappings of memory the driver already has,
+//!   undone on drop or by their `unmap`, which returns the result;
 //! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers,
 //!   checked by DMA-API debug against the live mappings.
+//!
+//! Each owned value records its device's name, so the unmap cannot name
+//! another device, size or direction. What escapes by `core::mem::forget`
+//! stays mapped (and its memory allocated): DMA-API debug reports it at
+//! shutdown as a leak ([`debug::report_leaks`]). Addresses are typed: the
+//! driver hands memory in as a [`PhysAddr`] and gets a [`BusAddr`] for the
+//! device; the one cannot stand for the other.
 //!
 //! A mapping uses the direct-mapped window when the device's DMA mask and
 //! the window reach the memory (and `iommu=strict` is off), else a
@@ -26,7 +37,8 @@ pub mod iommu;
 use crate::arch::{mb, wmb};
 use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};
-use crate::mm::{PAGE_SIZE, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, phys_ptr, zero_phys};
+use alloc::vec::Vec;
 use buddy::MAX_ORDER;
 use core::fmt;
 use core::panic::Location;
@@ -34,6 +46,7 @@ use debug::{Kind, Seg};
 use fault::Site;
 use iommu_arena::IommuError;
 
+pub use addr::BusAddr;
 pub use debug::Direction;
 
 /// Which window a device's mappings may use.
@@ -68,11 +81,11 @@ pub enum DmaError {
     /// Neither the buddy allocator nor CMA could give the memory.
     NoMemory { size: usize, buddy: Option<PageError>, cma: Option<PageError> },
     /// No window can reach this memory with this device's mask.
-    NoWindow { dev: &'static str, mask: u64, pa: u64, len: usize },
+    NoWindow { dev: &'static str, mask: u64, pa: PhysAddr, len: usize },
     /// The scatter-gather window has no run of free entries this long.
     IommuFull { dev: &'static str, pages: usize },
     /// Writing a PTE failed; the run's entries (written or not) were freed.
-    IommuPte { dev: &'static str, entry: usize, pa: u64, written: usize, pages: usize, err: IommuError },
+    IommuPte { dev: &'static str, entry: usize, pa: PhysAddr, written: usize, pages: usize, err: IommuError },
     /// Zero-length request.
     Empty,
     /// Refused by DMA-API debug (bad unmap).
@@ -126,17 +139,80 @@ pub enum Backing {
     Cma { pages: usize },
 }
 
-/// A coherent buffer: CPU pointer, physical and bus addresses.
+/// A coherent buffer (Linux's `dma_alloc_coherent` memory): CPU pointer,
+/// physical and bus addresses, and the device it was allocated for.
+/// Dropping it unmaps it and gives the memory back (use [`Coherent::free`]
+/// for the result); the device must no longer use it by then.
+///
+/// The device is recorded by name: unmapping needs nothing else (DMA-API
+/// debug matches mappings by device name, the IOMMU by bus address), and
+/// devices are not statics (a driver builds its `DmaDevice` at probe), so
+/// the name, a `&'static str`, is what can be kept without a lifetime.
 #[derive(Debug)]
 pub struct Coherent {
-    pub cpu: *mut u8,
-    pub pa: u64,
-    pub bus: u64,
-    pub size: usize,
-    pub backing: Backing,
+    dev: &'static str,
+    cpu: *mut u8,
+    pa: PhysAddr,
+    bus: BusAddr,
+    size: usize,
+    backing: Backing,
+    /// Where it was allocated: the site DMA-API debug names for a drop.
+    site: debug::Site,
 }
 
-fn release_backing(pa: u64, backing: Backing) {
+impl Coherent {
+    /// The buffer through KSEG, for the CPU (`size()` bytes).
+    pub fn cpu(&self) -> *mut u8 {
+        self.cpu
+    }
+
+    pub fn pa(&self) -> PhysAddr {
+        self.pa
+    }
+
+    /// The address the device uses.
+    pub fn bus(&self) -> BusAddr {
+        self.bus
+    }
+
+    /// The size asked for (the memory behind it is whole pages).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn backing(&self) -> Backing {
+        self.backing
+    }
+
+    /// Unmaps and frees the buffer, back to where it came from. A refusal
+    /// by DMA-API debug (reported there) leaves it mapped and allocated.
+    #[track_caller]
+    pub fn free(self) -> Result<(), DmaError> {
+        let site = Location::caller();
+        core::mem::ManuallyDrop::new(self).release(site)
+    }
+
+    fn release(&self, site: debug::Site) -> Result<(), DmaError> {
+        let len = (self.size.div_ceil(PAGE_SIZE as usize) as u64) * PAGE_SIZE;
+        let seg = [debug::seg(self.bus, self.pa, len)];
+        if !debug::on_unmap(self.dev, Kind::Coherent, Direction::Bidirectional, &seg, site) {
+            return Err(DmaError::Refused);
+        }
+        iommu::unmap(self.bus, len);
+        release_backing(self.pa, self.backing);
+        Ok(())
+    }
+}
+
+impl Drop for Coherent {
+    fn drop(&mut self) {
+        // A refusal is reported by DMA-API debug (naming where the buffer
+        // was allocated); the memory then stays where it is.
+        let _ = self.release(self.site);
+    }
+}
+
+fn release_backing(pa: PhysAddr, backing: Backing) {
     let r = match backing {
         Backing::Buddy { order } => page::free_pages(pa, order),
         Backing::Cma { pages } => page::cma_release(pa, pages),
@@ -146,7 +222,7 @@ fn release_backing(pa: u64, backing: Backing) {
     }
 }
 
-/// Zeroed, DMA-reachable memory of at least `size` bytes.
+/// Zeroed, DMA-reachable memory of at least `size` bytes for `dev`.
 #[track_caller]
 pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError> {
     let site = Location::caller();
@@ -182,7 +258,7 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
                 match r {
                     Ok(pa) => {
                         // SAFETY: the CMA area just gave us these pages.
-                        unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, (pages * PAGE_SIZE) as usize) };
+                        unsafe { zero_phys(pa, (pages * PAGE_SIZE) as usize) };
                         got = Some((pa, Backing::Cma { pages: pages as usize }));
                     }
                     Err(e) => cma_err = Some(e),
@@ -199,8 +275,8 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
     let len = (pages as u64) * PAGE_SIZE;
     match iommu::map(dev, pa, len) {
         Ok(bus) => {
-            debug::on_map(dev.name, Kind::Coherent, Direction::Bidirectional, [Seg { bus, pa, len }].into_iter(), site);
-            Ok(Coherent { cpu: phys_ptr(pa), pa, bus, size, backing })
+            debug::on_map(dev.name, Kind::Coherent, Direction::Bidirectional, [debug::seg(bus, pa, len)].into_iter(), site);
+            Ok(Coherent { dev: dev.name, cpu: phys_ptr(pa), pa, bus, size, backing, site })
         }
         Err(e) => {
             release_backing(pa, backing);
@@ -209,37 +285,69 @@ pub fn alloc_coherent(dev: &DmaDevice, size: usize) -> Result<Coherent, DmaError
     }
 }
 
-/// Unmaps and frees a coherent buffer, back to where it came from.
-#[track_caller]
-pub fn free_coherent(dev: &DmaDevice, c: Coherent) {
-    let site = Location::caller();
-    let len = (c.size.div_ceil(PAGE_SIZE as usize) as u64) * PAGE_SIZE;
-    let seg = [Seg { bus: c.bus, pa: c.pa, len }];
-    if !debug::on_unmap(dev.name, Kind::Coherent, Direction::Bidirectional, &seg, site) {
-        return;
-    }
-    iommu::unmap(c.bus, len);
-    release_backing(c.pa, c.backing);
+/// A streaming mapping of `len` bytes of memory the driver owns (Linux's
+/// `dma_map_single`), for one device and direction. Dropping it unmaps it
+/// (use [`StreamingMapping::unmap`] for the result); the memory itself
+/// stays the driver's.
+#[derive(Debug)]
+#[must_use = "dropping a mapping unmaps it at once"]
+pub struct StreamingMapping {
+    dev: &'static str,
+    pa: PhysAddr,
+    bus: BusAddr,
+    len: usize,
+    dir: Direction,
+    /// Where it was mapped: the site DMA-API debug names for a drop.
+    site: debug::Site,
 }
 
-/// Maps `len` bytes at physical `pa` for the device; returns the bus address.
+impl StreamingMapping {
+    pub fn pa(&self) -> PhysAddr {
+        self.pa
+    }
+
+    /// The address the device uses.
+    pub fn bus(&self) -> BusAddr {
+        self.bus
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Undoes the mapping. A refusal by DMA-API debug (reported there)
+    /// leaves it mapped.
+    #[track_caller]
+    pub fn unmap(self) -> Result<(), DmaError> {
+        let me = core::mem::ManuallyDrop::new(self);
+        unmap_single_at(me.dev, me.bus, me.len, me.dir, Location::caller())
+    }
+}
+
+impl Drop for StreamingMapping {
+    fn drop(&mut self) {
+        // A refusal is reported by DMA-API debug.
+        let _ = unmap_single_at(self.dev, self.bus, self.len, self.dir, self.site);
+    }
+}
+
+/// Maps `len` bytes at physical `pa` for the device.
 #[track_caller]
-pub fn map_single(dev: &DmaDevice, pa: u64, len: usize, dir: Direction) -> Result<u64, DmaError> {
+pub fn map_single(dev: &DmaDevice, pa: PhysAddr, len: usize, dir: Direction) -> Result<StreamingMapping, DmaError> {
+    let site = Location::caller();
     if len == 0 {
         return Err(DmaError::Empty);
     }
     let bus = iommu::map(dev, pa, len as u64)?;
-    debug::on_map(dev.name, Kind::Single, dir, [Seg { bus, pa, len: len as u64 }].into_iter(), Location::caller());
+    debug::on_map(dev.name, Kind::Single, dir, [debug::seg(bus, pa, len as u64)].into_iter(), site);
     barrier_for_device(dir);
-    Ok(bus)
+    Ok(StreamingMapping { dev: dev.name, pa, bus, len, dir, site })
 }
 
-/// Undoes [`map_single`] (same bus address and length).
-#[track_caller]
-pub fn unmap_single(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) -> Result<(), DmaError> {
-    // The physical address is not known here: only coherent frees compare it.
-    let seg = [Seg { bus, pa: 0, len: len as u64 }];
-    if !debug::on_unmap(dev.name, Kind::Single, dir, &seg, Location::caller()) {
+fn unmap_single_at(dev: &'static str, bus: BusAddr, len: usize, dir: Direction, site: debug::Site) -> Result<(), DmaError> {
+    // The physical address is not compared: only coherent frees compare it.
+    let seg = [debug::seg(bus, PhysAddr::ZERO, len as u64)];
+    if !debug::on_unmap(dev, Kind::Single, dir, &seg, site) {
         return Err(DmaError::Refused);
     }
     mb();
@@ -247,51 +355,116 @@ pub fn unmap_single(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) -> Re
     Ok(())
 }
 
-/// One scatter-gather segment: the driver fills `pa` and `len`; `map_sg`
-/// fills `bus`.
-#[derive(Clone, Copy, Debug, Default)]
+/// One scatter-gather segment: the driver gives `pa` and `len`
+/// ([`SgEntry::new`]); `map_sg` fills `bus`.
+#[derive(Clone, Copy, Debug)]
 pub struct SgEntry {
-    pub pa: u64,
+    pub pa: PhysAddr,
     pub len: usize,
-    pub bus: u64,
+    pub bus: BusAddr,
+}
+
+impl SgEntry {
+    /// A segment not mapped yet.
+    pub fn new(pa: PhysAddr, len: usize) -> Self {
+        SgEntry { pa, len, bus: BusAddr::ZERO }
+    }
+}
+
+/// A mapped scatter-gather list (Linux's `dma_map_sg`): the segments with
+/// their bus addresses, for one device and direction. Dropping it unmaps
+/// it (use [`SgMapping::unmap`] for the result).
+#[derive(Debug)]
+#[must_use = "dropping a mapping unmaps it at once"]
+pub struct SgMapping {
+    dev: &'static str,
+    list: Vec<SgEntry>,
+    dir: Direction,
+    site: debug::Site,
+}
+
+impl SgMapping {
+    /// The segments, each with its bus address.
+    pub fn entries(&self) -> &[SgEntry] {
+        &self.list
+    }
+
+    /// Undoes the mapping. A refusal by DMA-API debug (reported there)
+    /// leaves it mapped.
+    #[track_caller]
+    pub fn unmap(self) -> Result<(), DmaError> {
+        let mut me = core::mem::ManuallyDrop::new(self);
+        // The list moves out; what stays behind owns nothing.
+        let list = core::mem::take(&mut me.list);
+        unmap_sg_at(me.dev, &list, me.dir, Location::caller())
+    }
+}
+
+impl Drop for SgMapping {
+    fn drop(&mut self) {
+        // A refusal is reported by DMA-API debug.
+        let _ = unmap_sg_at(self.dev, &self.list, self.dir, self.site);
+    }
 }
 
 /// Maps a list of segments. Through the IOMMU all segments share one run
 /// of entries, so the device sees them back to back page by page.
 #[track_caller]
-pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry], dir: Direction) -> Result<(), DmaError> {
+pub fn map_sg(dev: &DmaDevice, mut list: Vec<SgEntry>, dir: Direction) -> Result<SgMapping, DmaError> {
     let site = Location::caller();
-    if sg.is_empty() || sg.iter().any(|s| s.len == 0) {
+    if list.is_empty() || list.iter().any(|s| s.len == 0) {
         return Err(DmaError::Empty);
     }
-    iommu::map_sg(dev, sg)?;
-    debug::on_map(dev.name, Kind::Sg, dir, sg_segs(sg), site);
+    iommu::map_sg(dev, &mut list)?;
+    debug::on_map(dev.name, Kind::Sg, dir, sg_segs(&list), site);
     barrier_for_device(dir);
-    Ok(())
+    Ok(SgMapping { dev: dev.name, list, dir, site })
 }
 
 fn sg_segs(sg: &[SgEntry]) -> impl ExactSizeIterator<Item = Seg> + '_ {
-    sg.iter().map(|s| Seg { bus: s.bus, pa: s.pa, len: s.len as u64 })
+    sg.iter().map(|s| debug::seg(s.bus, s.pa, s.len as u64))
 }
 
-/// Undoes [`map_sg`] (the same list, as `map_sg` filled it). An empty list
-/// or a zero-length segment is refused with [`DmaError::Empty`].
-#[track_caller]
-pub fn unmap_sg(dev: &DmaDevice, sg: &[SgEntry], dir: Direction) -> Result<(), DmaError> {
+/// Undoes a scatter-gather mapping described by `sg`. An empty list or a
+/// zero-length segment is refused with [`DmaError::Empty`].
+fn unmap_sg_at(dev: &'static str, sg: &[SgEntry], dir: Direction, site: debug::Site) -> Result<(), DmaError> {
     if sg.is_empty() || sg.iter().any(|s| s.len == 0) {
         return Err(DmaError::Empty);
     }
     if debug::enabled() {
         // The list to compare, fallibly (an empty heap stops debugging).
         match debug::segs_fallible(sg_segs(sg)) {
-            Some(segs) if !debug::on_unmap(dev.name, Kind::Sg, dir, &segs, Location::caller()) => return Err(DmaError::Refused),
+            Some(segs) if !debug::on_unmap(dev, Kind::Sg, dir, &segs, site) => return Err(DmaError::Refused),
             Some(_) => {}
-            None => debug::give_up(dev.name),
+            None => debug::give_up(dev),
         }
     }
     mb();
     iommu::unmap_sg(sg);
     Ok(())
+}
+
+/// Unmaps described by hand, as a C driver calls `dma_unmap_single` and
+/// `dma_unmap_sg` with a bus address, length and direction of its own.
+/// Only the DMA-API debug self-tests use these: they prove that a wrong
+/// description (size, direction, kind, device, a second unmap, an empty
+/// list) is reported and refused, leaving the mapping live. Drivers undo a
+/// mapping by dropping, or calling `unmap` on, the value `map_*` returned.
+pub mod by_hand {
+    use super::{BusAddr, DmaDevice, DmaError, Direction, SgEntry};
+    use core::panic::Location;
+
+    /// `dma_unmap_single(dev, bus, len, dir)`.
+    #[track_caller]
+    pub fn unmap_single(dev: &DmaDevice, bus: BusAddr, len: usize, dir: Direction) -> Result<(), DmaError> {
+        super::unmap_single_at(dev.name, bus, len, dir, Location::caller())
+    }
+
+    /// `dma_unmap_sg(dev, sg, dir)`.
+    #[track_caller]
+    pub fn unmap_sg(dev: &DmaDevice, sg: &[SgEntry], dir: Direction) -> Result<(), DmaError> {
+        super::unmap_sg_at(dev.name, sg, dir, Location::caller())
+    }
 }
 
 /// The ordering a hand-over to the device needs: the device may read
@@ -308,7 +481,7 @@ fn barrier_for_device(dir: Direction) {
 /// `[bus, bus + len)` lies inside a live mapping of this device whose
 /// direction accepts `dir` (reported with the caller's file and line).
 #[track_caller]
-pub fn sync_for_device(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
+pub fn sync_for_device(dev: &DmaDevice, bus: BusAddr, len: usize, dir: Direction) {
     debug::check_sync(dev.name, bus, len as u64, dir, false, Location::caller());
     barrier_for_device(dir);
 }
@@ -316,7 +489,7 @@ pub fn sync_for_device(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
 /// The CPU may now read what the device wrote; checked as
 /// [`sync_for_device`] is.
 #[track_caller]
-pub fn sync_for_cpu(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
+pub fn sync_for_cpu(dev: &DmaDevice, bus: BusAddr, len: usize, dir: Direction) {
     debug::check_sync(dev.name, bus, len as u64, dir, true, Location::caller());
     mb();
 }

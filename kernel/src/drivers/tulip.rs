@@ -44,9 +44,9 @@
 //! (TDES0 NC/LO) on the transmit side; those are not treated as errors.
 
 use crate::arch::{mb, mmio, wmb};
-use crate::dma::{self, Coherent, Direction, DmaDevice, WindowPolicy, iommu};
+use crate::dma::{self, BusAddr, Coherent, Direction, DmaDevice, StreamingMapping, WindowPolicy, iommu};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, heap, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, heap, page, phys_ptr};
 use crate::pci::{self, Bar, BarExt, PciDevice};
 use alloc::format;
 use alloc::string::String;
@@ -372,7 +372,8 @@ unsafe fn read_desc(ring: *mut u8, slot: usize) -> [u32; 4] {
 }
 
 /// Which window a bus address lies in.
-fn window_of(bus: u64) -> &'static str {
+fn window_of(bus: BusAddr) -> &'static str {
+    let bus = bus.as_u64();
     let inside = |w: dma_policy::WindowRange| bus.wrapping_sub(w.bus_base) < w.size;
     if inside(iommu::direct_window()) {
         "direct"
@@ -385,8 +386,8 @@ fn window_of(bus: u64) -> &'static str {
     }
 }
 
-fn bus32(what: &str, bus: u64) -> Result<u32, String> {
-    u32::try_from(bus).map_err(|_| format!("{what}: bus address {bus:#x} does not fit the 21143's 32 bits"))
+fn bus32(what: &str, bus: BusAddr) -> Result<u32, String> {
+    bus.to_u32().ok_or_else(|| format!("{what}: bus address {bus:#x} does not fit the 21143's 32 bits"))
 }
 
 /// Byte `i` of the test frame's payload: never the poison value, so every
@@ -396,7 +397,7 @@ fn pattern(i: usize) -> u8 {
     if b == POISON { !b } else { b }
 }
 
-fn fill(pa: u64, len: usize, f: impl Fn(usize) -> u8) {
+fn fill(pa: PhysAddr, len: usize, f: impl Fn(usize) -> u8) {
     let p = phys_ptr::<u8>(pa);
     for i in 0..len {
         // SAFETY: `pa` is a page this test owns, `len` at most its size.
@@ -404,13 +405,13 @@ fn fill(pa: u64, len: usize, f: impl Fn(usize) -> u8) {
     }
 }
 
-fn byte(pa: u64, i: usize) -> u8 {
+fn byte(pa: PhysAddr, i: usize) -> u8 {
     // SAFETY: as in `fill`.
     unsafe { phys_ptr::<u8>(pa).add(i).read_volatile() }
 }
 
 /// The first offset in `[from, to)` of the page at `pa` not holding POISON.
-fn first_unpoisoned(pa: u64, from: usize, to: usize) -> Option<usize> {
+fn first_unpoisoned(pa: PhysAddr, from: usize, to: usize) -> Option<usize> {
     mb();
     (from..to).find(|&i| byte(pa, i) != POISON)
 }
@@ -422,8 +423,8 @@ struct Session<'a> {
     nic: &'a Tulip,
     dev: DmaDevice,
     coherent: Vec<Coherent>,
-    maps: Vec<(u64, usize, Direction)>,
-    pages: Vec<u64>,
+    maps: Vec<StreamingMapping>,
+    pages: Vec<PhysAddr>,
     /// CSR6 without SR/ST, once the chip was started.
     mode: Option<u32>,
 }
@@ -434,30 +435,30 @@ impl<'a> Session<'a> {
     }
 
     /// A zeroed coherent block: (CPU pointer, bus address).
-    fn coherent(&mut self, what: &str, size: usize) -> Result<(*mut u8, u64), String> {
+    fn coherent(&mut self, what: &str, size: usize) -> Result<(*mut u8, BusAddr), String> {
         let c = dma::alloc_coherent(&self.dev, size).map_err(|e| format!("{what}: alloc_coherent: {e}"))?;
-        let r = (c.cpu, c.bus);
+        let r = (c.cpu(), c.bus());
         self.coherent.push(c);
         Ok(r)
     }
 
     /// An order-0 buddy page (8 KiB).
-    fn page(&mut self, what: &str) -> Result<u64, String> {
+    fn page(&mut self, what: &str) -> Result<PhysAddr, String> {
         let pa = page::alloc_pages(0, false, Owner::SELFTEST).map_err(|e| format!("{what}: alloc_pages: {e}"))?;
         self.pages.push(pa);
         Ok(pa)
     }
 
-    fn map(&mut self, what: &str, pa: u64, len: usize, dir: Direction) -> Result<u64, String> {
-        let bus = dma::map_single(&self.dev, pa, len, dir).map_err(|e| format!("{what}: map_single: {e}"))?;
-        self.maps.push((bus, len, dir));
+    fn map(&mut self, what: &str, pa: PhysAddr, len: usize, dir: Direction) -> Result<BusAddr, String> {
+        let m = dma::map_single(&self.dev, pa, len, dir).map_err(|e| format!("{what}: map_single: {e}"))?;
+        let bus = m.bus();
+        self.maps.push(m);
         Ok(bus)
     }
 
-    fn unmap(&mut self, what: &str, bus: u64) -> Result<(), String> {
-        let i = self.maps.iter().position(|m| m.0 == bus).ok_or_else(|| format!("{what}: {bus:#x} is not mapped"))?;
-        let (bus, len, dir) = self.maps.remove(i);
-        dma::unmap_single(&self.dev, bus, len, dir).map_err(|e| format!("{what}: unmap_single: {e}"))
+    fn unmap(&mut self, what: &str, bus: BusAddr) -> Result<(), String> {
+        let i = self.maps.iter().position(|m| m.bus() == bus).ok_or_else(|| format!("{what}: {bus:#x} is not mapped"))?;
+        self.maps.remove(i).unmap().map_err(|e| format!("{what}: unmap_single: {e}"))
     }
 }
 
@@ -473,14 +474,15 @@ impl Drop for Session<'_> {
             error!("tulip: reset before teardown: {e}");
         }
         self.nic.pci.disable_bus_master();
-        for (bus, len, dir) in self.maps.drain(..) {
-            if let Err(e) = dma::unmap_single(&self.dev, bus, len, dir) {
+        for m in self.maps.drain(..) {
+            let (bus, len) = (m.bus(), m.len());
+            if let Err(e) = m.unmap() {
                 error!("tulip: unmapping {bus:#x}+{len:#x}: {e}");
             }
         }
-        for c in self.coherent.drain(..) {
-            dma::free_coherent(&self.dev, c);
-        }
+        // Unmapped and given back as they are dropped (a refusal is
+        // reported by DMA-API debug).
+        self.coherent.clear();
         for pa in self.pages.drain(..) {
             if let Err(e) = page::free_pages(pa, 0) {
                 error!("tulip: freeing page {pa:#x}: {e}");
@@ -600,8 +602,9 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     if sg {
         for (what, pa, bus) in [("TX buffer", tx_pa, tx_bus), ("RX buffer", rx_pa, rx_bus)] {
             let pte = iommu::pte(bus);
-            if pte != Some((pa >> 12) | 1) {
-                return Err(format!("{out}: {what} pa {pa:#x} bus {bus:#x}: PTE {pte:x?}, expected {:#x}", (pa >> 12) | 1));
+            let want = (pa.as_u64() >> 12) | 1;
+            if pte != Some(want) {
+                return Err(format!("{out}: {what} pa {pa:#x} bus {bus:#x}: PTE {pte:x?}, expected {want:#x}"));
             }
         }
     }
@@ -904,19 +907,11 @@ pub struct Counters {
     pub desc_mismatch: u64,
 }
 
-/// One receive or transmit buffer while the chip owns it.
-#[derive(Clone, Copy, Debug)]
-struct Mapped {
-    pa: u64,
-    bus: u64,
-    len: usize,
-}
-
 /// A received frame, unmapped: the CPU owns its buffer until it is given
 /// back with [`RxPart::recycle`].
 #[derive(Debug)]
 pub struct RxFrame {
-    pa: u64,
+    pa: PhysAddr,
     len: usize,
 }
 
@@ -936,8 +931,9 @@ pub struct RxPart {
     dev: DmaDevice,
     ring_cpu: *mut u8,
     ring: Ring<RX_RING>,
-    slot: [Option<Mapped>; RX_RING],
-    free: Vec<u64>,
+    /// The buffer in each slot the chip owns, mapped for it.
+    slot: [Option<StreamingMapping>; RX_RING],
+    free: Vec<PhysAddr>,
     buf_len: usize,
     /// Dropping the rest of a frame that spans descriptors.
     discarding: bool,
@@ -952,8 +948,9 @@ pub struct TxPart {
     dev: DmaDevice,
     ring_cpu: *mut u8,
     ring: Ring<TX_RING>,
-    slot: [Option<Mapped>; TX_RING],
-    free: Vec<u64>,
+    /// The buffer in each slot the chip owns, mapped for it.
+    slot: [Option<StreamingMapping>; TX_RING],
+    free: Vec<PhysAddr>,
     /// Where frames go when they cannot be sent (the stack always gets a
     /// buffer to write into).
     scratch: Vec<u8>,
@@ -969,7 +966,7 @@ pub struct Nic {
     mode: u32,
     rx_ring: Option<Coherent>,
     tx_ring: Option<Coherent>,
-    pages: Vec<u64>,
+    pages: Vec<PhysAddr>,
     pub rx: RxPart,
     pub tx: TxPart,
     /// Counters of chip-wide events (CSR5, CSR8).
@@ -1000,8 +997,8 @@ impl RxPart {
     fn refill(&mut self) {
         while self.ring.in_flight() < RX_RING - 1 {
             let Some(pa) = self.free.pop() else { break };
-            let bus = match dma::map_single(&self.dev, pa, self.buf_len, Direction::FromDevice) {
-                Ok(b) => b,
+            let m = match dma::map_single(&self.dev, pa, self.buf_len, Direction::FromDevice) {
+                Ok(m) => m,
                 Err(e) => {
                     self.free.push(pa);
                     self.counters.dma_errors += 1;
@@ -1009,8 +1006,8 @@ impl RxPart {
                     break;
                 }
             };
-            let Ok(bus32) = u32::try_from(bus) else {
-                let _ = dma::unmap_single(&self.dev, bus, self.buf_len, Direction::FromDevice);
+            let Some(bus32) = m.bus().to_u32() else {
+                drop(m); // unmapped
                 self.free.push(pa);
                 self.counters.dma_errors += 1;
                 break;
@@ -1022,13 +1019,13 @@ impl RxPart {
                 Err(e) => {
                     // Cannot happen with a checked buf_len; undo and stop.
                     error!("tulip: RX descriptor: {e}");
-                    let _ = dma::unmap_single(&self.dev, bus, self.buf_len, Direction::FromDevice);
+                    drop(m); // unmapped
                     self.free.push(pa);
                     break;
                 }
             };
             self.ring.give();
-            self.slot[slot] = Some(Mapped { pa, bus, len: self.buf_len });
+            self.slot[slot] = Some(m);
             // SAFETY: slot < RX_RING, inside the coherent ring block.
             unsafe { write_desc(self.ring_cpu, slot, d.owned().0) };
         }
@@ -1044,7 +1041,7 @@ impl RxPart {
         self.refill();
     }
 
-    fn drop_frame(&mut self, pa: u64) {
+    fn drop_frame(&mut self, pa: PhysAddr) {
         self.counters.rx_dropped += 1;
         self.free.push(pa);
     }
@@ -1070,19 +1067,20 @@ impl RxPart {
                 error!("tulip: RX slot {slot} closed without a buffer: {d:?}");
                 continue;
             };
-            if let Err(e) = dma::unmap_single(&self.dev, m.bus, m.len, Direction::FromDevice) {
+            let (pa, bus) = (m.pa(), m.bus());
+            if let Err(e) = m.unmap() {
                 self.counters.dma_errors += 1;
-                error!("tulip: unmapping RX buffer {:#x}: {e}", m.bus);
+                error!("tulip: unmapping RX buffer {bus:#x}: {e}");
             }
-            if d.buf1() != m.bus as u32 {
+            if Some(d.buf1()) != bus.to_u32() {
                 // The chip wrote somewhere else than this buffer: its
                 // contents are not the frame.
                 self.counters.rx_errors += 1;
                 self.counters.desc_mismatch += 1;
                 if self.counters.desc_mismatch <= 3 {
-                    error!("tulip: RX slot {slot} came back with buffer {:#x}, given {:#x}: {d:?}", d.buf1(), m.bus);
+                    error!("tulip: RX slot {slot} came back with buffer {:#x}, given {bus:#x}: {d:?}", d.buf1());
                 }
-                self.drop_frame(m.pa);
+                self.drop_frame(pa);
                 continue;
             }
             // The crate's classification (host-tested against a model of
@@ -1092,35 +1090,35 @@ impl RxPart {
             if self.discarding {
                 // The rest of a frame already counted as truncated.
                 self.discarding = !last;
-                self.free.push(m.pa);
+                self.free.push(pa);
                 continue;
             }
             if r.errors.contains(RxErrors::TRUNCATED) {
                 self.counters.rx_truncated += 1;
                 self.discarding = !last;
-                self.drop_frame(m.pa);
+                self.drop_frame(pa);
                 continue;
             }
             if r.errors.contains(RxErrors::RUNT) {
                 self.counters.rx_runts += 1;
-                self.drop_frame(m.pa);
+                self.drop_frame(pa);
                 continue;
             }
             if r.errors.intersects(RxErrors::TOO_LONG | RxErrors::BAD_LENGTH) {
                 self.counters.rx_oversize += 1;
-                self.drop_frame(m.pa);
+                self.drop_frame(pa);
                 continue;
             }
             if r.errors.intersects(RX_DROP_ERRORS) {
                 self.counters.rx_errors += 1;
-                self.drop_frame(m.pa);
+                self.drop_frame(pa);
                 continue;
             }
             // Unmapping above was the CPU's sync point for the buffer.
             let len = r.len - CRC_LEN;
             self.counters.rx_packets += 1;
             self.counters.rx_bytes += len as u64;
-            return Some(RxFrame { pa: m.pa, len });
+            return Some(RxFrame { pa, len });
         }
     }
 
@@ -1141,11 +1139,12 @@ impl TxPart {
             let Some(m) = self.slot[slot].take() else {
                 continue; // the setup frame (coherent memory)
             };
-            if let Err(e) = dma::unmap_single(&self.dev, m.bus, m.len, Direction::ToDevice) {
+            let (pa, bus, len) = (m.pa(), m.bus(), m.len());
+            if let Err(e) = m.unmap() {
                 self.counters.dma_errors += 1;
-                error!("tulip: unmapping TX buffer {:#x}: {e}", m.bus);
+                error!("tulip: unmapping TX buffer {bus:#x}: {e}");
             }
-            self.free.push(m.pa);
+            self.free.push(pa);
             if done.setup {
                 continue;
             }
@@ -1153,7 +1152,7 @@ impl TxPart {
                 self.counters.tx_errors += 1;
             } else {
                 self.counters.tx_packets += 1;
-                self.counters.tx_bytes += m.len as u64;
+                self.counters.tx_bytes += len as u64;
             }
         }
     }
@@ -1184,8 +1183,8 @@ impl TxPart {
         // SAFETY: a transmit buffer of BUF_STRIDE >= len bytes, not mapped.
         let buf = unsafe { core::slice::from_raw_parts_mut(phys_ptr::<u8>(pa), len) };
         let r = fill(buf);
-        let bus = match dma::map_single(&self.dev, pa, len, Direction::ToDevice) {
-            Ok(b) => b,
+        let m = match dma::map_single(&self.dev, pa, len, Direction::ToDevice) {
+            Ok(m) => m,
             Err(e) => {
                 self.free.push(pa);
                 self.counters.tx_dropped += 1;
@@ -1194,8 +1193,8 @@ impl TxPart {
                 return r;
             }
         };
-        let (Ok(bus32), Some(slot)) = (u32::try_from(bus), self.ring.give()) else {
-            let _ = dma::unmap_single(&self.dev, bus, len, Direction::ToDevice);
+        let (Some(bus32), Some(slot)) = (m.bus().to_u32(), self.ring.give()) else {
+            drop(m); // unmapped
             self.free.push(pa);
             self.counters.tx_dropped += 1;
             return r;
@@ -1204,7 +1203,7 @@ impl TxPart {
         // len is in 1..=MTU_FRAME, so the descriptor is valid.
         let d = TxDesc::new(bus32, len, 0, 0, tdes1::FS | tdes1::LS | if eor { tdes1::TER } else { 0 })
             .unwrap_or_default();
-        self.slot[slot] = Some(Mapped { pa, bus, len });
+        self.slot[slot] = Some(m);
         // SAFETY: slot < TX_RING, inside the ring block.
         unsafe { write_desc(self.ring_cpu, slot, d.owned().0) };
         // Transmit poll demand (QEMU sends during this write).
@@ -1257,7 +1256,7 @@ fn station_address(chip: &Tulip) -> [u8; 6] {
     }
 }
 
-fn carve(pages: &[u64], count: usize) -> Vec<u64> {
+fn carve(pages: &[PhysAddr], count: usize) -> Vec<PhysAddr> {
     let per_page = PAGE_SIZE as usize / BUF_STRIDE;
     (0..count).map(|i| pages[i / per_page] + ((i % per_page) * BUF_STRIDE) as u64).collect()
 }
@@ -1288,7 +1287,7 @@ impl Nic {
                 dev: d0,
                 ring_cpu: p0,
                 ring: Ring::new(),
-                slot: [None; RX_RING],
+                slot: [const { None }; RX_RING],
                 free: Vec::new(),
                 buf_len,
                 discarding: false,
@@ -1300,7 +1299,7 @@ impl Nic {
                 dev: d0,
                 ring_cpu: p0,
                 ring: Ring::new(),
-                slot: [None; TX_RING],
+                slot: [const { None }; TX_RING],
                 free: Vec::new(),
                 scratch: Vec::new(),
                 counters: Counters::default(),
@@ -1321,10 +1320,10 @@ impl Nic {
         let media_bits = media.csr6 & tulip_ring::media::CSR6_MEDIA_MASK;
         self.media = media.summary;
         let rx_ring = dma::alloc_coherent(&self.dev, RX_RING * DESC_SIZE).map_err(|e| format!("RX ring: {e}"))?;
-        let (rx_cpu, rx_bus) = (rx_ring.cpu, rx_ring.bus);
+        let (rx_cpu, rx_bus) = (rx_ring.cpu(), rx_ring.bus());
         self.rx_ring = Some(rx_ring);
         let tx_ring = dma::alloc_coherent(&self.dev, TX_RING * DESC_SIZE + SETUP_FRAME_LEN).map_err(|e| format!("TX ring: {e}"))?;
-        let (tx_cpu, tx_bus) = (tx_ring.cpu, tx_ring.bus);
+        let (tx_cpu, tx_bus) = (tx_ring.cpu(), tx_ring.bus());
         self.tx_ring = Some(tx_ring);
         let (rx32, tx32) = (bus32("RX ring", rx_bus)?, bus32("TX ring", tx_bus)?);
         self.rx.ring_cpu = rx_cpu;
@@ -1507,7 +1506,7 @@ impl Nic {
 
     /// PCI location and CSR BAR, for messages.
     pub fn describe(&self) -> String {
-        let window = self.rx_ring.as_ref().map_or("none", |r| window_of(r.bus));
+        let window = self.rx_ring.as_ref().map_or("none", |r| window_of(r.bus()));
         format!(
             "{} via {}, MAC {}, RX ring {RX_RING} x {} B, TX ring {TX_RING}, rings in the {window} window, CSR6 {:#010x}",
             self.chip.pci.bdf,
@@ -1536,26 +1535,20 @@ impl Nic {
         self.chip.pci.disable_bus_master();
         // Frames the chip sent are counted; the rest are simply released.
         self.tx.reclaim();
-        for (m, dir) in self
-            .rx
-            .slot
-            .iter_mut()
-            .map(|s| (s.take(), Direction::FromDevice))
-            .chain(self.tx.slot.iter_mut().map(|s| (s.take(), Direction::ToDevice)))
-        {
-            if let Some(m) = m
-                && let Err(e) = dma::unmap_single(&self.dev, m.bus, m.len, dir)
-            {
-                error!("tulip: unmapping {:#x}+{:#x}: {e}", m.bus, m.len);
+        for m in self.rx.slot.iter_mut().chain(self.tx.slot.iter_mut()).filter_map(Option::take) {
+            let (bus, len) = (m.bus(), m.len());
+            if let Err(e) = m.unmap() {
+                error!("tulip: unmapping {bus:#x}+{len:#x}: {e}");
             }
         }
         self.rx.ring.reset();
         self.tx.ring.reset();
         self.rx.free.clear();
         self.tx.free.clear();
-        for c in [self.rx_ring.take(), self.tx_ring.take()].into_iter().flatten() {
-            dma::free_coherent(&self.dev, c);
-        }
+        // Unmapped and given back as they are dropped (a refusal is
+        // reported by DMA-API debug).
+        drop(self.rx_ring.take());
+        drop(self.tx_ring.take());
         for pa in self.pages.drain(..) {
             if let Err(e) = page::free_pages(pa, 0) {
                 error!("tulip: freeing page {pa:#x}: {e}");

@@ -4,7 +4,7 @@
 //! and the buddy totals, and checks that they add up to the page.
 
 use super::page::{self, PAGES, Site};
-use super::{LogLines, PAGE_SIZE, phys_ptr, phys_to_pfn, virt_to_phys};
+use super::{LogLines, PAGE_SIZE, PhysAddr, phys_slice_mut, phys_to_pfn, virt_to_phys, zero_phys};
 use crate::arch::image;
 use buddy::{BuddyAllocator, FrameMeta, MAX_ORDER};
 use cma::Cma;
@@ -49,7 +49,7 @@ fn memblock_alloc_zeroed(mb: &mut Memblock<128>, what: &str, bytes: u64) -> Opti
     match mb.alloc(size, PAGE_SIZE, 0, memblock::ALLOC_ANYWHERE, Direction::TopDown) {
         Ok(pa) => {
             // SAFETY: memblock just reserved these bytes for us alone.
-            unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, size as usize) };
+            unsafe { zero_phys(PhysAddr::new(pa), size as usize) };
             info!("memblock: alloc {pa:#012x}-{:#012x} {what}", pa + size);
             Some(pa)
         }
@@ -94,7 +94,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     }
 
     // 2. mem=: keep only the first N bytes of memory (never the kernel).
-    let kernel_end = virt_to_phys(image::end() as *const u8);
+    let kernel_end = virt_to_phys(image::end() as *const u8).as_u64();
     if params.mem == Some(0) {
         info!("mem=0: no limit (as Linux reads mem=0): all {} MiB of memory used", mb.total_memory() >> 20);
     } else if let Some(asked) = params.mem {
@@ -116,9 +116,9 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     }
 
     // 3. What is already in use.
-    let image_start = virt_to_phys(image::start() as *const u8);
+    let image_start = virt_to_phys(image::start() as *const u8).as_u64();
     reserve(&mut mb, "(kernel image, early heap, boot stack)", image_start, kernel_end - image_start);
-    reserve(&mut mb, "(command line page)", virt_to_phys(image::cmdline() as *const u8), PAGE_SIZE);
+    reserve(&mut mb, "(command line page)", virt_to_phys(image::cmdline() as *const u8).as_u64(), PAGE_SIZE);
     let hd = hwrpb.header();
     reserve(&mut mb, "(HWRPB)", hd.phys_addr, hwrpb.bytes().len() as u64);
     reserve_console_page_tables(&mut mb, hwrpb);
@@ -133,7 +133,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
         error!("memblock: no memory at all; no page allocator");
         return;
     };
-    let (base_pfn, end_pfn) = (phys_to_pfn(start), phys_to_pfn(end));
+    let (base_pfn, end_pfn) = (phys_to_pfn(PhysAddr::new(start)), phys_to_pfn(PhysAddr::new(end)));
     let frames = (end_pfn - base_pfn) as usize;
     let meta_bytes = (frames * core::mem::size_of::<FrameMeta>()) as u64;
     let cma_bitmap = cma_area.and_then(|(base, pages)| {
@@ -151,11 +151,11 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     // SAFETY: reserved for this use forever; PageOwners::new writes every
     // slot before anything reads one.
     let owner_slots: &'static mut [page_owner::Slot<Site>] =
-        unsafe { core::slice::from_raw_parts_mut(phys_ptr::<page_owner::Slot<Site>>(owner_pa), frames) };
+        unsafe { phys_slice_mut(PhysAddr::new(owner_pa), frames) };
     let owners = page_owner::PageOwners::new(base_pfn as usize, owner_slots);
     // SAFETY: reserved for this use forever; zeroed; FrameMeta is plain
     // integers, so any bit pattern is a valid value.
-    let meta: &'static mut [FrameMeta] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(meta_pa), frames) };
+    let meta: &'static mut [FrameMeta] = unsafe { phys_slice_mut(PhysAddr::new(meta_pa), frames) };
     let mut buddy = match BuddyAllocator::new(base_pfn as usize, meta) {
         Ok(b) => b,
         Err(e) => {
@@ -166,15 +166,15 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     for r in mb.free_ranges() {
         let (s, e) = (r.base.next_multiple_of(PAGE_SIZE), r.end() & !(PAGE_SIZE - 1));
         if s < e {
-            if let Err(err) = buddy.add_free_range(phys_to_pfn(s) as usize, phys_to_pfn(e) as usize) {
+            if let Err(err) = buddy.add_free_range(phys_to_pfn(PhysAddr::new(s)) as usize, phys_to_pfn(PhysAddr::new(e)) as usize) {
                 error!("buddy: cannot add {s:#x}-{e:#x}: {err}");
             }
         }
     }
     if let Some((base, pages, bitmap_pa, words)) = cma_bitmap {
         // SAFETY: reserved and zeroed above, for this bitmap alone.
-        let bitmap: &'static mut [usize] = unsafe { core::slice::from_raw_parts_mut(phys_ptr(bitmap_pa), words) };
-        match Cma::new(phys_to_pfn(base) as usize, pages as usize, 0, bitmap) {
+        let bitmap: &'static mut [usize] = unsafe { phys_slice_mut(PhysAddr::new(bitmap_pa), words) };
+        match Cma::new(phys_to_pfn(PhysAddr::new(base)) as usize, pages as usize, 0, bitmap) {
             Ok(c) => PAGES.lock().cma = Some(c),
             Err(e) => error!("cma: cannot manage {base:#x} ({pages} pages): {e}"),
         }

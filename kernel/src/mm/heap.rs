@@ -7,7 +7,7 @@
 
 use super::owner::Owner;
 use super::page::{self, PageError};
-use super::{PAGE_SIZE, phys_ptr, virt_to_phys};
+use super::{PAGE_SIZE, PhysAddr, phys_ptr, virt_to_phys};
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{self, NonNull};
 use kheap::{KHeap, PageSource};
@@ -29,7 +29,7 @@ static mut EARLY_ARENA: Arena = Arena([0; EARLY_HEAP_SIZE]);
 /// debug records a free of still-mapped memory, which allocates), and a
 /// spin lock taken twice would hang without a word.
 struct Buddy {
-    pending: [(u64, u32); PENDING],
+    pending: [(PhysAddr, u32); PENDING],
     n: usize,
 }
 
@@ -38,14 +38,14 @@ struct Buddy {
 const PENDING: usize = 4;
 
 impl Buddy {
-    fn take_pending(&mut self) -> ([(u64, u32); PENDING], usize) {
+    fn take_pending(&mut self) -> ([(PhysAddr, u32); PENDING], usize) {
         let r = (self.pending, self.n);
         self.n = 0;
         r
     }
 }
 
-fn return_block(pa: u64, order: u32) -> Result<(), PageError> {
+fn return_block(pa: PhysAddr, order: u32) -> Result<(), PageError> {
     page::free_pages(pa, order).inspect_err(|e| {
         log::error!("heap: returning block {pa:#x} to the buddy allocator failed: {e}");
     })
@@ -80,17 +80,20 @@ struct KernelHeap(Mutex<KHeap<Buddy>>);
 
 #[global_allocator]
 static HEAP: KernelHeap =
-    KernelHeap(Mutex::new(KHeap::new(Buddy { pending: [(0, 0); PENDING], n: 0 }, GROW_MIN as usize)));
+    KernelHeap(Mutex::new(KHeap::new(Buddy { pending: [(PhysAddr::ZERO, 0); PENDING], n: 0 }, GROW_MIN as usize)));
 
 impl KernelHeap {
     /// Returns the blocks the last operation gave back (lock released).
-    fn return_pending(&self, pending: ([(u64, u32); PENDING], usize)) {
+    fn return_pending(&self, pending: ([(PhysAddr, u32); PENDING], usize)) {
         for &(pa, order) in &pending.0[..pending.1] {
             let _ = return_block(pa, order);
         }
     }
 }
 
+// SAFETY: `kheap` hands out blocks of at least the layout's size and
+// alignment that no other live block overlaps, and takes back only blocks
+// it handed out (it checks and refuses others); one lock serialises it.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let r = self.0.lock().alloc(layout);

@@ -6,7 +6,7 @@
 //! heap (the heap grows from them).
 
 use super::owner::Owner;
-use super::{PAGE_SIZE, pfn_to_phys, phys_ptr, phys_to_pfn};
+use super::{PAGE_SIZE, PhysAddr, pfn_to_phys, phys_to_pfn, zero_phys};
 use buddy::{BuddyAllocator, BuddyError, MAX_ORDER, NR_ORDERS};
 use cma::{Cma, CmaError};
 use core::fmt;
@@ -21,7 +21,7 @@ pub type Site = &'static Location<'static>;
 /// debug registers its "freed while still mapped" check here at
 /// `dma::init`, so the page layer calls nothing above it. Returns whether
 /// the free is clean (the free goes ahead either way).
-pub type FreeObserver = fn(pa: u64, len: u64, site: Site) -> bool;
+pub type FreeObserver = fn(pa: PhysAddr, len: u64, site: Site) -> bool;
 
 static FREE_OBSERVER: spin::Once<FreeObserver> = spin::Once::new();
 
@@ -30,7 +30,7 @@ pub fn set_free_observer(f: FreeObserver) {
     FREE_OBSERVER.call_once(|| f);
 }
 
-fn observe_free(pa: u64, len: u64, site: Site) {
+fn observe_free(pa: PhysAddr, len: u64, site: Site) {
     if let Some(f) = FREE_OBSERVER.get() {
         f(pa, len, site);
     }
@@ -53,7 +53,7 @@ pub enum PageError {
     /// The allocators are not set up (no HWRPB, or before `mm::boot::init`).
     NotReady,
     /// A physical address that is not page aligned.
-    Misaligned(u64),
+    Misaligned(PhysAddr),
     Buddy(BuddyError),
     /// No CMA area (disabled, or its reservation failed at boot).
     NoCma,
@@ -80,7 +80,7 @@ impl fmt::Display for PageError {
 /// `owner`; returns their physical address. With `zero`, the pages are
 /// cleared. The owner and the caller's location are recorded.
 #[track_caller]
-pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<u64, PageError> {
+pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<PhysAddr, PageError> {
     let site = Location::caller();
     let pa = {
         let mut pages = PAGES.lock();
@@ -97,7 +97,7 @@ pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<u64, PageErro
     };
     if zero {
         // SAFETY: the buddy allocator just gave us these pages.
-        unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, (PAGE_SIZE << order) as usize) };
+        unsafe { zero_phys(pa, (PAGE_SIZE << order) as usize) };
     }
     Ok(pa)
 }
@@ -107,8 +107,8 @@ pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<u64, PageErro
 /// allocator and changes nothing. Freeing pages that are still mapped for
 /// DMA is reported by DMA-API debug.
 #[track_caller]
-pub fn free_pages(pa: u64, order: u32) -> Result<(), PageError> {
-    if pa % PAGE_SIZE != 0 {
+pub fn free_pages(pa: PhysAddr, order: u32) -> Result<(), PageError> {
+    if !pa.is_aligned(PAGE_SIZE) {
         return Err(PageError::Misaligned(pa));
     }
     observe_free(pa, PAGE_SIZE << order, Location::caller());
@@ -127,7 +127,7 @@ pub fn free_pages(pa: u64, order: u32) -> Result<(), PageError> {
 /// Allocates `count` contiguous pages from the CMA area for `owner`,
 /// aligned to 2^align_order pages.
 #[track_caller]
-pub fn cma_alloc(count: usize, align_order: u32, owner: Owner) -> Result<u64, PageError> {
+pub fn cma_alloc(count: usize, align_order: u32, owner: Owner) -> Result<PhysAddr, PageError> {
     let site = Location::caller();
     let mut pages = PAGES.lock();
     let Pages { cma, owners, .. } = &mut *pages;
@@ -144,8 +144,8 @@ pub fn cma_alloc(count: usize, align_order: u32, owner: Owner) -> Result<u64, Pa
 /// Releases pages from [`cma_alloc`]: the whole allocation, as recorded
 /// (the owner records refuse a part of one).
 #[track_caller]
-pub fn cma_release(pa: u64, count: usize) -> Result<(), PageError> {
-    if pa % PAGE_SIZE != 0 {
+pub fn cma_release(pa: PhysAddr, count: usize) -> Result<(), PageError> {
+    if !pa.is_aligned(PAGE_SIZE) {
         return Err(PageError::Misaligned(pa));
     }
     observe_free(pa, PAGE_SIZE * count as u64, Location::caller());
@@ -163,7 +163,7 @@ pub fn cma_release(pa: u64, count: usize) -> Result<(), PageError> {
 /// For the leak test only (`mm_leak_test`): takes one page from the buddy
 /// allocator and records no owner, so the reconciliation must come out
 /// one page short.
-pub fn leak_one_page_unowned() -> Result<u64, PageError> {
+pub fn leak_one_page_unowned() -> Result<PhysAddr, PageError> {
     let pfn = PAGES.lock().buddy.as_mut().ok_or(PageError::NotReady)?.alloc(0).map_err(PageError::Buddy)?;
     Ok(pfn_to_phys(pfn as u64))
 }

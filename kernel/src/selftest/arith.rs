@@ -44,6 +44,8 @@ pub fn division_millicode() -> Result<String, String> {
         for (i, (name, routine)) in ROUTINES.iter().enumerate() {
             let Some(want) = expect[i] else { continue };
             let mut regs = [0u64; 32];
+            // SAFETY: the trampoline calls a millicode routine with a and
+            // b and stores the registers it returned with into `regs`.
             let got = unsafe { alpha_millicode_call(a, b, *routine, &mut regs) };
             if got != want {
                 return Err(format!("{name}({a:#x}, {b:#x}) = {got:#x}, host says {want:#x}"));
@@ -231,8 +233,8 @@ pub fn enum_niche() -> Result<String, String> {
     if text != "no memory for 5 bytes (buddy: not tried; CMA: no CMA area)" {
         return Err(format!("DmaError::NoMemory formats as {text:?}"));
     }
-    match black_box(Some(PageError::Misaligned(3))) {
-        Some(PageError::Misaligned(3)) => {}
+    match black_box(Some(PageError::Misaligned(crate::mm::PhysAddr::new(3)))) {
+        Some(PageError::Misaligned(pa)) if pa.as_u64() == 3 => {}
         other => return Err(format!("Some(PageError::Misaligned(3)) decoded as {other:?}")),
     }
     Ok("Option-of-enum fields inside repr(u8) enums and the kernel's error types decode correctly".into())
@@ -244,6 +246,8 @@ pub fn enum_niche() -> Result<String, String> {
 /// a `Result`: the nesting the backend's niche bug is about).
 pub fn hwrpb_errors() -> Result<String, String> {
     use hwrpb::{Hwrpb, HwrpbError};
+    // SAFETY: the console maps at least the HWRPB's fixed header at
+    // HWRPB_VA (checked at boot).
     let len = hwrpb::readable_size(unsafe {
         core::slice::from_raw_parts(crate::arch::HWRPB_VA as *const u8, hwrpb::DECLARED_SIZE_PREFIX)
     })

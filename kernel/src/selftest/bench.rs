@@ -11,7 +11,7 @@
 
 use crate::dma::{self, Direction, DmaDevice, WindowPolicy};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, page};
+use crate::mm::{PAGE_SIZE, PhysAddr, page};
 use crate::time;
 use alloc::vec::Vec;
 use log::{error, info};
@@ -118,17 +118,14 @@ pub fn run() {
     ];
     for d in &devs {
         for size in [PAGE_SIZE as usize, 16 * PAGE_SIZE as usize] {
-            // free_coherent reports its own errors (DMA-API debug, ERROR lines).
-            let r = measure(4, || dma::alloc_coherent(d, size).ok(), |buf| {
-                dma::free_coherent(d, buf);
-                true
-            });
+            // A refused free is reported by DMA-API debug (ERROR lines).
+            let r = measure(4, || dma::alloc_coherent(d, size).ok(), |buf| buf.free().is_ok());
             row(&alloc::format!("coherent {} KiB {}", size >> 10, d.name), r);
         }
         // Eight distinct 128 KiB buffers, so no two live mappings share
         // memory.
         const BUFS: usize = 8;
-        let bufs: Vec<u64> = (0..BUFS).filter_map(|_| page::alloc_pages(4, false, Owner::BENCH).ok()).collect();
+        let bufs: Vec<PhysAddr> = (0..BUFS).filter_map(|_| page::alloc_pages(4, false, Owner::BENCH).ok()).collect();
         if bufs.len() == BUFS {
             for len in [1500usize, 64 << 10] {
                 let mut next = 0;
@@ -139,9 +136,7 @@ pub fn run() {
                         next += 1;
                         dma::map_single(d, pa, len, Direction::ToDevice).ok()
                     },
-                    |bus| {
-                        dma::unmap_single(d, bus, len, Direction::ToDevice).is_ok()
-                    },
+                    |m| m.unmap().is_ok(),
                 );
                 row(&alloc::format!("map_single {len} B {}", d.name), r);
             }

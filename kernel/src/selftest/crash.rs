@@ -20,21 +20,29 @@ pub fn raise(kind: &str) {
     match kind {
         "divzero" => {
             let mut regs = [0; 32];
+            // SAFETY: a millicode call; dividing by zero traps, which is
+            // the point (the trap handler reports and halts).
             let q = unsafe { alpha_millicode_call(0x1234, 0, __divq, &mut regs) };
             error!("crash test: __divq by zero returned {q:#x} instead of trapping");
         }
+        // SAFETY: raises an illegal-instruction trap on purpose.
         "opdec" => unsafe { alpha_raise_opdec() },
         "overflow" => {
+            // SAFETY: an addqv that overflows: an arithmetic trap on purpose.
             let r = unsafe { alpha_raise_overflow(i64::MAX, 1) };
             error!("crash test: addqv overflow returned {r:#x} instead of trapping");
         }
         "unaligned" => {
             let base = arch::image::start();
+            // SAFETY: a load from the kernel image, misaligned on purpose
+            // (an unaligned-access trap).
             let v = unsafe { alpha_load_quad(base + 3) };
             error!("crash test: unaligned ldq returned {v:#x} instead of trapping");
         }
         "mm" => {
             // Virtual 0x2000 is in kuseg, which nothing maps: a TNV fault.
+            // SAFETY: a load the MMU refuses, on purpose (the fault handler
+            // reports and halts).
             let v = unsafe { alpha_load_quad(0x2000) };
             error!("crash test: load from unmapped 0x2000 returned {v:#x} instead of faulting");
         }

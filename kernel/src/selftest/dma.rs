@@ -3,9 +3,9 @@
 //! injection on every error path, and a map/unmap storm that must leave
 //! the IOMMU arenas empty and DMA-API debug silent.
 
-use crate::dma::{self, Backing, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, debug, fault, iommu};
+use crate::dma::{self, Backing, BusAddr, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, by_hand, debug, fault, iommu};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, page, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -29,8 +29,13 @@ fn snapshot() -> Snapshot {
     Snapshot { pages: page::stats(), iommu: iommu::used_entries(), live: debug::live() }
 }
 
-fn in_range(bus: u64, base: u64, size: u64) -> bool {
-    (base..base + size).contains(&bus)
+fn in_range(bus: BusAddr, base: u64, size: u64) -> bool {
+    (base..base + size).contains(&bus.as_u64())
+}
+
+/// The valid PTE the IOMMU must hold for a page at `pa`.
+fn pte_for(pa: PhysAddr) -> u64 {
+    (pa.as_u64() >> 12) | 1
 }
 
 pub fn windows() -> Result<String, String> {
@@ -40,25 +45,28 @@ pub fn windows() -> Result<String, String> {
     let sg = dev("test-sg", FULL, WindowPolicy::ForceSg);
     let isa = dev("test-isa24", 0x00ff_ffff, WindowPolicy::Auto);
     let tiny = dev("test-16bit", 0xffff, WindowPolicy::Auto);
-    let b_auto = dma::map_single(&auto, pa + 0x10, 100, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    let m_auto = dma::map_single(&auto, pa + 0x10, 100, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    let b_auto = m_auto.bus();
     let strict = iommu::strict();
     let auto_ok = if strict {
         in_range(b_auto, iommu::pci_sg_window().bus_base, iommu::pci_sg_size())
     } else {
-        b_auto == iommu::direct_window().bus_base + pa + 0x10
+        b_auto.as_u64() == iommu::direct_window().bus_base + pa.as_u64() + 0x10
     };
     if !auto_ok {
         return Err(format!("auto mapping of {pa:#x} got bus {b_auto:#x} (strict {strict})"));
     }
-    let b_sg = dma::map_single(&sg, pa + 0x20, 200, Direction::FromDevice).map_err(|e| format!("{e}"))?;
-    if !in_range(b_sg, iommu::pci_sg_window().bus_base, iommu::pci_sg_size()) || b_sg % PAGE_SIZE != 0x20 {
+    let m_sg = dma::map_single(&sg, pa + 0x20, 200, Direction::FromDevice).map_err(|e| format!("{e}"))?;
+    let b_sg = m_sg.bus();
+    if !in_range(b_sg, iommu::pci_sg_window().bus_base, iommu::pci_sg_size()) || b_sg.offset_in(PAGE_SIZE) != 0x20 {
         return Err(format!("forced-SG mapping got bus {b_sg:#x}"));
     }
     let pte = iommu::pte(b_sg).ok_or("no PTE for the SG mapping")?;
-    if pte != (pa >> 12) | 1 {
-        return Err(format!("PTE for bus {b_sg:#x} is {pte:#x}, expected {:#x}", (pa >> 12) | 1));
+    if pte != pte_for(pa) {
+        return Err(format!("PTE for bus {b_sg:#x} is {pte:#x}, expected {:#x}", pte_for(pa)));
     }
-    let b_isa = dma::map_single(&isa, pa, 64, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    let m_isa = dma::map_single(&isa, pa, 64, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    let b_isa = m_isa.bus();
     if !in_range(b_isa, iommu::isa_sg_window().bus_base, iommu::isa_sg_window().size) {
         return Err(format!("24-bit device got bus {b_isa:#x}, outside the ISA window"));
     }
@@ -66,12 +74,16 @@ pub fn windows() -> Result<String, String> {
         Err(e @ DmaError::NoWindow { .. }) => format!("{e}"),
         other => return Err(format!("16-bit mask mapping should fail with NoWindow, got {other:?}")),
     };
-    dma::unmap_single(&auto, b_auto, 100, Direction::ToDevice).map_err(|e| format!("{e}"))?;
-    dma::unmap_single(&sg, b_sg, 200, Direction::FromDevice).map_err(|e| format!("{e}"))?;
+    m_auto.unmap().map_err(|e| format!("{e}"))?;
+    m_sg.unmap().map_err(|e| format!("{e}"))?;
     if iommu::pte(b_sg) != Some(0) {
         return Err(format!("PTE for {b_sg:#x} still valid after unmap"));
     }
-    dma::unmap_single(&isa, b_isa, 64, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    // Dropped, not unmapped by hand: the drop must undo it as well.
+    drop(m_isa);
+    if iommu::pte(b_isa) != Some(0) {
+        return Err(format!("PTE for {b_isa:#x} still valid after the mapping was dropped"));
+    }
     page::free_pages(pa, 0).map_err(|e| format!("{e}"))?;
     if snapshot() != before {
         return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
@@ -88,21 +100,22 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
     let size = 12 << 20; // 12 MiB > the 8 MiB order-10 block
     let cma_free = before.pages.cma_free as u64 * PAGE_SIZE;
     let small = dma::alloc_coherent(&d, 3 * PAGE_SIZE as usize).map_err(|e| format!("small coherent: {e}"))?;
-    if small.backing != (Backing::Buddy { order: 2 }) {
-        return Err(format!("3-page coherent buffer came from {:?}, expected buddy order 2", small.backing));
+    if small.backing() != (Backing::Buddy { order: 2 }) {
+        return Err(format!("3-page coherent buffer came from {:?}, expected buddy order 2", small.backing()));
     }
     let msg = match dma::alloc_coherent(&d, size) {
         Ok(c) => {
-            if cma_free < size as u64 || !matches!(c.backing, Backing::Cma { .. }) {
-                return Err(format!("12 MiB coherent buffer from {:?} with {cma_free} bytes of CMA", c.backing));
+            if cma_free < size as u64 || !matches!(c.backing(), Backing::Cma { .. }) {
+                return Err(format!("12 MiB coherent buffer from {:?} with {cma_free} bytes of CMA", c.backing()));
             }
-            // SAFETY: the buffer is ours; check it is zeroed.
-            let bytes = unsafe { core::slice::from_raw_parts(c.cpu, size) };
+            // SAFETY: the buffer is ours and no device was given its bus
+            // address; `size` is what was asked for.
+            let bytes = unsafe { core::slice::from_raw_parts(c.cpu(), size) };
             if bytes.iter().any(|&b| b != 0) {
                 return Err("CMA coherent buffer not zeroed".into());
             }
-            let s = format!("12 MiB from CMA at {:#x}, bus {:#x}", c.pa, c.bus);
-            dma::free_coherent(&d, c);
+            let s = format!("12 MiB from CMA at {:#x}, bus {:#x}", c.pa(), c.bus());
+            c.free().map_err(|e| format!("freeing the 12 MiB buffer: {e}"))?;
             s
         }
         Err(e) => {
@@ -113,7 +126,8 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
             format!("12 MiB refused cleanly ({cma_free} bytes of CMA)")
         }
     };
-    dma::free_coherent(&d, small);
+    // Dropped: the drop gives it back as `free` does.
+    drop(small);
     if snapshot() != before {
         return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
     }
@@ -149,33 +163,36 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     // The same page twice through the direct window (one bus address),
     // once each way; correct syncs; unmapped in the other order.
-    let b1 = dma::map_single(&auto, pa, 512, Direction::ToDevice).map_err(e)?;
-    let b2 = dma::map_single(&auto, pa, 256, Direction::FromDevice).map_err(e)?;
+    let m1 = dma::map_single(&auto, pa, 512, Direction::ToDevice).map_err(e)?;
+    let m2 = dma::map_single(&auto, pa, 256, Direction::FromDevice).map_err(e)?;
+    let (b1, b2) = (m1.bus(), m2.bus());
     let shared = b1 == b2;
     if !iommu::strict() && !(shared && in_range(b1, iommu::direct_window().bus_base, iommu::direct_window().size)) {
         return Err(format!("the page mapped twice got bus {b1:#x} and {b2:#x}, expected one direct-window address"));
     }
     dma::sync_for_cpu(&auto, b2, 256, Direction::FromDevice);
     dma::sync_for_device(&auto, b1 + 8, 100, Direction::ToDevice);
-    dma::unmap_single(&auto, b1, 512, Direction::ToDevice).map_err(e)?;
-    dma::unmap_single(&auto, b2, 256, Direction::FromDevice).map_err(e)?;
+    m1.unmap().map_err(e)?;
+    m2.unmap().map_err(e)?;
     expect_reports(&mut n, 0, "a page mapped twice, synced and unmapped correctly")?;
-    // Wrong-size, wrong-direction, wrong-kind and wrong-device unmaps: each
-    // reported and refused, the mapping stays.
-    let bus = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
-    if dma::unmap_single(&d, bus, 256, Direction::ToDevice).is_ok() {
+    // Wrong-size, wrong-direction, wrong-kind and wrong-device unmaps,
+    // described by hand as a C driver would: each reported and refused,
+    // the mapping stays.
+    let m = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
+    let bus = m.bus();
+    if by_hand::unmap_single(&d, bus, 256, Direction::ToDevice).is_ok() {
         return Err("wrong-size unmap accepted".into());
     }
     expect_reports(&mut n, 1, "wrong-size unmap")?;
-    if dma::unmap_single(&d, bus, 512, Direction::FromDevice).is_ok() {
+    if by_hand::unmap_single(&d, bus, 512, Direction::FromDevice).is_ok() {
         return Err("wrong-direction unmap accepted".into());
     }
     expect_reports(&mut n, 1, "wrong-direction unmap")?;
-    if dma::unmap_sg(&d, &[SgEntry { pa, len: 512, bus }], Direction::ToDevice).is_ok() {
+    if by_hand::unmap_sg(&d, &[SgEntry { pa, len: 512, bus }], Direction::ToDevice).is_ok() {
         return Err("unmap_sg of a map_single mapping accepted".into());
     }
     expect_reports(&mut n, 1, "unmap_sg of a single mapping")?;
-    if dma::unmap_single(&other, bus, 512, Direction::ToDevice).is_ok() {
+    if by_hand::unmap_single(&other, bus, 512, Direction::ToDevice).is_ok() {
         return Err("unmap by another device accepted".into());
     }
     expect_reports(&mut n, 1, "unmap by another device")?;
@@ -192,21 +209,36 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     expect_reports(&mut n, 1, "sync with the wrong direction")?;
     dma::sync_for_cpu(&other, bus, 512, Direction::ToDevice);
     expect_reports(&mut n, 1, "sync by another device")?;
-    dma::unmap_single(&d, bus, 512, Direction::ToDevice).map_err(e)?;
-    if dma::unmap_single(&d, bus, 512, Direction::ToDevice).is_ok() {
+    m.unmap().map_err(e)?;
+    if by_hand::unmap_single(&d, bus, 512, Direction::ToDevice).is_ok() {
         return Err("double unmap accepted".into());
     }
     expect_reports(&mut n, 1, "double unmap")?;
-    let bus2 = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
+    let m2 = dma::map_single(&d, pa, 512, Direction::ToDevice).map_err(e)?;
     let _ = page::free_pages(pa, 0); // freed while mapped: reported
     expect_reports(&mut n, 1, "free while mapped")?;
-    dma::unmap_single(&d, bus2, 512, Direction::ToDevice).map_err(e)?;
+    m2.unmap().map_err(e)?;
     expect_reports(&mut n, 0, "the final unmap")?;
+    // `forget` is the only way out of an owned mapping: it must stay live
+    // (IOMMU entry and DMA-API debug record), for the shutdown leak report
+    // to name. Undone here by hand so the test leaves nothing behind.
+    let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
+    let live = debug::live();
+    let m = dma::map_single(&d, pa, 300, Direction::FromDevice).map_err(e)?;
+    let bus = m.bus();
+    core::mem::forget(m);
+    let still = (debug::live(), iommu::pte(bus));
+    by_hand::unmap_single(&d, bus, 300, Direction::FromDevice).map_err(|e| format!("undoing the forgotten mapping: {e}"))?;
+    page::free_pages(pa, 0).map_err(|e| format!("{e}"))?;
+    if still != (live + 1, Some(pte_for(pa))) {
+        return Err(format!("a forgotten mapping left {} live records (expected {}) and PTE {:x?}", still.0, live + 1, still.1));
+    }
+    expect_reports(&mut n, 0, "a forgotten mapping, undone by hand")?;
     if snapshot() != before {
         return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
     }
     Ok(super::Outcome::Passed(format!(
-        "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each",
+        "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each; a forgotten mapping stays live for the leak report",
         if shared { "at one direct-window address" } else { "(iommu=strict: two IOMMU addresses)" }
     )))
 }
@@ -219,9 +251,9 @@ pub fn fault_injection() -> Result<String, String> {
     // Buddy fails: a small coherent buffer falls back to CMA (if any).
     fault::arm(fault::Site::Buddy, 1);
     match dma::alloc_coherent(&sg, 2 * PAGE_SIZE as usize) {
-        Ok(c) if before.pages.cma_total > 0 && matches!(c.backing, Backing::Cma { .. }) => {
+        Ok(c) if before.pages.cma_total > 0 && matches!(c.backing(), Backing::Cma { .. }) => {
             seen.push("buddy failure -> CMA fallback");
-            dma::free_coherent(&sg, c);
+            c.free().map_err(|e| format!("freeing the CMA fallback buffer: {e}"))?;
         }
         Err(DmaError::NoMemory { .. }) if before.pages.cma_total == 0 => seen.push("buddy failure, no CMA -> NoMemory"),
         other => return Err(format!("buddy failure gave {other:?}")),
@@ -247,8 +279,8 @@ pub fn fault_injection() -> Result<String, String> {
         other => return Err(format!("IOMMU failure in map_single gave {other:?}")),
     }
     fault::arm(fault::Site::Iommu, 1);
-    let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + PAGE_SIZE, len: 200, bus: 0 }];
-    match dma::map_sg(&sg, &mut list, Direction::ToDevice) {
+    let list = alloc::vec![SgEntry::new(pa, 100), SgEntry::new(pa + PAGE_SIZE, 200)];
+    match dma::map_sg(&sg, list, Direction::ToDevice) {
         Err(DmaError::IommuFull { .. }) => seen.push("IOMMU failure in map_sg"),
         other => return Err(format!("IOMMU failure in map_sg gave {other:?}")),
     }
@@ -265,8 +297,8 @@ pub fn fault_injection() -> Result<String, String> {
         return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {:?}", iommu::used_entries(), before.iommu));
     }
     fault::arm(fault::Site::Pte, 2);
-    let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + 2 * PAGE_SIZE, len: PAGE_SIZE as usize, bus: 0 }];
-    match dma::map_sg(&sg, &mut list, Direction::ToDevice) {
+    let list = alloc::vec![SgEntry::new(pa, 100), SgEntry::new(pa + 2 * PAGE_SIZE, PAGE_SIZE as usize)];
+    match dma::map_sg(&sg, list, Direction::ToDevice) {
         Err(DmaError::IommuPte { written: 1, pages: 2, .. }) => seen.push("PTE write failure in map_sg -> run unwound"),
         other => return Err(format!("a failed second PTE write in map_sg gave {other:?}")),
     }
@@ -279,9 +311,10 @@ pub fn fault_injection() -> Result<String, String> {
         }
         other => return Err(format!("a failed fourth PTE write in alloc_coherent gave {other:?}")),
     }
-    // unmap_sg of an empty list: an error, nothing touched.
+    // unmap_sg of an empty list (described by hand: an SgMapping is
+    // never empty): an error, nothing touched.
     let n = debug::errors();
-    match dma::unmap_sg(&sg, &[], Direction::ToDevice) {
+    match by_hand::unmap_sg(&sg, &[], Direction::ToDevice) {
         Err(DmaError::Empty) if debug::errors() == n => seen.push("unmap_sg of an empty list -> Empty"),
         other => return Err(format!("unmap_sg of an empty list gave {other:?}, {} debug reports", debug::errors() - n)),
     }
@@ -305,34 +338,39 @@ fn storm_window(d: &DmaDevice) -> (&'static str, u64, u64) {
 }
 
 /// Where the chipset sends a device's access to `bus`: the direct window
-/// maps bus - DIRECT_BASE; a scatter-gather window goes through the PTE
+/// maps bus minus the direct window's base; a scatter-gather window goes through the PTE
 /// for that bus page (`(pa >> 12) | 1`). Returns the physical address and
 /// how it was found.
-fn chipset_translate(bus: u64) -> Result<(u64, String), String> {
-    if in_range(bus, iommu::direct_window().bus_base, iommu::direct_window().size) {
-        return Ok((bus - iommu::direct_window().bus_base, "direct".into()));
+fn chipset_translate(bus: BusAddr) -> Result<(PhysAddr, String), String> {
+    let d = iommu::direct_window();
+    if in_range(bus, d.bus_base, d.size) {
+        return Ok((PhysAddr::new(bus.as_u64() - d.bus_base), "direct".into()));
     }
     let pte = iommu::pte(bus).ok_or_else(|| format!("bus {bus:#x} is in no window"))?;
     let page_pa = iommu_arena::iommu_pte_pa(pte).ok_or_else(|| format!("the PTE for bus {bus:#x} is {pte:#x}, not valid"))?;
-    Ok((page_pa + bus % PAGE_SIZE, format!("PTE {pte:#x}")))
+    Ok((PhysAddr::new(page_pa) + bus.offset_in(PAGE_SIZE), format!("PTE {pte:#x}")))
 }
 
 /// The storm's test pattern: the byte for physical address `pa` in the
 /// mapping with this stamp (different pages and offsets get different
 /// values, so a translation to the wrong page or offset shows).
-fn pattern(stamp: u64, pa: u64) -> u8 {
-    (stamp ^ (pa.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 29)) as u8
+fn pattern(stamp: u64, pa: PhysAddr) -> u8 {
+    (stamp ^ (pa.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 29)) as u8
 }
+
+/// One mapped segment as the storm checks it: bus address, physical
+/// address, length.
+type SegCheck = (BusAddr, PhysAddr, usize);
 
 /// Checks one storm mapping as a device would see it: every segment lies
 /// in the device's window, and for every page of every segment, bytes the
 /// CPU wrote at the start and end of the segment's part of that page are
 /// found at the physical address the chipset translates their bus address
 /// to (read through KSEG).
-fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u64) -> Result<(), String> {
+fn check_mapping(what: &str, d: &DmaDevice, segs: &[SegCheck], stamp: u64) -> Result<(), String> {
     let (wname, wbase, wsize) = storm_window(d);
     for (i, &(bus, _, len)) in segs.iter().enumerate() {
-        let last = bus + len as u64 - 1;
+        let last = bus + (len as u64 - 1);
         if !in_range(bus, wbase, wsize) || !in_range(last, wbase, wsize) {
             return Err(format!(
                 "{what} ({}, mask {:#x}) segment {i}: bus {bus:#x}-{last:#x} lies outside {wname} {wbase:#x}-{:#x}",
@@ -343,9 +381,9 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u
         }
     }
     // The byte offsets (within a segment) checked in each page it spans.
-    let offsets = |pa: u64, len: usize| {
+    let offsets = |pa: PhysAddr, len: usize| {
         let mut v = Vec::new();
-        let (first, len) = (pa % PAGE_SIZE, len as u64);
+        let (first, len) = (pa.offset_in(PAGE_SIZE), len as u64);
         let mut start = 0;
         while start < len {
             let end = (start + PAGE_SIZE - (first + start) % PAGE_SIZE).min(len); // this page's part
@@ -361,17 +399,18 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u
     for &(_, pa, len) in segs {
         for o in offsets(pa, len) {
             // SAFETY: the storm's pool, which the mapping lies in.
-            unsafe { core::ptr::write_volatile(phys_ptr::<u8>(pa + o), pattern(stamp, pa + o)) };
+            unsafe { write_phys(pa + o, pattern(stamp, pa + o)) };
         }
     }
     crate::arch::mb();
     for (i, &(bus, pa, len)) in segs.iter().enumerate() {
         for o in offsets(pa, len) {
-            let page = ((pa % PAGE_SIZE) + o) / PAGE_SIZE;
+            let page = (pa.offset_in(PAGE_SIZE) + o) / PAGE_SIZE;
             let want = pattern(stamp, pa + o);
             let (dpa, how) = chipset_translate(bus + o).map_err(|e| format!("{what} ({}) segment {i} page {page}: {e}", d.name))?;
-            // SAFETY: a physical address of memory, read through KSEG.
-            let got = unsafe { core::ptr::read_volatile(phys_ptr::<u8>(dpa)) };
+            // SAFETY: the chipset's translation of a bus address the
+            // storm mapped: a byte of the storm's pool.
+            let got: u8 = unsafe { read_phys(dpa) };
             if got != want {
                 return Err(format!(
                     "{what} ({}) segment {i} page {page}: the device's byte at bus {:#x} ({how} -> pa {dpa:#x}) is {got:#04x}, expected {want:#04x} (written by the CPU at pa {:#x})",
@@ -386,12 +425,12 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u
 }
 
 /// After an IOMMU mapping is undone, none of its pages may still translate.
-fn check_unmapped(what: &str, segs: &[(u64, u64, usize)]) -> Result<(), String> {
+fn check_unmapped(what: &str, segs: &[SegCheck]) -> Result<(), String> {
     for &(bus, _, len) in segs {
         if in_range(bus, iommu::direct_window().bus_base, iommu::direct_window().size) {
             continue;
         }
-        let mut b = bus & !(PAGE_SIZE - 1);
+        let mut b = bus.align_down(PAGE_SIZE);
         while b < bus + len as u64 {
             match iommu::pte(b) {
                 Some(0) => {}
@@ -419,11 +458,12 @@ pub fn storm() -> Result<String, String> {
     const POOL: u64 = 512 << 10;
     let pool = page::alloc_pages(6, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?; // 512 KiB to map from
     let mut rng = SplitMix(0xd0a5_7041_0000_0001);
-    let mut singles: Vec<(usize, u64, u64, usize)> = Vec::new();
-    let mut sgs: Vec<(usize, Vec<SgEntry>)> = Vec::new();
-    let mut coh: Vec<(usize, dma::Coherent)> = Vec::new();
+    let mut singles: Vec<dma::StreamingMapping> = Vec::new();
+    let mut sgs: Vec<dma::SgMapping> = Vec::new();
+    let mut coh: Vec<dma::Coherent> = Vec::new();
     let (mut maps, mut full, mut pages_checked) = (0u64, 0, 0u64);
-    let span = |segs: &[(u64, u64, usize)]| segs.iter().map(|&(_, pa, len)| dma_policy::span_pages(pa, len as u64)).sum::<u64>();
+    let span = |segs: &[SegCheck]| segs.iter().map(|&(_, pa, len)| dma_policy::span_pages(pa.as_u64(), len as u64)).sum::<u64>();
+    let sg_checks = |m: &dma::SgMapping| -> Vec<SegCheck> { m.entries().iter().map(|s| (s.bus, s.pa, s.len)).collect() };
     for _ in 0..3000 {
         let d = (rng.next() % 3) as usize;
         let stamp = rng.next();
@@ -432,46 +472,47 @@ pub fn storm() -> Result<String, String> {
                 let len = 1 + (rng.next() % (64 << 10)) as usize;
                 let pa = pool + rng.next() % (POOL - len as u64);
                 match dma::map_single(&devs[d], pa, len, Direction::Bidirectional) {
-                    Ok(bus) => {
+                    Ok(m) => {
                         maps += 1;
-                        let segs = [(bus, pa, len)];
+                        let segs = [(m.bus(), pa, len)];
                         check_mapping(&format!("map_single #{maps}"), &devs[d], &segs, stamp)?;
                         pages_checked += span(&segs);
-                        singles.push((d, bus, pa, len));
+                        singles.push(m);
                     }
                     Err(DmaError::IommuFull { .. }) => full += 1,
                     Err(e) => return Err(format!("map_single: {e}")),
                 }
             }
             2 if !singles.is_empty() => {
-                let (d, bus, pa, len) = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
-                dma::unmap_single(&devs[d], bus, len, Direction::Bidirectional).map_err(|e| format!("{e}"))?;
-                check_unmapped("unmap_single", &[(bus, pa, len)])?;
+                let m = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
+                let segs = [(m.bus(), m.pa(), m.len())];
+                m.unmap().map_err(|e| format!("{e}"))?;
+                check_unmapped("unmap_single", &segs)?;
             }
             3 => {
                 let n = 1 + (rng.next() % 6) as usize;
-                let mut list: Vec<SgEntry> = (0..n)
+                let list: Vec<SgEntry> = (0..n)
                     .map(|_| {
                         let len = 1 + (rng.next() % 20_000) as usize;
-                        SgEntry { pa: pool + rng.next() % (POOL - len as u64), len, bus: 0 }
+                        SgEntry::new(pool + rng.next() % (POOL - len as u64), len)
                     })
                     .collect();
-                match dma::map_sg(&devs[d], &mut list, Direction::ToDevice) {
-                    Ok(()) => {
+                match dma::map_sg(&devs[d], list, Direction::ToDevice) {
+                    Ok(m) => {
                         maps += 1;
-                        let segs: Vec<_> = list.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+                        let segs = sg_checks(&m);
                         check_mapping(&format!("map_sg #{maps} ({n} segments)"), &devs[d], &segs, stamp)?;
                         pages_checked += span(&segs);
-                        sgs.push((d, list));
+                        sgs.push(m);
                     }
                     Err(DmaError::IommuFull { .. }) => full += 1,
                     Err(e) => return Err(format!("map_sg: {e}")),
                 }
             }
             4 if !sgs.is_empty() => {
-                let (d, list) = sgs.swap_remove((rng.next() % sgs.len() as u64) as usize);
-                dma::unmap_sg(&devs[d], &list, Direction::ToDevice).map_err(|e| format!("{e}"))?;
-                let segs: Vec<_> = list.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+                let m = sgs.swap_remove((rng.next() % sgs.len() as u64) as usize);
+                let segs = sg_checks(&m);
+                m.unmap().map_err(|e| format!("{e}"))?;
                 check_unmapped("unmap_sg", &segs)?;
             }
             5 => {
@@ -480,18 +521,23 @@ pub fn storm() -> Result<String, String> {
                     match dma::alloc_coherent(&devs[d], size) {
                         Ok(c) => {
                             maps += 1;
-                            let segs = [(c.bus, c.pa, c.size)];
+                            let segs = [(c.bus(), c.pa(), c.size())];
                             check_mapping(&format!("alloc_coherent #{maps}"), &devs[d], &segs, stamp)?;
                             pages_checked += span(&segs);
-                            coh.push((d, c));
+                            coh.push(c);
                         }
                         Err(DmaError::IommuFull { .. }) => full += 1,
                         Err(e) => return Err(format!("alloc_coherent: {e}")),
                     }
                 } else {
-                    let (d, c) = coh.swap_remove((rng.next() % coh.len() as u64) as usize);
-                    let segs = [(c.bus, c.pa, c.size)];
-                    dma::free_coherent(&devs[d], c);
+                    let c = coh.swap_remove((rng.next() % coh.len() as u64) as usize);
+                    let segs = [(c.bus(), c.pa(), c.size())];
+                    // Half given back by `free`, half by dropping.
+                    if stamp & 1 == 0 {
+                        c.free().map_err(|e| format!("free: {e}"))?;
+                    } else {
+                        drop(c);
+                    }
                     check_unmapped("free_coherent", &segs)?;
                 }
             }
@@ -499,15 +545,14 @@ pub fn storm() -> Result<String, String> {
         }
     }
     let peak = iommu::used_entries();
-    for (d, bus, _, len) in singles {
-        dma::unmap_single(&devs[d], bus, len, Direction::Bidirectional).map_err(|e| format!("{e}"))?;
+    for m in singles {
+        m.unmap().map_err(|e| format!("{e}"))?;
     }
-    for (d, list) in sgs {
-        dma::unmap_sg(&devs[d], &list, Direction::ToDevice).map_err(|e| format!("{e}"))?;
+    for m in sgs {
+        m.unmap().map_err(|e| format!("{e}"))?;
     }
-    for (d, c) in coh {
-        dma::free_coherent(&devs[d], c);
-    }
+    // The coherent buffers go back as they are dropped.
+    drop(coh);
     page::free_pages(pool, 6).map_err(|e| format!("{e}"))?;
     let after = snapshot();
     if after != before || debug::errors() != errors0 {
@@ -523,25 +568,33 @@ pub fn storm() -> Result<String, String> {
 /// Run at boot when a `fail_*=N` fault-injection parameter or
 /// `dma_leak_test` is given: one coherent allocation and one streaming
 /// mapping, each reported, then a check that nothing leaked. With
-/// `dma_leak_test` one mapping is left behind on purpose, for DMA-API debug
-/// to report at shutdown.
+/// `dma_leak_test` one mapping escapes on purpose by `core::mem::forget`
+/// (the only way out of an owned mapping), for DMA-API debug to report at
+/// shutdown.
 pub fn boot_probe(leak: bool) {
     let before = snapshot();
     let d = dev("fault-probe", FULL, WindowPolicy::ForceSg);
     match dma::alloc_coherent(&d, 4 * PAGE_SIZE as usize) {
         Ok(c) => {
-            log::info!("dma probe: alloc_coherent gave {:?} at {:#x}, bus {:#x}", c.backing, c.pa, c.bus);
-            dma::free_coherent(&d, c);
+            log::info!("dma probe: alloc_coherent gave {:?} at {:#x}, bus {:#x}", c.backing(), c.pa(), c.bus());
+            if let Err(e) = c.free() {
+                log::error!("dma probe: freeing the coherent buffer: {e}");
+            }
         }
         Err(e) => log::info!("dma probe: alloc_coherent failed cleanly: {e}"),
     }
     match page::alloc_pages(0, false, Owner::SELFTEST) {
         Ok(pa) => {
             match dma::map_single(&d, pa, 1000, Direction::ToDevice) {
-                Ok(bus) if leak => log::info!("dma probe: leaving {pa:#x} mapped at bus {bus:#x} on purpose (dma_leak_test)"),
-                Ok(bus) => {
-                    log::info!("dma probe: map_single gave bus {bus:#x}");
-                    let _ = dma::unmap_single(&d, bus, 1000, Direction::ToDevice);
+                Ok(m) if leak => {
+                    log::info!("dma probe: leaving {pa:#x} mapped at bus {:#x} on purpose (dma_leak_test)", m.bus());
+                    core::mem::forget(m);
+                }
+                Ok(m) => {
+                    log::info!("dma probe: map_single gave bus {:#x}", m.bus());
+                    if let Err(e) = m.unmap() {
+                        log::error!("dma probe: unmap refused: {e}");
+                    }
                 }
                 Err(e) => log::info!("dma probe: map_single failed cleanly: {e}"),
             }
@@ -609,29 +662,32 @@ pub fn debug_probe(kind: &str) {
     }
 }
 
-fn probe_mapped_twice(pa: u64) {
+fn probe_mapped_twice(pa: PhysAddr) {
     let d = dev("dma-twice-probe", FULL, WindowPolicy::Auto);
     let maps = [(1000, Direction::ToDevice), (1000, Direction::ToDevice), (600, Direction::FromDevice)];
-    let mut buses = Vec::new();
+    let mut mapped = Vec::new();
     for (len, dir) in maps {
         match dma::map_single(&d, pa, len, dir) {
-            Ok(bus) => buses.push(bus),
+            Ok(m) => mapped.push(Some(m)),
             Err(e) => return log::error!("dma probe: map_single of {pa:#x} failed: {e}"),
         }
     }
-    if buses.iter().all(|&b| b == buses[0]) && in_range(buses[0], iommu::direct_window().bus_base, iommu::direct_window().size) {
-        log::info!("dma probe: {pa:#x} mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus {:#x}", buses[0]);
+    let buses: Vec<u64> = mapped.iter().flatten().map(|m| m.bus().as_u64()).collect();
+    let bus0 = BusAddr::new(buses[0]);
+    if buses.iter().all(|&b| b == buses[0]) && in_range(bus0, iommu::direct_window().bus_base, iommu::direct_window().size) {
+        log::info!("dma probe: {pa:#x} mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus {bus0:#x}");
     } else {
         log::error!("dma probe: {pa:#x} mapped at buses {buses:x?}, expected one direct-window address");
     }
-    dma::sync_for_cpu(&d, buses[2], 600, Direction::FromDevice);
-    dma::sync_for_device(&d, buses[0], 1000, Direction::ToDevice);
+    dma::sync_for_cpu(&d, BusAddr::new(buses[2]), 600, Direction::FromDevice);
+    dma::sync_for_device(&d, bus0, 1000, Direction::ToDevice);
     // The FromDevice mapping first: the best fit must take it, not one of
     // the ToDevice ones at the same address.
     let mut ok = 0;
     for i in [2, 0, 1] {
         let (len, dir) = maps[i];
-        match dma::unmap_single(&d, buses[i], len, dir) {
+        let Some(m) = mapped[i].take() else { continue };
+        match m.unmap() {
             Ok(()) => ok += 1,
             Err(e) => log::error!("dma probe: unmap_single #{i} ({len} bytes {dir:?}) refused: {e}"),
         }
@@ -639,12 +695,13 @@ fn probe_mapped_twice(pa: u64) {
     log::info!("dma probe: {ok} of 3 unmaps accepted, {} mappings live", debug::live());
 }
 
-fn probe_sync(pa: u64) {
+fn probe_sync(pa: PhysAddr) {
     let d = dev("dma-sync-probe", FULL, WindowPolicy::Auto);
-    let bus = match dma::map_single(&d, pa + 0x100, 1000, Direction::ToDevice) {
-        Ok(bus) => bus,
+    let m = match dma::map_single(&d, pa + 0x100, 1000, Direction::ToDevice) {
+        Ok(m) => m,
         Err(e) => return log::error!("dma probe: map_single failed: {e}"),
     };
+    let bus = m.bus();
     log::info!("dma probe: {:#x}+1000 mapped ToDevice at bus {bus:#x}; a correct sync_for_device, then three bad syncs", pa + 0x100);
     dma::sync_for_device(&d, bus, 1000, Direction::ToDevice);
     log::info!("dma probe: sync_for_cpu outside any mapping (bus {:#x})", bus + 0x1000);
@@ -653,23 +710,27 @@ fn probe_sync(pa: u64) {
     dma::sync_for_device(&d, bus, 1000, Direction::FromDevice);
     log::info!("dma probe: sync_for_cpu running past the end of the mapping");
     dma::sync_for_cpu(&d, bus + 900, 200, Direction::ToDevice);
-    if let Err(e) = dma::unmap_single(&d, bus, 1000, Direction::ToDevice) {
+    if let Err(e) = m.unmap() {
         log::error!("dma probe: unmap_single refused: {e}");
     }
 }
 
-fn probe_unmap_sg_empty(pa: u64) {
+fn probe_unmap_sg_empty(pa: PhysAddr) {
     let d = dev("dma-sg-probe", FULL, WindowPolicy::ForceSg);
-    match dma::unmap_sg(&d, &[], Direction::ToDevice) {
+    // Described by hand, as a C driver would: an SgMapping is never empty.
+    match by_hand::unmap_sg(&d, &[], Direction::ToDevice) {
         Err(e) => log::info!("dma probe: unmap_sg of an empty list refused: {e}"),
         Ok(()) => log::error!("dma probe: unmap_sg of an empty list accepted"),
     }
-    let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + 0x1000, len: 200, bus: 0 }];
-    match dma::map_sg(&d, &mut list, Direction::ToDevice) {
-        Ok(()) => match dma::unmap_sg(&d, &list, Direction::ToDevice) {
-            Ok(()) => log::info!("dma probe: then a 2-segment list mapped at bus {:#x} and unmapped", list[0].bus),
-            Err(e) => log::error!("dma probe: unmap_sg of a mapped list refused: {e}"),
-        },
+    let list = alloc::vec![SgEntry::new(pa, 100), SgEntry::new(pa + 0x1000, 200)];
+    match dma::map_sg(&d, list, Direction::ToDevice) {
+        Ok(m) => {
+            let bus = m.entries()[0].bus;
+            match m.unmap() {
+                Ok(()) => log::info!("dma probe: then a 2-segment list mapped at bus {bus:#x} and unmapped"),
+                Err(e) => log::error!("dma probe: unmap_sg of a mapped list refused: {e}"),
+            }
+        }
         Err(e) => log::error!("dma probe: map_sg failed: {e}"),
     }
 }

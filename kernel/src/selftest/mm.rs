@@ -6,7 +6,7 @@
 use crate::mm::heap;
 use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};
-use crate::mm::{PAGE_SIZE, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,26 +17,25 @@ use buddy::MAX_ORDER;
 /// Stamps a block: the first quadword of every page gets `tag ^ page`,
 /// the block's last quadword `!tag`. Two blocks handed out over each other
 /// would overwrite each other's stamps.
-fn stamp(pa: u64, bytes: u64, tag: u64) {
-    // SAFETY: the caller owns [pa, pa + bytes).
-    unsafe {
-        for p in 0..bytes / PAGE_SIZE {
-            phys_ptr::<u64>(pa + p * PAGE_SIZE).write_volatile(tag ^ p);
-        }
-        phys_ptr::<u64>(pa + bytes - 8).write_volatile(!tag);
+fn stamp(pa: PhysAddr, bytes: u64, tag: u64) {
+    for p in 0..bytes / PAGE_SIZE {
+        // SAFETY: the caller owns [pa, pa + bytes), page aligned.
+        unsafe { write_phys(pa + p * PAGE_SIZE, tag ^ p) };
     }
+    // SAFETY: as above.
+    unsafe { write_phys(pa + (bytes - 8), !tag) };
 }
 
-fn check_stamp(pa: u64, bytes: u64, tag: u64) -> Result<(), String> {
+fn check_stamp(pa: PhysAddr, bytes: u64, tag: u64) -> Result<(), String> {
     for p in 0..bytes / PAGE_SIZE {
         // SAFETY: as for `stamp`.
-        let got = unsafe { phys_ptr::<u64>(pa + p * PAGE_SIZE).read_volatile() };
+        let got: u64 = unsafe { read_phys(pa + p * PAGE_SIZE) };
         if got != tag ^ p {
             return Err(format!("block {pa:#x} ({bytes} bytes): page {p} stamp overwritten: {got:#x}, expected {:#x}", tag ^ p));
         }
     }
     // SAFETY: as for `stamp`.
-    let last = unsafe { phys_ptr::<u64>(pa + bytes - 8).read_volatile() };
+    let last: u64 = unsafe { read_phys(pa + (bytes - 8)) };
     if last != !tag {
         return Err(format!("block {pa:#x} ({bytes} bytes): last quadword overwritten: {last:#x}, expected {:#x}", !tag));
     }
@@ -51,10 +50,12 @@ fn check_fill(b: &[u8], fill: u8) -> Result<(), String> {
     }
 }
 
-fn is_zero(pa: u64, bytes: u64) -> bool {
-    // SAFETY: the caller owns [pa, pa + bytes).
-    let words = unsafe { core::slice::from_raw_parts(phys_ptr::<u64>(pa), (bytes / 8) as usize) };
-    words.iter().all(|&w| w == 0)
+fn is_zero(pa: PhysAddr, bytes: u64) -> bool {
+    (0..bytes / 8).all(|i| {
+        // SAFETY: the caller owns [pa, pa + bytes), page aligned.
+        let w: u64 = unsafe { read_phys(pa + i * 8) };
+        w == 0
+    })
 }
 
 pub fn storm() -> Result<String, String> {
@@ -64,8 +65,8 @@ pub fn storm() -> Result<String, String> {
         return Err("no buddy allocator".into());
     }
     let mut rng = SplitMix(0x5707_0a1f_a000_0001);
-    let mut pages: Vec<(u64, u32, u64)> = Vec::new();
-    let mut cma: Vec<(u64, usize, u64)> = Vec::new();
+    let mut pages: Vec<(PhysAddr, u32, u64)> = Vec::new();
+    let mut cma: Vec<(PhysAddr, usize, u64)> = Vec::new();
     let mut blobs: Vec<(Vec<u8>, u8)> = Vec::new();
     let (mut n_pages, mut n_cma, mut n_heap, mut failures) = (0, 0, 0, 0);
     let mut peak = heap_before;
@@ -81,8 +82,8 @@ pub fn storm() -> Result<String, String> {
                         if zero && !is_zero(pa, bytes) {
                             return Err(format!("alloc_pages({order}, zero) gave non-zero memory at {pa:#x}"));
                         }
-                        stamp(pa, bytes, pa ^ step);
-                        pages.push((pa, order, pa ^ step));
+                        stamp(pa, bytes, pa.as_u64() ^ step);
+                        pages.push((pa, order, pa.as_u64() ^ step));
                         n_pages += 1;
                     }
                     Err(PageError::Buddy(buddy::BuddyError::OutOfMemory { .. })) => failures += 1,
@@ -99,11 +100,11 @@ pub fn storm() -> Result<String, String> {
                 let align = rng.below(5) as u32;
                 match page::cma_alloc(count, align, Owner::SELFTEST) {
                     Ok(pa) => {
-                        if pa % (PAGE_SIZE << align) != 0 {
+                        if !pa.is_aligned(PAGE_SIZE << align) {
                             return Err(format!("cma_alloc({count}, align {align}) gave misaligned {pa:#x}"));
                         }
-                        stamp(pa, count as u64 * PAGE_SIZE, pa ^ step);
-                        cma.push((pa, count, pa ^ step));
+                        stamp(pa, count as u64 * PAGE_SIZE, pa.as_u64() ^ step);
+                        cma.push((pa, count, pa.as_u64() ^ step));
                         n_cma += 1;
                     }
                     Err(PageError::Cma(cma::CmaError::NoSpace { .. })) => failures += 1,
@@ -207,7 +208,7 @@ pub fn bad_frees() -> Result<String, String> {
     let unowned = (lo..lo + 4096).find(|&f| page::page_owner(f).is_none()).ok_or("no unowned frame within 4096 of our block")?;
     refuse("free of a never-allocated block", page::free_pages(crate::mm::pfn_to_phys(unowned), 0))?;
     refuse("free of an unaligned address", page::free_pages(pa + 8, 0))?;
-    refuse("free outside managed memory", page::free_pages(1 << 40, 0))?;
+    refuse("free outside managed memory", page::free_pages(PhysAddr::new(1 << 40), 0))?;
     if before.cma_total > 0 {
         let c = page::cma_alloc(4, 0, Owner::SELFTEST).map_err(|e| format!("cma_alloc: {e}"))?;
         refuse("CMA release of part of an allocation", page::cma_release(c, 2))?;

@@ -81,7 +81,7 @@ pub extern "C" fn kernel_main() -> ! {
             if params.has_flag("mm_leak_test") {
                 mm::boot::leak_test();
             }
-            pci::enumerate();
+            pci::enumerate(drivers::driver_name);
             dma::init(&params);
         }
         Some((_, None)) => error!(
@@ -101,7 +101,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::crash::raise(kind);
     }
     if params.has_flag("test") {
-        let r = selftest::run_all();
+        let r = selftest::run_all(&params);
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
         kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         mm::boot::reconcile("after the self-tests");
@@ -115,7 +115,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::bench::run();
     }
     if params.has_flag("net") {
-        net::run(&params);
+        net::run(&params, || drivers::open_net(&drivers::ProbeContext { params: &params }), drivers::close_net);
     }
     info!("ready; halting (nothing else to do yet)");
     dma::shutdown();

@@ -263,8 +263,10 @@ static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 
 /// Enumerates bus 0 (all 32 devices, functions 1-7 of multi-function ones)
 /// and prints the listing: the functions found, the empty slots (vendor/
-/// device ID all ones), and every odd answer with its register and value.
-pub fn enumerate() {
+/// device ID all ones), every odd answer with its register and value, and
+/// the driver `driver_name` names for a vendor/device pair (the registry
+/// is the drivers', `crate::drivers::driver_name`).
+pub fn enumerate(driver_name: fn(u16, u16) -> Option<&'static str>) {
     let faults = inject::from_cmdline();
     let mut found = Vec::new();
     let mut empty = 0u32;
@@ -302,9 +304,8 @@ pub fn enumerate() {
                 info!("      BAR{i}: {b}");
             }
         }
-        match DRIVERS.iter().find(|dr| dr.vendor == d.vendor && dr.device == d.device) {
-            Some(dr) => info!("      driver: {}", dr.name),
-            None => {}
+        if let Some(name) = driver_name(d.vendor, d.device) {
+            info!("      driver: {name}");
         }
     }
     if found.is_empty() {
@@ -318,17 +319,3 @@ pub fn enumerate() {
 pub fn find(vendor: u16, device: u16) -> Option<PciDevice> {
     DEVICES.lock().iter().find(|d| d.vendor == vendor && d.device == device).cloned()
 }
-
-/// A driver the kernel has for a vendor/device pair.
-pub struct Driver {
-    pub vendor: u16,
-    pub device: u16,
-    pub name: &'static str,
-}
-
-/// The driver registry.
-pub static DRIVERS: &[Driver] = &[Driver {
-    vendor: crate::drivers::tulip::VENDOR_DEC,
-    device: crate::drivers::tulip::DEVICE_21143,
-    name: "tulip (DEC 21143)",
-}];

@@ -81,7 +81,7 @@ use tulip_ring::{DESC_SIZE, Ring, RxErrors, SETUP_FRAME_LEN, TxDesc, mac_display
 //
 // # Media
 //
-// `Nic::start` first sets the medium up (`tulip_media.rs`: serial ROM
+// `Nic::start` first sets the medium up (`media.rs`: serial ROM
 // info leaf, MII PHY scan and autonegotiation, or the SIA/SYM port with
 // the 21143's own autonegotiation) and runs with the CSR6 media bits it
 // returns (PS/HBD/TTM/PCS/SCR/FD). QEMU's model ignores them; a real

@@ -769,6 +769,29 @@ pub fn all() -> Vec<Case> {
             forbid: NO_FAILURE,
             ..case("net-loopback", "net net_dev=loopback net_time=30")
         },
+        // The loopback client's checks can fail: the 3rd UDP datagram the
+        // server sends (echo 2, 64 bytes) gets its last byte inverted on the
+        // wire; the client (UDP checksums unverified for this test) must
+        // name the byte, and its UDP STOP ends the run.
+        Case {
+            expect: &[
+                "loopback: net_loopback_corrupt=3: byte ",
+                "ERROR loopback: client: UDP echo 2: byte 63 came back 0x78, sent 0x87",
+                "net: stop requested (UDP from 10.0.2.2:4007)",
+                "ERROR loopback: client: the checks failed (see above)",
+                "loopback: down: DMA mappings live 0 -> 0",
+                "DMA mappings live 0 (start 0): all back",
+                "net: stopped (UDP STOP)",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "client: all checks passed", "GET /status.json: 200"],
+            allow: &[
+                "loopback: net_loopback_corrupt=3: byte ",
+                "loopback: client: UDP echo 2: byte 63 came back 0x78, sent 0x87",
+                "loopback: client: the checks failed (see above)",
+            ],
+            ..case("net-loopback-detects-corruption", "net net_dev=loopback net_time=30 net_loopback_corrupt=3")
+        },
         Case {
             expect: &[
                 "net: NIC not started: no DEC 21143 (1011:0019) on PCI bus 0",

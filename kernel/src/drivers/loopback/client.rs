@@ -88,6 +88,8 @@ struct ClientPhy<'a> {
     /// Frames to the server.
     tx: &'a mut Queue,
     dropped: &'a mut u64,
+    /// Verify UDP checksums on receipt (off under `net_loopback_corrupt=`).
+    verify_udp: bool,
 }
 
 struct ClientRx(Vec<u8>);
@@ -136,6 +138,9 @@ impl phy::Device for ClientPhy<'_> {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         caps.max_transmission_unit = MAX_FRAME;
+        if !self.verify_udp {
+            caps.checksum.udp = phy::Checksum::Tx;
+        }
         caps
     }
 }
@@ -152,6 +157,7 @@ pub struct Client {
     /// When it was sent (`None`: not yet).
     sent: Option<Instant>,
     echo_bytes: u64,
+    verify_udp: bool,
     /// The HTTP request under way is queued.
     request_sent: bool,
     buf: Vec<u8>,
@@ -161,8 +167,9 @@ pub struct Client {
 impl Client {
     /// A client stack at [`CLIENT_IP`] with station address `mac`, on the
     /// wire `rx` (from the server) / `tx` (to it).
-    pub(super) fn new(mac: [u8; 6], rx: &mut Queue, tx: &mut Queue, dropped: &mut u64) -> Result<Client, String> {
-        let mut phy = ClientPhy { rx, tx, dropped };
+    /// `verify_udp`: check UDP checksums on receipt.
+    pub(super) fn new(mac: [u8; 6], verify_udp: bool, rx: &mut Queue, tx: &mut Queue, dropped: &mut u64) -> Result<Client, String> {
+        let mut phy = ClientPhy { rx, tx, dropped, verify_udp };
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         config.random_seed = crate::arch::rpcc() ^ 0x10_0b_ac_c1;
         let mut iface = Interface::new(config, &mut phy, now());
@@ -186,6 +193,7 @@ impl Client {
             n: 0,
             sent: None,
             echo_bytes: 0,
+            verify_udp,
             request_sent: false,
             buf: vec![0u8; MAX_FRAME],
             response: Vec::new(),
@@ -195,7 +203,7 @@ impl Client {
     /// One turn: frames in, checks advanced, frames out.
     pub(super) fn step(&mut self, rx: &mut Queue, tx: &mut Queue, dropped: &mut u64) {
         let t = now();
-        let mut phy = ClientPhy { rx, tx, dropped };
+        let mut phy = ClientPhy { rx, tx, dropped, verify_udp: self.verify_udp };
         self.iface.poll(t, &mut phy, &mut self.sockets);
         match self.phase {
             Phase::Echo => self.echo(t),

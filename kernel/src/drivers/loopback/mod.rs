@@ -12,6 +12,11 @@
 //! reply byte for byte, and ends the run with `GET /shutdown`; its
 //! verdict is logged when the device goes down.
 //!
+//! `net_loopback_corrupt=N` (a test of the checks themselves) inverts the
+//! last byte of the Nth UDP datagram the server sends; the client then
+//! leaves UDP checksums unverified, so its byte-for-byte check is what
+//! must catch it.
+//!
 //! Nothing here is DMA: frames are heap buffers, so the run checks the
 //! network code and the heap, not a device's mappings. Interrupts: none;
 //! the loop polls.
@@ -25,6 +30,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use client::Client;
+use log::warn;
 
 /// The server's (the kernel's) station address: locally administered.
 const SERVER_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x0f, 0x01];
@@ -81,6 +87,31 @@ struct Rx {
 struct Tx {
     queue: Queue,
     counters: Counters,
+    /// UDP datagrams sent so far.
+    udp_sent: u64,
+    /// `net_loopback_corrupt=`: the datagram whose last byte is inverted.
+    corrupt: Option<u64>,
+}
+
+impl Tx {
+    /// Counts the UDP datagram just queued, inverting its last byte if it
+    /// is the one `net_loopback_corrupt=` names.
+    fn tamper(&mut self) {
+        let Some(frame) = self.queue.frames.back_mut() else { return };
+        // Ethernet type IPv4, IP protocol 17 (UDP).
+        if frame.len() <= 42 || frame[12..14] != [0x08, 0x00] || frame[23] != 17 {
+            return;
+        }
+        self.udp_sent += 1;
+        if self.corrupt == Some(self.udp_sent) {
+            let last = frame.len() - 1;
+            frame[last] ^= 0xff;
+            warn!(
+                "loopback: net_loopback_corrupt={}: byte {last} of that UDP datagram's frame inverted on the wire (a test)",
+                self.udp_sent
+            );
+        }
+    }
 }
 
 impl RxQueue for Rx {
@@ -125,6 +156,7 @@ impl TxQueue for Tx {
         if sent {
             self.counters.tx_packets += 1;
             self.counters.tx_bytes += len as u64;
+            self.tamper();
         } else {
             self.counters.tx_dropped += 1;
         }
@@ -143,11 +175,20 @@ pub struct Loopback {
 }
 
 /// Opens the loopback device (`net_dev=loopback`).
-pub fn open(_ctx: &ProbeContext) -> Result<Loopback, String> {
+/// (`net_loopback_corrupt=N`: see the module documentation.)
+pub fn open(ctx: &ProbeContext) -> Result<Loopback, String> {
+    let corrupt = match ctx.params.get("net_loopback_corrupt").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(n)) if n > 0 => Some(n),
+        Some(_) => {
+            warn!("net_loopback_corrupt: expected a positive datagram count; ignored");
+            None
+        }
+    };
     let mut rx = Rx { queue: Queue::new()?, lent: None, next_handle: 0, counters: Counters::default() };
-    let mut tx = Tx { queue: Queue::new()?, counters: Counters::default() };
+    let mut tx = Tx { queue: Queue::new()?, counters: Counters::default(), udp_sent: 0, corrupt };
     let mut client_dropped = 0;
-    let client = Client::new(CLIENT_MAC, &mut tx.queue, &mut rx.queue, &mut client_dropped)?;
+    let client = Client::new(CLIENT_MAC, corrupt.is_none(), &mut tx.queue, &mut rx.queue, &mut client_dropped)?;
     Ok(Loopback { rx, tx, client, client_dropped, stopped: false })
 }
 

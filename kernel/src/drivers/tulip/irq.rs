@@ -22,15 +22,15 @@ pub(super) static IRQ_CSRS: AtomicU64 = AtomicU64::new(0);
 pub(super) static IRQ_TAKEN: AtomicU64 = AtomicU64::new(0);
 /// Interrupts on the line while the chip showed no enabled event.
 pub(super) static IRQ_NOT_OURS: AtomicU64 = AtomicU64::new(0);
-/// Set by the handler, cleared by [`Nic::poll`]: there is work.
+/// Set by the handler, cleared by [`super::Nic::poll`]: there is work.
 pub(super) static IRQ_WORK: AtomicBool = AtomicBool::new(false);
 
 /// The device interrupt handler (runs at raised IPL: atomics and CSRs only).
 /// The 21143's line is level-triggered and stays up while CSR5 & CSR7 has
 /// a summary bit; instead of acknowledging here, the handler masks CSR7
-/// (so the line drops at once) and leaves CSR5 to [`Nic::poll`], which
+/// (so the line drops at once) and leaves CSR5 to [`super::Nic::poll`], which
 /// counts and acknowledges every event in one place; the loop unmasks with
-/// [`Nic::arm_interrupts`] when it has nothing left to do.
+/// [`super::Nic::arm_interrupts`] when it has nothing left to do.
 pub(super) fn irq_handler(_line: u32) {
     let base = IRQ_CSRS.load(Ordering::Acquire);
     if base == 0 {
@@ -52,7 +52,7 @@ pub fn irq_counters() -> IrqCounters {
     IrqCounters { taken: IRQ_TAKEN.load(Ordering::Relaxed), not_ours: IRQ_NOT_OURS.load(Ordering::Relaxed) }
 }
 
-/// Whether the interrupt handler has run since the last [`Nic::poll`].
+/// Whether the interrupt handler has run since the last [`super::Nic::poll`].
 pub fn irq_work_pending() -> bool {
     IRQ_WORK.load(Ordering::Acquire)
 }

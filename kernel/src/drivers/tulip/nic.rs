@@ -1,5 +1,67 @@
 //! The running 21143: polled receive and transmit in normal mode, the
 //! device `net/` drives through [`crate::net::NetDevice`].
+//!
+//! # Buffers and the streaming DMA API
+//!
+//! Receive buffers (`BUF_STRIDE` bytes each, four to an 8 KiB buddy page)
+//! are mapped `FromDevice` when a descriptor is given to the chip (refill)
+//! and unmapped when the chip hands the descriptor back; only then does the
+//! CPU read them. Transmit buffers (same carving) are filled by the CPU,
+//! mapped `ToDevice` for exactly the frame's length, and unmapped when the
+//! chip closes the descriptor. The descriptor rings and the setup frame are
+//! in coherent memory. Every mapping is thus live only while the chip owns
+//! it, and DMA-API debug sees each one.
+//!
+//! # Receive errors
+//!
+//! A frame the chip closes with errors is dropped and counted, its buffer
+//! refilled at once: runts (RDES0 RF, or shorter than an Ethernet header
+//! plus CRC), oversized frames (longer than a VLAN-tagged 1522-byte frame,
+//! RDES0 TL, or longer than the buffer), frames spread over several
+//! descriptors (FS without LS: the buffer was too small; every descriptor
+//! up to the one with LS is dropped with it) and frames with other errors
+//! (RDES0 ES: CRC, collision, watchdog, overflow...). QEMU copies frames as
+//! given and does not pad short ones (a 42-byte ARP reply arrives with FL
+//! 46); real hardware would see them padded to 64, so frames from 18 bytes
+//! (with CRC) up are accepted.
+//!
+//! When the chip finds no descriptor it owns (the ring is full of frames
+//! the stack has not taken yet) it sets CSR5 RU and drops the frame (QEMU
+//! drops it too); the next poll counts the event, refills, and writes CSR2
+//! (receive poll demand) so that a suspended receive process resumes.
+//!
+//! # QEMU hazard: frames over several descriptors
+//!
+//! QEMU's model keeps a partly copied frame (`rx_frame_len`) when it runs
+//! out of descriptors in the middle of it and never resumes copying: every
+//! later frame is then refused. This cannot happen with buffers of at least
+//! 1518 bytes (QEMU's user network sends at most 1514-byte frames); small
+//! buffers (`net_rxbuf=`, for testing the truncation path) need the ring
+//! drained faster than frames arrive.
+//!
+//! # QEMU hazard: descriptor write-back
+//!
+//! QEMU's model closes a receive descriptor by writing all four words back
+//! from its I/O thread, status (OWN clear) *first*, while the CPU runs on.
+//! A driver that refills the very descriptor it just took (which is what a
+//! full ring does: the slot freed is the next one to give) can write the
+//! new buffer address and OWN before QEMU's stale buffer-address write
+//! lands: the chip then owns a descriptor pointing at the old, unmapped
+//! buffer. The soak test saw this about once every 15 s under load. The
+//! ring therefore never has more than `RX_RING - 1` descriptors with the
+//! chip: the slot refilled is then always one the chip finished before the
+//! frame whose status the CPU has seen, so its write-back is complete. (A
+//! real 21143 writes only RDES0, so this costs it one descriptor.) Should
+//! a descriptor still come back with another buffer address than the one
+//! given, the frame is dropped and counted (`desc_mismatch`).
+//!
+//! # Media
+//!
+//! `Nic::start` first sets the medium up (`media.rs`: serial ROM
+//! info leaf, MII PHY scan and autonegotiation, or the SIA/SYM port with
+//! the 21143's own autonegotiation) and runs with the CSR6 media bits it
+//! returns (PS/HBD/TTM/PCS/SCR/FD). QEMU's model ignores them; a real
+//! DS10 needs them. Link changes after start are not followed.
 
 use super::irq::{CSR7_ENABLE, IRQ_CSRS, IRQ_WORK, irq_handler};
 use super::probe::{Tulip, probe, station_address};
@@ -20,72 +82,6 @@ use core::sync::atomic::Ordering;
 use log::error;
 use tulip_ring::csr::{self, Csr5, csr5, csr6};
 use tulip_ring::{DESC_SIZE, Ring, RxErrors, SETUP_FRAME_LEN, TxDesc, mac_display, rdes1, setup_frame, tdes1};
-
-// ---------------------------------------------------------------------------
-// The running NIC: polled receive and transmit in normal mode.
-// ---------------------------------------------------------------------------
-//
-// # Buffers and the streaming DMA API
-//
-// Receive buffers (`BUF_STRIDE` bytes each, four to an 8 KiB buddy page)
-// are mapped `FromDevice` when a descriptor is given to the chip (refill)
-// and unmapped when the chip hands the descriptor back; only then does the
-// CPU read them. Transmit buffers (same carving) are filled by the CPU,
-// mapped `ToDevice` for exactly the frame's length, and unmapped when the
-// chip closes the descriptor. The descriptor rings and the setup frame are
-// in coherent memory. Every mapping is thus live only while the chip owns
-// it, and DMA-API debug sees each one.
-//
-// # Receive errors
-//
-// A frame the chip closes with errors is dropped and counted, its buffer
-// refilled at once: runts (RDES0 RF, or shorter than an Ethernet header
-// plus CRC), oversized frames (longer than a VLAN-tagged 1522-byte frame,
-// RDES0 TL, or longer than the buffer), frames spread over several
-// descriptors (FS without LS: the buffer was too small; every descriptor
-// up to the one with LS is dropped with it) and frames with other errors
-// (RDES0 ES: CRC, collision, watchdog, overflow...). QEMU copies frames as
-// given and does not pad short ones (a 42-byte ARP reply arrives with FL
-// 46); real hardware would see them padded to 64, so frames from 18 bytes
-// (with CRC) up are accepted.
-//
-// When the chip finds no descriptor it owns (the ring is full of frames
-// the stack has not taken yet) it sets CSR5 RU and drops the frame (QEMU
-// drops it too); the next poll counts the event, refills, and writes CSR2
-// (receive poll demand) so that a suspended receive process resumes.
-//
-// # QEMU hazard: frames over several descriptors
-//
-// QEMU's model keeps a partly copied frame (`rx_frame_len`) when it runs
-// out of descriptors in the middle of it and never resumes copying: every
-// later frame is then refused. This cannot happen with buffers of at least
-// 1518 bytes (QEMU's user network sends at most 1514-byte frames); small
-// buffers (`net_rxbuf=`, for testing the truncation path) need the ring
-// drained faster than frames arrive.
-//
-// # QEMU hazard: descriptor write-back
-//
-// QEMU's model closes a receive descriptor by writing all four words back
-// from its I/O thread, status (OWN clear) *first*, while the CPU runs on.
-// A driver that refills the very descriptor it just took (which is what a
-// full ring does: the slot freed is the next one to give) can write the
-// new buffer address and OWN before QEMU's stale buffer-address write
-// lands: the chip then owns a descriptor pointing at the old, unmapped
-// buffer. The soak test saw this about once every 15 s under load. The
-// ring therefore never has more than `RX_RING - 1` descriptors with the
-// chip: the slot refilled is then always one the chip finished before the
-// frame whose status the CPU has seen, so its write-back is complete. (A
-// real 21143 writes only RDES0, so this costs it one descriptor.) Should
-// a descriptor still come back with another buffer address than the one
-// given, the frame is dropped and counted (`desc_mismatch`).
-//
-// # Media
-//
-// `Nic::start` first sets the medium up (`media.rs`: serial ROM
-// info leaf, MII PHY scan and autonegotiation, or the SIA/SYM port with
-// the 21143's own autonegotiation) and runs with the CSR6 media bits it
-// returns (PS/HBD/TTM/PCS/SCR/FD). QEMU's model ignores them; a real
-// DS10 needs them. Link changes after start are not followed.
 
 /// Receive descriptors in the ring.
 pub const RX_RING: usize = 32;

@@ -46,7 +46,7 @@ pub struct RxPart {
 
 impl RxPart {
     /// Gives free buffers to the chip, keeping one descriptor the host's
-    /// (see "QEMU hazard: descriptor write-back" above).
+    /// (see "QEMU hazard: descriptor write-back" in `nic`).
     pub(super) fn refill(&mut self) {
         while self.ring.in_flight() < RX_RING - 1 {
             let Some(pa) = self.free.pop() else { break };

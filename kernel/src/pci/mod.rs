@@ -1,6 +1,7 @@
 //! PCI on the Tsunami/Typhoon's Pchip 0: configuration space, bus-0
 //! enumeration with an `lspci`-like listing, BARs, enabling decode and bus
-//! mastering, and a small driver registry matched by vendor/device ID.
+//! mastering. Which driver takes a function is the drivers' business: the
+//! listing asks a lookup function it is given.
 
 mod inject;
 pub mod pchip;
@@ -264,8 +265,8 @@ static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 /// Enumerates bus 0 (all 32 devices, functions 1-7 of multi-function ones)
 /// and prints the listing: the functions found, the empty slots (vendor/
 /// device ID all ones), every odd answer with its register and value, and
-/// the driver `driver_name` names for a vendor/device pair (the registry
-/// is the drivers', `crate::drivers::driver_name`).
+/// the driver `driver_name` names for a vendor/device pair (`main` passes
+/// the drivers' registry lookup).
 pub fn enumerate(driver_name: fn(u16, u16) -> Option<&'static str>) {
     let faults = inject::from_cmdline();
     let mut found = Vec::new();

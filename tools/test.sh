@@ -5,7 +5,9 @@
 #   2. the kernel built for Alpha, booted in QEMU once per integration case
 #      by tools/runner, which checks what the kernel printed and did;
 #   3. tools/net-test: the kernel with the 21143 under QEMU user networking
-#      (hostfwd to 127.0.0.1 only), 10,000 UDP echoes, HTTP, a bounded soak.
+#      (hostfwd to 127.0.0.1 only), 10,000 UDP echoes, HTTP, a bounded soak;
+#   4. tools/check-layers.sh: no chipset address or register outside
+#      kernel/src/platform, no dependency cycle between kernel modules.
 # Each part ends with `N passed, N failed, N skipped` (host: cargo test's
 # "ignored" tests count as skipped; the runner and net-test print their own
 # counts); the whole ends with one line: `all: N passed, N failed, N skipped`.
@@ -51,9 +53,15 @@ echo "== network tests from the host (tools/net-test: UDP echo, HTTP, soak; loop
 cargo run -q --release -p net-test -- --kernel "$ELF" 2>&1 | tee "$LOGDIR/net.log"
 read -r n_passed n_failed n_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/net.log")
 
+echo "== kernel layering (tools/check-layers.sh)"
+tools/check-layers.sh 2>&1 | tee "$LOGDIR/layers.log"
+read -r l_passed l_failed l_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/layers.log")
+
 echo "host: $host_passed passed, $host_failed failed, $host_skipped skipped;" \
     "qemu: $q_passed passed, $q_failed failed, $q_skipped skipped;" \
-    "net: $n_passed passed, $n_failed failed, $n_skipped skipped"
-echo "all: $((host_passed + q_passed + n_passed)) passed, $((host_failed + q_failed + n_failed)) failed," \
-    "$((host_skipped + q_skipped + n_skipped)) skipped"
-[ $((host_failed + q_failed + n_failed)) -eq 0 ]
+    "net: $n_passed passed, $n_failed failed, $n_skipped skipped;" \
+    "layers: $l_passed passed, $l_failed failed, $l_skipped skipped"
+echo "all: $((host_passed + q_passed + n_passed + l_passed)) passed," \
+    "$((host_failed + q_failed + n_failed + l_failed)) failed," \
+    "$((host_skipped + q_skipped + n_skipped + l_skipped)) skipped"
+[ $((host_failed + q_failed + n_failed + l_failed)) -eq 0 ]

@@ -54,12 +54,6 @@ fn inspect_hwrpb() -> Result<hwrpb::Inspection<'static>, hwrpb::HwrpbError> {
     hwrpb::Hwrpb::inspect(bytes, arch::whami())
 }
 
-/// The HWRPB as `hwrpb_at_boot` accepted it, without logging again (for
-/// code that reads it later, e.g. the NIC's interrupt routing).
-pub fn read_hwrpb() -> Option<hwrpb::Hwrpb<'static>> {
-    inspect_hwrpb().ok().map(|i| i.hwrpb)
-}
-
 /// Reads the HWRPB at boot and logs what is wrong with it: a problem with
 /// something the kernel only reports (checksum, CTB, CRB map, DSR, other
 /// CPUs' slots, `cpuid`, cluster order and overlaps) is a `WARN` naming the

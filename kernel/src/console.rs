@@ -1,17 +1,14 @@
 //! The serial console: COM1, a 16550 UART on the ISA bus behind the
-//! Tsunami/Typhoon Pchip's PCI I/O space, written in the style of the
+//! machine's PCI I/O space ([`platform::BOOT_CONSOLE_IO`]), written in the style of the
 //! `uart_16550` crate. Register accesses go through `arch::mmio` (single
 //! `ldbu`/`stb` instructions with I/O barriers) rather than the `volatile`
 //! crate: the GCC backend was seen folding a volatile read into a preceding
 //! volatile write to the same register (see `boot/io.s`).
 
 use crate::arch::{mmio, phys_to_kseg};
+use crate::platform;
 use core::fmt;
 use spin::{Mutex, MutexGuard};
-
-/// Physical base of PCI I/O space on Pchip 0 of a Tsunami/Typhoon
-/// (Linux: TSUNAMI_IO(0), KSEG 0xfffffd01fc000000).
-pub const PCI_IO_PHYS: u64 = 0x801_fc00_0000;
 /// COM1's ISA port.
 pub const COM1_PORT: u64 = 0x3f8;
 
@@ -149,7 +146,9 @@ fn baud(divisor: u16) -> u32 {
 }
 
 static CONSOLE: Mutex<Uart16550> =
-    Mutex::new(unsafe { Uart16550::new(phys_to_kseg(PCI_IO_PHYS + COM1_PORT)) });
+    // SAFETY: COM1's registers in the boot machine's PCI I/O space, used
+    // only through this mutex.
+    Mutex::new(unsafe { Uart16550::new(phys_to_kseg(platform::BOOT_CONSOLE_IO + COM1_PORT)) });
 
 /// Programs COM1, keeping the firmware's speed (see [`Uart16550::init`]).
 pub fn init() -> UartInit {
@@ -197,6 +196,13 @@ pub fn emergency() -> MutexGuard<'static, Uart16550> {
         unsafe { CONSOLE.force_unlock() };
     }
     CONSOLE.lock()
+}
+
+/// The trap code's report sink (see `arch::trap::init`): writes through
+/// [`emergency`].
+pub fn emergency_print(args: fmt::Arguments) {
+    use fmt::Write;
+    let _ = emergency().write_fmt(args);
 }
 
 #[doc(hidden)]

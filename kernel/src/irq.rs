@@ -1,15 +1,16 @@
-//! Interrupts: the OSF/1 PALcode's `entInt` dispatch, the Tsunami/Typhoon
-//! Cchip's device interrupt mask (DIM0) and request (DIR0) registers, the
-//! clock tick, and the IPL.
+//! Interrupts: the OSF/1 PALcode's `entInt` dispatch, the device interrupt
+//! lines (masked and unmasked through the machine's interrupt controller,
+//! see [`crate::platform`]), the clock tick, and the IPL.
 //!
-//! How an interrupt reaches the kernel (Tsunami/Typhoon, as QEMU's
-//! `palcode-clipper` and SRM's OSF/1 PALcode do it):
+//! How an interrupt reaches the kernel (as the OSF/1 PALcode does it; the
+//! controller's registers are named in `platform`):
 //!
-//! * a PCI device asserts its INTx line; the Cchip latches it in DRIR bit
-//!   *n*; if DIM0 bit *n* is set, DIR0 bit *n* is set and the CPU sees a
-//!   device interrupt (IPL 20 in hardware terms, OSF/1 IPL 3);
+//! * a PCI device asserts its INTx line; the interrupt controller latches
+//!   it as line *n* (the board's routing says which); if line *n* is
+//!   unmasked it is pending and the CPU sees a device interrupt (IPL 20 in
+//!   hardware terms, OSF/1 IPL 3);
 //! * if the CPU's IPL is below that, the PALcode pushes its frame, raises
-//!   the IPL, reads DIR0, takes the lowest set bit *n*, and enters `entInt`
+//!   the IPL, reads the pending lines, takes the lowest *n*, and enters `entInt`
 //!   with a0 = 3 (device) and a1 = the SCB vector `0x800 + (16 + n) * 16`
 //!   (Linux's IRQ number is `16 + n`);
 //! * the clock (the RTC's periodic interrupt, 1024 Hz under QEMU) enters
@@ -28,14 +29,9 @@
 //! The kernel runs at IPL 7 (everything masked) except where it opts in
 //! with [`Ipl::lower`]: today, only the network loop.
 
-use crate::arch::{self, mmio, phys_to_kseg};
+use crate::arch;
+use crate::platform::{self, IrqState};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
-/// Cchip CSRs (Tsunami/Typhoon; Linux: TSUNAMI_cchip), 64-bit registers.
-pub const CCHIP_CSR_PHYS: u64 = 0x801_a000_0000;
-const DIM0: u64 = 0x200;
-const DIR0: u64 = 0x280;
-const DRIR: u64 = 0x300;
 
 /// OSF/1 `entInt` types (a0).
 pub const INT_IPI: u64 = 0;
@@ -44,10 +40,11 @@ pub const INT_MCHK: u64 = 2;
 pub const INT_DEVICE: u64 = 3;
 pub const INT_PERF: u64 = 4;
 
-/// Cchip interrupt lines (DIM/DIR bits).
+/// Interrupt lines the kernel tracks (one bit each in the interrupt
+/// controller's 64-bit mask; the machine may have fewer).
 pub const LINES: usize = 64;
 
-/// A device interrupt handler; gets its Cchip line. Runs at raised IPL:
+/// A device interrupt handler; gets its interrupt line. Runs at raised IPL:
 /// atomics and device registers only (see the module text).
 pub type Handler = fn(line: u32);
 
@@ -61,29 +58,27 @@ static OTHER: AtomicU64 = AtomicU64::new(0);
 /// Lines masked because nothing handles them (bit n = line n).
 static MASKED_UNHANDLED: AtomicU64 = AtomicU64::new(0);
 
-fn cchip_read(off: u64) -> u64 {
-    // SAFETY: an 8-byte access to a Cchip CSR (they accept only those).
-    unsafe { mmio::read64(phys_to_kseg(CCHIP_CSR_PHYS + off)) }
+/// The interrupt controller's mask, pending and raw request registers as
+/// they are now (with the chipset's names for them).
+pub fn line_state() -> IrqState {
+    platform::machine().irq_state()
 }
 
-fn cchip_write(off: u64, v: u64) {
-    // SAFETY: as in `cchip_read`.
-    unsafe { mmio::write64(phys_to_kseg(CCHIP_CSR_PHYS + off), v) }
+/// Installs the interrupt dispatcher with the trap code (call once, early:
+/// until then an interrupt is reported as an unexpected trap).
+pub fn init() {
+    arch::trap::set_interrupt_handler(dispatch);
 }
 
-/// DIM0, DIR0 and DRIR as they are now.
-pub fn cchip_state() -> (u64, u64, u64) {
-    (cchip_read(DIM0), cchip_read(DIR0), cchip_read(DRIR))
-}
-
-/// Changes DIM0 with every interrupt masked, then reads it back (the
-/// write must reach the Cchip before the IPL drops again).
-fn update_dim(f: impl FnOnce(u64) -> u64) -> u64 {
+/// Changes the interrupt mask with every interrupt masked, then reads it
+/// back (the write must reach the controller before the IPL drops again).
+fn update_mask(f: impl FnOnce(u64) -> u64) -> u64 {
+    let m = platform::machine();
     let ipl = Ipl::raise();
-    let new = f(cchip_read(DIM0));
-    cchip_write(DIM0, new);
+    let new = f(m.irq_mask());
+    m.set_irq_mask(new);
     arch::mb();
-    let back = cchip_read(DIM0);
+    let back = m.irq_mask();
     drop(ipl);
     back
 }
@@ -92,36 +87,37 @@ fn update_dim(f: impl FnOnce(u64) -> u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum IrqError {
-    /// Not a Cchip line (0..63).
+    /// Not an interrupt line of this machine.
     BadLine(u32),
     /// Another handler has the line (no sharing yet).
     Busy(u32),
-    /// DIM0 did not keep the bit (read back without it).
+    /// The mask register did not keep the bit (read back without it).
     NotLatched { line: u32, dim: u64 },
 }
 
 impl core::fmt::Display for IrqError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         match *self {
-            IrqError::BadLine(l) => write!(f, "line {l} is not a Cchip interrupt line (0-63)"),
+            IrqError::BadLine(l) => write!(f, "line {l} is not an interrupt line of this machine (0-{})", platform::machine().irq_lines().min(LINES) - 1),
             IrqError::Busy(l) => write!(f, "line {l} already has a handler"),
             IrqError::NotLatched { line, dim } => {
-                write!(f, "DIM0 did not keep bit {line} (read back {dim:#018x})")
+                let name = platform::machine().irq_state().names[0];
+                write!(f, "{name} did not keep bit {line} (read back {dim:#018x})")
             }
         }
     }
 }
 
-/// Installs `handler` for Cchip `line` and unmasks the line in DIM0.
+/// Installs `handler` for interrupt `line` and unmasks the line.
 pub fn enable(line: u32, handler: Handler) -> Result<(), IrqError> {
-    if line as usize >= LINES {
+    if line as usize >= LINES.min(platform::machine().irq_lines()) {
         return Err(IrqError::BadLine(line));
     }
     let slot = &HANDLERS[line as usize];
     if slot.compare_exchange(0, handler as usize, Ordering::AcqRel, Ordering::Acquire).is_err() {
         return Err(IrqError::Busy(line));
     }
-    let dim = update_dim(|d| d | 1 << line);
+    let dim = update_mask(|d| d | 1 << line);
     if dim & (1 << line) == 0 {
         slot.store(0, Ordering::Release);
         return Err(IrqError::NotLatched { line, dim });
@@ -129,12 +125,12 @@ pub fn enable(line: u32, handler: Handler) -> Result<(), IrqError> {
     Ok(())
 }
 
-/// Masks `line` in DIM0 and removes its handler.
+/// Masks `line` and removes its handler.
 pub fn disable(line: u32) {
     if line as usize >= LINES {
         return;
     }
-    update_dim(|d| d & !(1 << line));
+    update_mask(|d| d & !(1 << line));
     HANDLERS[line as usize].store(0, Ordering::Release);
 }
 
@@ -145,8 +141,8 @@ pub struct IrqStats {
     pub ticks: u64,
     /// Device interrupts dispatched to a handler.
     pub device: u64,
-    /// Device interrupts with no line set in DIR0 (the PALcode normally
-    /// filters these) or a vector outside the Cchip's range.
+    /// Device interrupts with no line pending (the PALcode normally
+    /// filters these) or a vector outside the controller's range.
     pub spurious: u64,
     /// Device interrupts on a line nobody handles (the line is then masked).
     pub unhandled: u64,
@@ -172,7 +168,7 @@ pub fn line_count(line: u32) -> u64 {
     PER_LINE.get(line as usize).map_or(0, |c| c.load(Ordering::Relaxed))
 }
 
-/// The Cchip line of an SCB device vector (`0x800 + (16 + n) * 16`).
+/// The interrupt line of an SCB device vector (`0x800 + (16 + n) * 16`).
 pub const fn vector_line(vector: u64) -> Option<u32> {
     if vector < 0x900 || vector % 16 != 0 {
         return None;
@@ -181,15 +177,13 @@ pub const fn vector_line(vector: u64) -> Option<u32> {
     if n < LINES as u64 { Some(n as u32) } else { None }
 }
 
-/// Called by `arch::trap` for `entInt`; returns false for what the trap
+/// Registered with `arch::trap` for `entInt` (see [`init`]); returns false for what the trap
 /// code must report (a machine check, an unknown type).
 pub fn dispatch(kind: u64, vector: u64) -> bool {
     match kind {
         INT_CLOCK => {
             TICKS.fetch_add(1, Ordering::Relaxed);
-            // The RTC's flag register must be read for the next periodic
-            // interrupt on real hardware (QEMU's does not wait for it).
-            let _ = rtc::read(rtc::REG_C);
+            platform::machine().clock_ack();
             true
         }
         INT_DEVICE => {
@@ -205,7 +199,8 @@ pub fn dispatch(kind: u64, vector: u64) -> bool {
                 // that reads `stats`.
                 UNHANDLED.fetch_add(1, Ordering::Relaxed);
                 MASKED_UNHANDLED.fetch_or(1 << line, Ordering::Relaxed);
-                cchip_write(DIM0, cchip_read(DIM0) & !(1 << line));
+                let m = platform::machine();
+                m.set_irq_mask(m.irq_mask() & !(1 << line));
                 arch::mb();
                 return true;
             }
@@ -219,7 +214,7 @@ pub fn dispatch(kind: u64, vector: u64) -> bool {
             OTHER.fetch_add(1, Ordering::Relaxed);
             true
         }
-        // A machine check (a real Pchip's answer to a DMA through a
+        // A machine check (a real host bridge's answer to a DMA through a
         // removed mapping, or a hardware error) is reported as a trap.
         INT_MCHK => false,
         _ => false,
@@ -234,18 +229,23 @@ pub struct Ipl {
 impl Ipl {
     /// Masks every interrupt (IPL 7).
     pub fn raise() -> Ipl {
-        Ipl { old: arch::swpipl(7) & 7 }
+        // SAFETY: raising the IPL masks interrupts; it cannot let one in.
+        Ipl { old: unsafe { arch::swpipl(7) } & 7 }
     }
 
     /// Lets every interrupt in (IPL 0).
     pub fn lower() -> Ipl {
-        Ipl { old: arch::swpipl(0) & 7 }
+        // SAFETY: `kernel_main` installs the entry points (`trap::init`) and
+        // the dispatcher (`init`) before anything can get here, and handlers
+        // take no lock (module text); the guard restores the old IPL.
+        Ipl { old: unsafe { arch::swpipl(0) } & 7 }
     }
 }
 
 impl Drop for Ipl {
     fn drop(&mut self) {
-        arch::swpipl(self.old);
+        // SAFETY: puts back the IPL this guard found (see `raise`/`lower`).
+        unsafe { arch::swpipl(self.old) };
     }
 }
 
@@ -258,93 +258,23 @@ pub fn wait() {
     arch::wtint();
 }
 
-/// The MC146818-compatible RTC on the ISA bridge: index port 0x70, data
-/// port 0x71. Its periodic interrupt is what the Tsunami turns into the
-/// CPU's interval timer interrupt (the Cchip's IIC/MISC.ITI; the PALcode
-/// acknowledges it and enters `entInt` with type 1). The firmware may
-/// leave it off (QEMU's PALcode does), so the kernel sets it up.
-mod rtc {
-    use crate::arch::{mmio, phys_to_kseg};
-    use crate::pci::PCI_IO_PHYS;
-
-    const INDEX: u64 = 0x70;
-    const DATA: u64 = 0x71;
-    /// Register A: divider and rate select.
-    pub const REG_A: u8 = 0x0a;
-    /// Register B: PIE (periodic interrupt enable) is bit 6.
-    pub const REG_B: u8 = 0x0b;
-    /// Register C: interrupt flags, cleared by reading.
-    pub const REG_C: u8 = 0x0c;
-    pub const PIE: u8 = 1 << 6;
-    /// Divider 010 (32.768 kHz time base), rate 0110: 1024 Hz.
-    pub const RATE_1024HZ: u8 = 0x26;
-
-    pub fn read(reg: u8) -> u8 {
-        // SAFETY: ISA ports 0x70/0x71 through the Pchip's PCI I/O space.
-        unsafe {
-            mmio::write8(phys_to_kseg(PCI_IO_PHYS + INDEX), reg);
-            mmio::read8(phys_to_kseg(PCI_IO_PHYS + DATA))
-        }
-    }
-
-    pub fn write(reg: u8, v: u8) {
-        // SAFETY: as in `read`.
-        unsafe {
-            mmio::write8(phys_to_kseg(PCI_IO_PHYS + INDEX), reg);
-            mmio::write8(phys_to_kseg(PCI_IO_PHYS + DATA), v);
-        }
-    }
+/// The clock interrupt's nominal rate (the machine's).
+pub fn clock_hz() -> u64 {
+    platform::machine().clock_hz()
 }
 
-/// The clock interrupt's nominal rate.
-pub const CLOCK_HZ: u64 = 1024;
-
-/// Starts the RTC's periodic interrupt at [`CLOCK_HZ`]; returns register A
-/// and B as the firmware left them (for the log). The interrupt arrives
-/// only while the IPL is below 5.
+/// Starts the machine's periodic clock interrupt at [`clock_hz`]; returns
+/// the firmware's clock registers (for the log). The interrupt arrives only
+/// while the IPL is below 5.
 pub fn start_clock() -> (u8, u8) {
     let _masked = Ipl::raise();
-    let (a, b) = (rtc::read(rtc::REG_A), rtc::read(rtc::REG_B));
-    if a & 0x7f != rtc::RATE_1024HZ {
-        rtc::write(rtc::REG_A, rtc::RATE_1024HZ);
-    }
-    rtc::write(rtc::REG_B, b | rtc::PIE);
-    let _ = rtc::read(rtc::REG_C);
-    (a, b)
+    platform::machine().clock_start()
 }
 
-/// Stops the RTC's periodic interrupt.
+/// Stops the periodic clock interrupt.
 pub fn stop_clock() {
     let _masked = Ipl::raise();
-    let b = rtc::read(rtc::REG_B);
-    rtc::write(rtc::REG_B, b & !rtc::PIE);
-    let _ = rtc::read(rtc::REG_C);
-}
-
-/// The Cchip line of PCI device `slot` (IdSel), interrupt pin `pin`
-/// (1 = INTA), on bus 0 of the first Pchip, for the Tsunami family members
-/// this kernel knows (HWRPB `sys_variation` member id). From the
-/// platforms' interrupt routing (Linux's `clipper_map_irq` and
-/// `webbrick_map_irq` tables, minus 16).
-pub fn tsunami_pci_line(member: u64, slot: u8, pin: u8) -> Option<u32> {
-    if !(1..=4).contains(&pin) {
-        return None;
-    }
-    let p = (pin - 1) as u32;
-    match member {
-        // Clipper (ES40 and QEMU's `-M clipper`): slots 1-6, 4 lines each
-        // from line 8 (INTA of slot 1).
-        5 => (1..=6).contains(&slot).then(|| 8 + (slot as u32 - 1) * 4 + p),
-        // Webbrick (DS10, DS10L): the two 21143s at IdSel 9 and 11 have
-        // one line each; the four PCI slots (IdSel 14-17) count down.
-        7 => match slot {
-            9 => Some(13),
-            11 => Some(14),
-            14..=17 => Some(19 + (slot as u32 - 14) * 4 - p),
-            _ => None,
-        },
-        _ => None,
-    }
+    platform::machine().clock_stop();
 }
 
 #[allow(dead_code)]

@@ -1,5 +1,6 @@
-//! The Alpha unikernel's entry: console, command line, logging, traps,
-//! HWRPB banner, heap, then the self-tests or the crash tests if asked.
+//! The Alpha unikernel's entry: console, traps, command line, logging,
+//! HWRPB banner, the machine vector, the boot configuration, heap, memory,
+//! PCI and DMA, then the self-tests or the crash tests if asked.
 #![no_std]
 #![no_main]
 
@@ -7,6 +8,7 @@ extern crate alloc;
 
 mod arch;
 mod bootinfo;
+mod config;
 mod console;
 mod dma;
 mod drivers;
@@ -15,6 +17,7 @@ mod logger;
 mod mm;
 mod net;
 mod pci;
+mod platform;
 mod selftest;
 mod srmboot;
 mod time;
@@ -31,7 +34,8 @@ pub extern "C" fn kernel_main() -> ! {
     // the sum of the image it copied (nothing if QEMU's -kernel loaded us).
     let srm_handoff = srmboot::measure();
     let uart = console::init();
-    arch::trap::init();
+    arch::trap::init(console::emergency_print);
+    irq::init();
     kprintln!();
     kprintln!("alpha-unikernel {VERSION} (Rust on Alpha via rustc_codegen_gcc)");
     if !uart.present {
@@ -72,17 +76,24 @@ pub extern "C" fn kernel_main() -> ! {
     bootinfo::banner(hwrpb.as_ref());
     srmboot::report(srm_handoff.as_ref());
     bootinfo::console_callbacks(hwrpb.as_ref(), params.has_flag("console_getc_test"));
+    let choice = platform::select(hwrpb.as_ref());
+    let cfg = config::set(config::BootConfig { params, machine: choice.machine, platform: choice });
+    let params = &cfg.params;
     mm::heap::init();
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
     match hwrpb.as_ref().map(|h| (h, h.memory_map())) {
         Some((h, Some(map))) => {
-            mm::boot::init(h, &map, &params);
+            mm::boot::init(h, &map, params, cfg.machine.dma_windows().direct_limit());
             if params.has_flag("mm_leak_test") {
                 mm::boot::leak_test();
             }
-            pci::enumerate(drivers::driver_name);
-            dma::init(&params);
+            if cfg.platform.chipset_usable() {
+                pci::enumerate(params, drivers::driver_name);
+                dma::init(params);
+            } else {
+                error!("no machine vector for this system: no PCI scan and no DMA");
+            }
         }
         Some((_, None)) => error!(
             "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA"
@@ -101,7 +112,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::crash::raise(kind);
     }
     if params.has_flag("test") {
-        let r = selftest::run_all(&params);
+        let r = selftest::run_all(params);
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
         kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         mm::boot::reconcile("after the self-tests");
@@ -115,10 +126,12 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::bench::run();
     }
     if params.has_flag("net") {
-        net::run(&params, || drivers::open_net(&drivers::ProbeContext { params: &params }), drivers::close_net);
+        net::run(params, || drivers::open_net(&drivers::ProbeContext { params }), drivers::close_net);
     }
     info!("ready; halting (nothing else to do yet)");
-    dma::shutdown();
+    if cfg.platform.chipset_usable() {
+        dma::shutdown();
+    }
     arch::halt();
 }
 

@@ -1,8 +1,9 @@
 //! The decisions of the kernel's DMA API, as pure functions so that they
 //! can be tested on the host against a model:
 //!
-//! * [`choose_window`]: which Tsunami/Typhoon PCI window maps a buffer for
-//!   a device (direct-mapped when the device's DMA mask and the window
+//! * [`choose_window`]: which of the host bridge's PCI windows maps a
+//!   buffer for a device (the layout is the caller's: the kernel's machine
+//!   vector gives it) (direct-mapped when the device's DMA mask and the window
 //!   reach it and the IOMMU is not forced, else the scatter-gather window,
 //!   else the ISA scatter-gather window for small masks, else an error);
 //! * [`coherent_plan`]: where coherent memory comes from (a buddy block
@@ -35,7 +36,7 @@ impl WindowRange {
     }
 }
 
-/// The windows the Pchip is programmed with.
+/// The windows the host bridge is programmed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Windows {
     /// Direct-mapped: bus `bus_base + pa` for `pa < size`.
@@ -44,15 +45,6 @@ pub struct Windows {
     pub sg: Option<WindowRange>,
     /// The ISA scatter-gather window (None if it could not be set up).
     pub isa: Option<WindowRange>,
-}
-
-/// The Tsunami/Typhoon layout Linux uses (`core_tsunami.c`).
-pub const fn tsunami_windows(sg_size: u64) -> Windows {
-    Windows {
-        direct: WindowRange { bus_base: 0x8000_0000, size: 0x8000_0000 },
-        sg: Some(WindowRange { bus_base: 0x4000_0000, size: sg_size }),
-        isa: Some(WindowRange { bus_base: 0x0080_0000, size: 0x0080_0000 }),
-    }
 }
 
 /// A device's window policy.

@@ -92,6 +92,7 @@ mod error;
 mod findings;
 pub mod layout;
 mod names;
+pub mod routing;
 mod tables;
 
 #[cfg(any(test, feature = "builder"))]

@@ -51,16 +51,27 @@ unsafe extern "C" {
 
 /// `call_pal halt`: stops the CPU; under QEMU this ends the emulator.
 pub fn halt() -> ! {
+    // SAFETY: stops the CPU; nothing runs after it, so no state can be broken.
     unsafe { pal_halt() }
 }
 
 /// `call_pal swpipl`: sets the interrupt priority level, returns the old PS.
-pub fn swpipl(ipl: u64) -> u64 {
+///
+/// # Safety
+/// Lowering the IPL lets interrupts in: the caller must have installed the
+/// entry points (`trap::init`) and must not hold anything an interrupt
+/// handler takes (handlers touch atomics and device registers only); and
+/// whoever raised the IPL to protect a critical section must not see it
+/// lowered underneath them (restore what was there, as `irq::Ipl` does).
+pub unsafe fn swpipl(ipl: u64) -> u64 {
+    // SAFETY: the PAL call itself only changes the IPL; the caller keeps the
+    // contract above.
     unsafe { pal_swpipl(ipl & 7) }
 }
 
 /// `call_pal rdps`: the processor status (IPL in bits 2:0, mode in bit 3).
 pub fn rdps() -> u64 {
+    // SAFETY: reads the processor status; no side effect.
     unsafe { pal_rdps() }
 }
 
@@ -77,79 +88,116 @@ pub enum Entry {
 }
 
 /// `call_pal wrent`: installs a kernel entry point.
-pub fn wrent(entry: Entry, handler: unsafe extern "C" fn()) {
+///
+/// # Safety
+/// `handler` must be an assembly entry stub that follows the OSF/1 PALcode
+/// entry convention for `entry` (saves what it uses, returns with `rti`):
+/// every later trap of that kind jumps there.
+pub unsafe fn wrent(entry: Entry, handler: unsafe extern "C" fn()) {
+    // SAFETY: the caller guarantees the handler (see above).
     unsafe { pal_wrent(handler as usize as u64, entry as u64) }
 }
 
 /// `call_pal wrkgp`: the $gp the PALcode loads on every kernel entry.
-pub fn wrkgp(gp: u64) {
+///
+/// # Safety
+/// `gp` must be the kernel's global pointer ([`kernel_gp`]): every kernel
+/// entry runs Rust code that addresses its data through it.
+pub unsafe fn wrkgp(gp: u64) {
+    // SAFETY: the caller guarantees the value (see above).
     unsafe { pal_wrkgp(gp) }
 }
 
 /// `call_pal whami`: this CPU's number.
 pub fn whami() -> u64 {
+    // SAFETY: reads the CPU number; no side effect.
     unsafe { pal_whami() }
 }
 
 /// `call_pal wrvptptr`: the virtual page table pointer.
-pub fn wrvptptr(vptptr: u64) {
+///
+/// # Safety
+/// The PALcode's TLB miss handler walks page tables through this address:
+/// it must be where the current page tables map themselves, or every TLB
+/// miss on a non-KSEG address faults.
+pub unsafe fn wrvptptr(vptptr: u64) {
+    // SAFETY: the caller guarantees the address (see above).
     unsafe { pal_wrvptptr(vptptr) }
 }
 
 /// `call_pal cserve`: console services (function codes are PALcode-specific).
 pub fn cserve(function: u64, a1: u64, a2: u64) -> u64 {
+    // SAFETY: the PALcode checks the function code; the codes the kernel passes (`bootinfo`) only read or write console state.
     unsafe { pal_cserve(function, a1, a2) }
 }
 
 /// `call_pal tbi` with type -2 (TBIA): invalidate every translation.
-pub fn tbia() {
+///
+/// # Safety
+/// After it every non-KSEG access refills from the page tables: they must
+/// be valid (and `wrvptptr` must point at them) for everything the kernel
+/// touches next.
+pub unsafe fn tbia() {
+    // SAFETY: the caller guarantees the page tables (see above).
     unsafe { pal_tbi(-2, 0) }
 }
 
 /// `call_pal tbi` with type 3 (TBIS): invalidate one translation.
-pub fn tbis(va: u64) {
+///
+/// # Safety
+/// As [`tbia`], for the page of `va`.
+pub unsafe fn tbis(va: u64) {
+    // SAFETY: the caller guarantees the page tables (see above).
     unsafe { pal_tbi(3, va) }
 }
 
 /// `call_pal imb`: instruction memory barrier (after writing code).
 pub fn imb() {
+    // SAFETY: a barrier; no side effect on state.
     unsafe { pal_imb() }
 }
 
 /// `call_pal draina`: wait for outstanding aborts (machine checks).
 pub fn draina() {
+    // SAFETY: waits for pending aborts; no side effect on state.
     unsafe { pal_draina() }
 }
 
 /// `call_pal wtint`: waits until an interrupt is pending (even a masked
 /// one), or returns at once where the PALcode cannot wait.
 pub fn wtint() {
+    // SAFETY: waits for an interrupt without taking it (the IPL is unchanged).
     unsafe { pal_wtint(0) };
 }
 
 /// `rpcc`: the cycle counter (bits 31:0 count cycles, 63:32 the OS offset).
 pub fn rpcc() -> u64 {
+    // SAFETY: `rpcc` reads the cycle counter.
     unsafe { alpha_rpcc() }
 }
 
 /// `mb`: full memory barrier.
 pub fn mb() {
+    // SAFETY: a barrier instruction.
     unsafe { alpha_mb() }
 }
 
 /// `wmb`: write memory barrier.
 pub fn wmb() {
+    // SAFETY: a barrier instruction.
     unsafe { alpha_wmb() }
 }
 
 /// `implver`: 0 EV4, 1 EV5, 2 EV6 family.
 pub fn implver() -> u64 {
+    // SAFETY: `implver` reads a constant.
     unsafe { alpha_implver() }
 }
 
 /// `amask`: the returned value has bits *cleared* for present extensions
 /// (bit 0 BWX, 1 FIX, 2 CIX, 8 MVI, 9 precise traps).
 pub fn amask(mask: u64) -> u64 {
+    // SAFETY: `amask` computes from its operand only.
     unsafe { alpha_amask(mask) }
 }
 
@@ -159,6 +207,7 @@ pub fn kernel_gp() -> u64 {
     unsafe extern "C" {
         fn alpha_read_gp() -> u64;
     }
+    // SAFETY: copies $29 into v0; no side effect.
     unsafe { alpha_read_gp() }
 }
 

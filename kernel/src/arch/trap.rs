@@ -1,12 +1,49 @@
 //! Trap entry: `boot/trap.s` saves every register into a [`TrapFrame`] and
 //! calls [`alpha_trap`]. Interrupts (clock, device, interprocessor) go to
-//! [`crate::irq::dispatch`] and return; every other trap (and a machine
-//! check) is unexpected in a kernel with no user mode, so it is reported
-//! with everything the frame holds and the CPU halts.
+//! the handler `irq` registers with [`set_interrupt_handler`] and return;
+//! every other trap (and a machine check) is unexpected in a kernel with no
+//! user mode, so it is reported through the sink given to [`init`] (the
+//! console) with everything the frame holds, and the CPU halts.
+//!
+//! `arch` calls no module above it: the interrupt handler and the report
+//! sink are function pointers handed down at boot.
 
 use super::{Entry, wrent, wrkgp};
-use crate::console;
-use core::fmt::Write;
+use core::fmt::{self, Write};
+use spin::Once;
+
+/// Where trap reports go: writes its arguments somewhere the operator sees
+/// them, even if the interrupted code held that output's lock.
+pub type ReportSink = fn(fmt::Arguments);
+
+/// `entInt`'s handler: gets the interrupt type (a0) and vector (a1);
+/// returns false for what must be reported as a trap.
+pub type InterruptHandler = fn(kind: u64, vector: u64) -> bool;
+
+static SINK: Once<ReportSink> = Once::new();
+static INTERRUPT: Once<InterruptHandler> = Once::new();
+
+/// Installs the interrupt handler (once; later calls are ignored).
+pub fn set_interrupt_handler(h: InterruptHandler) {
+    INTERRUPT.call_once(|| h);
+}
+
+/// A `Write` over the report sink.
+struct Report(ReportSink);
+
+impl Write for Report {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        (self.0)(format_args!("{s}"));
+        Ok(())
+    }
+    fn write_fmt(&mut self, args: fmt::Arguments) -> fmt::Result {
+        (self.0)(args);
+        Ok(())
+    }
+}
+
+/// Without a sink (not reached: `init` sets one first) the report is lost.
+fn no_sink(_: fmt::Arguments) {}
 
 /// The PALcode's frame (OSF/1 `FRM_*`): pushed on kernel entry.
 #[repr(C)]
@@ -39,15 +76,25 @@ unsafe extern "C" {
 }
 
 /// Installs every kernel entry point with `wrent` and the kernel's $gp with
-/// `wrkgp`.
-pub fn init() {
-    wrkgp(super::kernel_gp());
-    wrent(Entry::Interrupt, entInt);
-    wrent(Entry::Arithmetic, entArith);
-    wrent(Entry::MemoryManagement, entMM);
-    wrent(Entry::InstructionFault, entIF);
-    wrent(Entry::Unaligned, entUna);
-    wrent(Entry::System, entSys);
+/// `wrkgp`; unexpected traps are reported through `sink`.
+pub fn init(sink: ReportSink) {
+    SINK.call_once(|| sink);
+    // SAFETY: the kernel's own $gp (from the linker), before any entry point
+    // is installed; every entry below then runs with it.
+    unsafe { wrkgp(super::kernel_gp()) };
+    let entries: [(Entry, unsafe extern "C" fn()); 6] = [
+        (Entry::Interrupt, entInt),
+        (Entry::Arithmetic, entArith),
+        (Entry::MemoryManagement, entMM),
+        (Entry::InstructionFault, entIF),
+        (Entry::Unaligned, entUna),
+        (Entry::System, entSys),
+    ];
+    for (entry, handler) in entries {
+        // SAFETY: each handler is the matching stub in `boot/trap.s`, which
+        // saves a `TrapFrame`, calls `alpha_trap` and returns with `rti`.
+        unsafe { wrent(entry, handler) };
+    }
 }
 
 const REG_NAMES: [&str; 32] = [
@@ -136,12 +183,12 @@ pub fn describe(kind: u64, f: &TrapFrame, w: &mut impl Write) -> core::fmt::Resu
 /// Called by `boot/trap.s` for every kernel entry.
 #[unsafe(no_mangle)]
 extern "C" fn alpha_trap(frame: &mut TrapFrame, kind: u64) {
-    if kind == 0 && crate::irq::dispatch(frame.regs[16], frame.regs[17]) {
+    if kind == 0 && INTERRUPT.get().is_some_and(|h| h(frame.regs[16], frame.regs[17])) {
         return;
     }
-    let mut out = console::emergency();
+    let mut out = Report(*SINK.get().unwrap_or(&(no_sink as ReportSink)));
     let _ = write!(out, "\n*** TRAP: ");
-    let _ = describe(kind, frame, &mut *out);
+    let _ = describe(kind, frame, &mut out);
     let _ = writeln!(
         out,
         "\n*** at PC {:#018x}, PS {:#x} (IPL {}, {} mode)",

@@ -27,7 +27,7 @@
 //! `debug.c` does the same when it runs out of entries), and the mapping
 //! itself goes on.
 
-use super::iommu::{DIRECT_BASE, DIRECT_SIZE};
+use dma_policy::WindowRange;
 use alloc::vec::Vec;
 use core::fmt;
 use core::panic::Location;
@@ -47,7 +47,17 @@ static ERRORS: AtomicU64 = AtomicU64::new(0);
 /// while holding this lock (table nodes, segment lists), and the heap can
 /// give a buddy block back from inside such a free, which calls
 /// [`on_free`]; that is why [`on_free`] only tries the lock.
-static MAPS: Mutex<Table<Site>> = Mutex::new(Table::new(DIRECT_BASE, DIRECT_SIZE));
+static MAPS: Mutex<Table<Site>> = Mutex::new(Table::new(0, 0));
+/// The direct window (base, size), where one bus address may be live more
+/// than once; set by [`set_direct_window`] before the first mapping.
+static DIRECT: Mutex<(u64, u64)> = Mutex::new((0, 0));
+
+/// Tells the table which bus addresses are the direct window (call before
+/// any mapping: the table is emptied).
+pub fn set_direct_window(w: WindowRange) {
+    *DIRECT.lock() = (w.bus_base, w.size);
+    *MAPS.lock() = Table::new(w.bus_base, w.size);
+}
 
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
@@ -87,7 +97,8 @@ impl fmt::Display for At {
 fn out_of_memory(dev: &str, live: usize) {
     set_enabled(false);
     // What was recorded can no longer be matched: forget it (and free it).
-    let old = core::mem::replace(&mut *MAPS.lock(), Table::new(DIRECT_BASE, DIRECT_SIZE));
+    let (base, size) = *DIRECT.lock();
+    let old = core::mem::replace(&mut *MAPS.lock(), Table::new(base, size));
     drop(old);
     ERRORS.fetch_add(1, Ordering::Relaxed);
     error!("DMA-API debug: no memory to record a mapping for {dev} ({live} live); debugging disabled from here on");

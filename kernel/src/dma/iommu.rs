@@ -1,31 +1,47 @@
-//! The windows the DMA API maps through: the Pchip's direct-mapped window
-//! and its two scatter-gather windows, each with an `IommuArena` over a
-//! page table allocated from the buddy allocator, aligned to its size.
+//! The windows the DMA API maps through: the host bridge's direct-mapped
+//! window and its two scatter-gather windows (where they lie on the bus is
+//! the machine's, [`crate::platform::DmaLayout`]), each scatter-gather
+//! window with an `IommuArena` over a page table allocated from the buddy
+//! allocator, aligned to its size.
 
 use super::{DmaDevice, DmaError, SgEntry, WindowPolicy};
 use super::fault::{self, Site};
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page, phys_ptr};
-use crate::pci::pchip::{self, Window, csr};
+use crate::platform::{self, DmaLayout, SgTables};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use dma_policy::{Choice, Policy, span_pages};
+use dma_policy::{Choice, Policy, WindowRange, span_pages};
 use iommu_arena::{FlushPolicy, IommuArena, IommuTlb};
 use log::{error, info};
 use spin::Mutex;
 
-/// Window 2: bus 2 GiB..4 GiB maps physical 0..2 GiB (Linux's
-/// `__direct_map_base`/`__direct_map_size` on Tsunami).
-pub const DIRECT_BASE: u64 = 0x8000_0000;
-pub const DIRECT_SIZE: u64 = 0x8000_0000;
-/// Window 0: 8 MiB scatter-gather at bus 8 MiB, for devices with ISA-sized masks.
-pub const ISA_SG_BASE: u64 = 0x0080_0000;
-pub const ISA_SG_SIZE: u64 = 0x0080_0000;
-/// Window 1: scatter-gather at bus 1 GiB, sized from memory (at most 1 GiB).
-pub const PCI_SG_BASE: u64 = 0x4000_0000;
 static PCI_SG_SIZE: AtomicU64 = AtomicU64::new(0);
 static STRICT: AtomicBool = AtomicBool::new(false);
-/// Entries per Pchip TLB line: IOMMU runs start on this boundary.
-pub const ALIGN_ENTRY: usize = 4;
+
+/// The machine's DMA windows.
+fn layout() -> &'static DmaLayout {
+    platform::machine().dma_windows()
+}
+
+/// The direct-mapped window: bus `bus_base + pa` for `pa < size`.
+pub fn direct_window() -> WindowRange {
+    layout().direct
+}
+
+/// The ISA scatter-gather window.
+pub fn isa_sg_window() -> WindowRange {
+    layout().isa_sg
+}
+
+/// The PCI scatter-gather window (size 0 before [`init`] programs it).
+pub fn pci_sg_window() -> WindowRange {
+    WindowRange { bus_base: layout().pci_sg_base, size: pci_sg_size() }
+}
+
+fn in_direct(bus: u64) -> bool {
+    let d = direct_window();
+    bus.wrapping_sub(d.bus_base) < d.size
+}
 
 pub fn pci_sg_size() -> u64 {
     PCI_SG_SIZE.load(Ordering::Relaxed)
@@ -35,15 +51,15 @@ pub fn strict() -> bool {
     STRICT.load(Ordering::Relaxed)
 }
 
-/// The Pchip's TLB, as the arena sees it.
-pub struct PchipTlb;
+/// The machine's IOMMU TLB, as the arena sees it (Linux's `mv_pci_tbi`).
+pub struct MachineTlb;
 
-impl IommuTlb for PchipTlb {
+impl IommuTlb for MachineTlb {
     fn invalidate_all(&mut self) {
-        pchip::tlb_invalidate_all();
+        platform::machine().iommu_tbi(0, u64::MAX);
     }
     fn invalidate_range(&mut self, first: u64, last: u64) {
-        pchip::tlb_invalidate(first, last);
+        platform::machine().iommu_tbi(first, last);
     }
 }
 
@@ -56,19 +72,20 @@ impl Arenas {
     /// The arena whose window holds bus address `bus` (the ISA window lies
     /// below the PCI one).
     fn for_bus(&self, bus: u64) -> &IommuArena<'static> {
-        if bus >= PCI_SG_BASE { &self.pci } else { &self.isa }
+        if bus >= layout().pci_sg_base { &self.pci } else { &self.isa }
     }
 
     fn for_bus_mut(&mut self, bus: u64) -> &mut IommuArena<'static> {
-        if bus >= PCI_SG_BASE { &mut self.pci } else { &mut self.isa }
+        if bus >= layout().pci_sg_base { &mut self.pci } else { &mut self.isa }
     }
 }
 
 static ARENAS: Mutex<Option<Arenas>> = Mutex::new(None);
 
-/// Linux's `size_for_memory`: the SG window covers memory, at most 1 GiB.
-fn size_for_memory(total: u64) -> u64 {
-    total.next_power_of_two().clamp(8 << 20, 1 << 30)
+/// Linux's `size_for_memory`: the SG window covers memory, at most the
+/// machine's maximum (1 GiB on the machines the kernel knows).
+fn size_for_memory(total: u64, max: u64) -> u64 {
+    total.next_power_of_two().clamp(8 << 20, max.max(8 << 20))
 }
 
 /// A page table for a window of `size` bytes: one 8-byte PTE per 8 KiB,
@@ -107,19 +124,23 @@ fn table_pa(t: &[u64]) -> u64 {
     crate::mm::virt_to_phys(t.as_ptr())
 }
 
-/// Saves the firmware's windows, programs ours, flushes the TLB.
+/// Saves the firmware's windows (the machine's `init_arch`), programs ours,
+/// flushes the TLB.
 pub fn init(strict: bool) {
     STRICT.store(strict, Ordering::Relaxed);
-    pchip::save_firmware_windows();
+    let machine = platform::machine();
+    let layout = machine.dma_windows();
+    machine.init_arch();
     let total = crate::mm::boot::REPORT.lock().total_pages * PAGE_SIZE;
-    let pci_size = size_for_memory(total);
-    let (Some(isa_t), Some(pci_t)) = (alloc_table(ISA_SG_SIZE), alloc_table(pci_size)) else {
+    let pci_size = size_for_memory(total, layout.pci_sg_max);
+    let align = layout.tlb_line_entries;
+    let (Some(isa_t), Some(pci_t)) = (alloc_table(layout.isa_sg.size), alloc_table(pci_size)) else {
         error!("iommu: scatter-gather windows not set up; DMA limited to the direct window");
         return;
     };
     let (isa_pa, pci_pa) = (table_pa(isa_t), table_pa(pci_t));
-    // Allocations start on 4-entry boundaries: the Pchip's TLB caches PTEs
-    // four at a time. Freed entries are tracked in a dirty bitmap and the TLB
+    // Allocations start on TLB-line boundaries (4 entries on the machines
+    // the kernel knows: the TLB caches PTEs four at a time). Freed entries are tracked in a dirty bitmap and the TLB
     // is invalidated only before one of them is handed out again (the
     // crate's DirtyBitmap policy: same placement as Linux's lazy flush on
     // wrap, 3-64x fewer invalidations in its measurements).
@@ -127,8 +148,8 @@ pub fn init(strict: bool) {
         error!("iommu: no memory for the dirty-entry bitmaps; no scatter-gather windows");
         return;
     };
-    let isa = IommuArena::new(ISA_SG_BASE, isa_t, ALIGN_ENTRY, FlushPolicy::DirtyBitmap(isa_dirty));
-    let pci = IommuArena::new(PCI_SG_BASE, pci_t, ALIGN_ENTRY, FlushPolicy::DirtyBitmap(pci_dirty));
+    let isa = IommuArena::new(layout.isa_sg.bus_base, isa_t, align, FlushPolicy::DirtyBitmap(isa_dirty));
+    let pci = IommuArena::new(layout.pci_sg_base, pci_t, align, FlushPolicy::DirtyBitmap(pci_dirty));
     let (isa, pci) = match (isa, pci) {
         (Ok(i), Ok(p)) => (i, p),
         (Err(e), _) | (_, Err(e)) => {
@@ -136,17 +157,10 @@ pub fn init(strict: bool) {
             return;
         }
     };
-    Window { wsba: ISA_SG_BASE | csr::WSBA_ENA | csr::WSBA_SG, wsm: (ISA_SG_SIZE - 1) & 0xfff0_0000, tba: isa_pa }.write(0);
-    Window { wsba: PCI_SG_BASE | csr::WSBA_ENA | csr::WSBA_SG, wsm: (pci_size - 1) & 0xfff0_0000, tba: pci_pa }.write(1);
-    Window { wsba: DIRECT_BASE | csr::WSBA_ENA, wsm: (DIRECT_SIZE - 1) & 0xfff0_0000, tba: 0 }.write(2);
-    Window::default().write(3);
-    pchip::tlb_invalidate_all();
+    machine.program_windows(&SgTables { isa_table: isa_pa, pci_table: pci_pa, pci_size });
     PCI_SG_SIZE.store(pci_size, Ordering::Relaxed);
     *ARENAS.lock() = Some(Arenas { isa, pci });
-    for n in 0..4 {
-        info!("pchip: window {n}: {}", Window::read(n).describe());
-    }
-    info!("iommu: runs aligned to {ALIGN_ENTRY} entries, freed entries flushed before reuse (dirty bitmap)");
+    info!("iommu: runs aligned to {align} entries, freed entries flushed before reuse (dirty bitmap)");
     if strict {
         info!("iommu=strict: every device maps through the scatter-gather window");
     }
@@ -162,7 +176,7 @@ pub fn pte(bus: u64) -> Option<u64> {
 
 /// The windows as the policy sees them.
 fn windows() -> dma_policy::Windows {
-    let mut w = dma_policy::tsunami_windows(pci_sg_size().max(PAGE_SIZE));
+    let mut w = layout().windows(pci_sg_size().max(PAGE_SIZE));
     if ARENAS.lock().is_none() {
         w.sg = None;
         w.isa = None;
@@ -194,7 +208,7 @@ pub fn used_entries() -> (usize, usize) {
 pub fn map(dev: &DmaDevice, pa: u64, len: u64) -> Result<u64, DmaError> {
     let choice = choose(dev, pa, len)?;
     if choice == Choice::Direct {
-        return Ok(DIRECT_BASE + pa);
+        return Ok(direct_window().bus_base + pa);
     }
     let pages = span_pages(pa, len);
     let first = map_pages(dev, choice, pages, |i| (pa & !(PAGE_SIZE - 1)) + i * PAGE_SIZE)?;
@@ -215,7 +229,7 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
         return Err(DmaError::IommuFull { dev: dev.name, pages: pages as usize });
     }
     let entry = arena
-        .alloc(pages as usize, 1, None, &mut PchipTlb)
+        .alloc(pages as usize, 1, None, &mut MachineTlb)
         .map_err(|_| DmaError::IommuFull { dev: dev.name, pages: pages as usize })?;
     let mut failed = None;
     for i in 0..pages {
@@ -237,7 +251,7 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
         (Some(e), _) => e,
         (None, Err(_)) => DmaError::NotReady,
     };
-    if let Err(e) = arena.free(entry, pages as usize, &mut PchipTlb) {
+    if let Err(e) = arena.free(entry, pages as usize, &mut MachineTlb) {
         error!("iommu: unwinding {pages} entries at {entry} after a failed mapping: {e}");
     }
     Err(err)
@@ -245,7 +259,7 @@ fn map_pages(dev: &DmaDevice, choice: Choice, pages: u64, page_pa: impl Fn(u64) 
 
 /// Undoes [`map`] for the same bus address and length.
 pub fn unmap(bus: u64, len: u64) {
-    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&bus) {
+    if in_direct(bus) {
         return; // nothing to undo in a direct window
     }
     let pages = span_pages(bus, len);
@@ -258,7 +272,7 @@ fn free_run(bus: u64, pages: u64) {
     let arena = arenas.for_bus_mut(bus);
     match arena.entry_of(bus) {
         Ok(entry) => {
-            if let Err(e) = arena.free(entry, pages as usize, &mut PchipTlb) {
+            if let Err(e) = arena.free(entry, pages as usize, &mut MachineTlb) {
                 error!("iommu: freeing {pages} entries at bus {bus:#x} failed: {e}");
             }
         }
@@ -287,7 +301,7 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
     }
     if all_direct {
         for s in sg.iter_mut() {
-            s.bus = DIRECT_BASE + s.pa;
+            s.bus = direct_window().bus_base + s.pa;
         }
         return Ok(sg[0].bus);
     }
@@ -319,7 +333,7 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<u64, DmaError> {
 /// Undoes [`map_sg`] (an empty list: nothing to undo).
 pub fn unmap_sg(sg: &[SgEntry]) {
     let Some(first) = sg.first() else { return };
-    if (DIRECT_BASE..DIRECT_BASE + DIRECT_SIZE).contains(&first.bus) {
+    if in_direct(first.bus) {
         return;
     }
     free_run(first.bus & !(PAGE_SIZE - 1), sg_pages(sg));

@@ -15,7 +15,7 @@
 //! scatter-gather window through the IOMMU: the PCI window, or the ISA
 //! window for masks below it. No window reachable is a clear error.
 //!
-//! The Tsunami/Typhoon keeps DMA coherent with the CPU caches, so the syncs
+//! The machines the kernel knows keep DMA coherent with the CPU caches, so the syncs
 //! are memory barriers only: `wmb` before the device may read what the CPU
 //! wrote, `mb` before the CPU reads what the device wrote.
 
@@ -63,7 +63,7 @@ pub struct DmaDevice {
 #[derive(Debug)]
 #[repr(u8)]
 pub enum DmaError {
-    /// The DMA layer is not set up (no page allocator or no Pchip).
+    /// The DMA layer is not set up (no page allocator or no host bridge).
     NotReady,
     /// Neither the buddy allocator nor CMA could give the memory.
     NoMemory { size: usize, buddy: Option<PageError>, cma: Option<PageError> },
@@ -95,16 +95,19 @@ impl fmt::Display for DmaError {
                     None => f.write_str("not tried)"),
                 }
             }
-            DmaError::NoWindow { dev, mask, pa, len } => write!(
-                f,
-                "{dev}: no DMA window reaches {pa:#x}+{len:#x} with DMA mask {mask:#x} (windows: direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x})",
-                iommu::DIRECT_BASE,
-                iommu::DIRECT_BASE + iommu::DIRECT_SIZE - 1,
-                iommu::PCI_SG_BASE,
-                iommu::PCI_SG_BASE + iommu::pci_sg_size() - 1,
-                iommu::ISA_SG_BASE,
-                iommu::ISA_SG_BASE + iommu::ISA_SG_SIZE - 1
-            ),
+            DmaError::NoWindow { dev, mask, pa, len } => {
+                let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
+                write!(
+                    f,
+                    "{dev}: no DMA window reaches {pa:#x}+{len:#x} with DMA mask {mask:#x} (windows: direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x})",
+                    d.bus_base,
+                    d.bus_last(),
+                    sg.bus_base,
+                    (sg.bus_base + sg.size).wrapping_sub(1),
+                    isa.bus_base,
+                    isa.bus_last()
+                )
+            }
             DmaError::IommuFull { dev, pages } => write!(f, "{dev}: no {pages} free IOMMU entries"),
             DmaError::IommuPte { dev, entry, pa, written, pages, err } => write!(
                 f,
@@ -318,8 +321,11 @@ pub fn sync_for_cpu(dev: &DmaDevice, bus: u64, len: usize, dir: Direction) {
     mb();
 }
 
-/// Sets up the windows (call after `pci::enumerate` and `mm::boot::init`).
+/// Sets up the windows (call after `pci::enumerate` and `mm::boot::init`),
+/// and registers DMA-API debug's free check with the page allocator.
 pub fn init(params: &bootparam::EarlyParams) {
+    debug::set_direct_window(iommu::direct_window());
+    crate::mm::page::set_free_observer(debug::on_free);
     if let Some(v) = params.get("dma_debug") {
         match v {
             "off" | "0" => debug::set_enabled(false),
@@ -350,8 +356,9 @@ pub fn init(params: &bootparam::EarlyParams) {
     iommu::init(strict);
 }
 
-/// At shutdown: report leaked mappings and give the firmware its windows back.
+/// At shutdown: report leaked mappings and give the firmware its windows
+/// back (the machine's `kill_arch`).
 pub fn shutdown() {
     debug::report_leaks();
-    crate::pci::pchip::restore();
+    crate::platform::machine().kill_arch();
 }

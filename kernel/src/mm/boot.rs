@@ -23,10 +23,6 @@ pub static MEMBLOCK: Mutex<Memblock<128>> = Mutex::new(Memblock::new());
 pub const CMA_ALIGN: u64 = PAGE_SIZE << MAX_ORDER;
 /// CMA size without `cma=` (Linux's CONFIG_CMA_SIZE_MBYTES default).
 pub const CMA_DEFAULT: u64 = 16 << 20;
-/// The CMA area must lie below this physical address: the Tsunami/Typhoon
-/// direct-mapped DMA window (Linux's core_tsunami.c: bus 2 GiB maps
-/// physical 0..2 GiB), so devices can reach it without the IOMMU.
-pub const DMA_DIRECT_LIMIT: u64 = 2 << 30;
 
 /// What boot set up, for the reconciliation and the status reports.
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,7 +62,10 @@ fn memblock_alloc_zeroed(mb: &mut Memblock<128>, what: &str, bytes: u64) -> Opti
 
 /// Sets up memblock, CMA and the buddy allocator from the HWRPB's memory
 /// map (`map`, its clusters sorted and clipped by `Hwrpb::memory_map`).
-pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::EarlyParams) {
+/// `dma_limit`: the CMA area must lie below this physical address (the
+/// machine's direct-mapped DMA window ends there), so devices reach it
+/// without the IOMMU; as Linux's `dma_contiguous_reserve(limit)`.
+pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::EarlyParams, dma_limit: u64) {
     let mut mb = MEMBLOCK.lock();
 
     // 1. Every cluster is memory (each page once, in address order); those
@@ -126,7 +125,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
 
     // 4. CMA, while memblock is live.
     explain_numa_cma(params);
-    let cma_area = reserve_cma(&mut mb, params);
+    let cma_area = reserve_cma(&mut mb, params, dma_limit);
 
     // 5. The buddy allocator: metadata for every frame from the first to
     //    the last page of memory, then every free page.
@@ -317,7 +316,7 @@ fn reserved_in_memory(mb: &Memblock<128>) -> u64 {
 /// `@start` places it exactly (also `@start-end` when start + size = end,
 /// Linux's `fixed`); `@start-end` searches [start, end), end capped by the
 /// window.
-fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Option<(u64, u64)> {
+fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams, dma_limit: u64) -> Option<(u64, u64)> {
     let (req, placement) = match params.cma {
         Some(p) => (p.size, p.placement()),
         None => (CMA_DEFAULT, None),
@@ -338,8 +337,8 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
         Some(bootparam::CmaPlacement::Fixed(b)) => {
             let why = if b % CMA_ALIGN != 0 {
                 Some(format!("base is not aligned to {} MiB", CMA_ALIGN >> 20))
-            } else if b.checked_add(size).is_none_or(|e| e > DMA_DIRECT_LIMIT) {
-                Some(format!("the area must end below {:#x} (the direct-mapped DMA window)", DMA_DIRECT_LIMIT))
+            } else if b.checked_add(size).is_none_or(|e| e > dma_limit) {
+                Some(format!("the area must end below {:#x} (the direct-mapped DMA window)", dma_limit))
             } else if !mb.is_memory(b, size) {
                 Some(format!("{b:#x}-{:#x} is not all memory", b + size))
             } else if mb.overlaps_reserved(b, size) {
@@ -353,10 +352,10 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
             }
         }
         Some(bootparam::CmaPlacement::Range(start, end)) => {
-            let limit = end.min(DMA_DIRECT_LIMIT);
-            let capped = if end > DMA_DIRECT_LIMIT { format!(" (the end capped at the direct DMA window's {:#x})", DMA_DIRECT_LIMIT) } else { String::new() };
+            let limit = end.min(dma_limit);
+            let capped = if end > dma_limit { format!(" (the end capped at the direct DMA window's {:#x})", dma_limit) } else { String::new() };
             if limit <= start {
-                Err(format!("the range {start:#x}-{end:#x} lies above the direct DMA window (which ends at {DMA_DIRECT_LIMIT:#x})"))
+                Err(format!("the range {start:#x}-{end:#x} lies above the direct DMA window (which ends at {dma_limit:#x})"))
             } else {
                 let free_mib = mb.free_ranges_in(start, limit).map(|r: Region| r.size).sum::<u64>() >> 20;
                 mb.alloc(size, CMA_ALIGN, start, limit, Direction::TopDown).map_err(|_| {
@@ -365,14 +364,14 @@ fn reserve_cma(mb: &mut Memblock<128>, params: &bootparam::EarlyParams) -> Optio
             }
         }
         None => {
-            let free_mib = mb.free_ranges_in(0, DMA_DIRECT_LIMIT).map(|r: Region| r.size).sum::<u64>() >> 20;
-            mb.alloc(size, CMA_ALIGN, 0, DMA_DIRECT_LIMIT, Direction::TopDown)
-                .map_err(|_| format!("no free {} MiB-aligned range below {:#x} ({free_mib} MiB free there)", CMA_ALIGN >> 20, DMA_DIRECT_LIMIT))
+            let free_mib = mb.free_ranges_in(0, dma_limit).map(|r: Region| r.size).sum::<u64>() >> 20;
+            mb.alloc(size, CMA_ALIGN, 0, dma_limit, Direction::TopDown)
+                .map_err(|_| format!("no free {} MiB-aligned range below {:#x} ({free_mib} MiB free there)", CMA_ALIGN >> 20, dma_limit))
         }
     };
     match placed {
         Ok(b) => {
-            info!("cma: reserved {} MiB at {b:#012x}-{:#012x} ({src}; below the {} GiB direct DMA window)", size >> 20, b + size, DMA_DIRECT_LIMIT >> 30);
+            info!("cma: reserved {} MiB at {b:#012x}-{:#012x} ({src}; below the {} GiB direct DMA window)", size >> 20, b + size, dma_limit >> 30);
             Some((b, size / PAGE_SIZE))
         }
         Err(why) => {

@@ -17,6 +17,25 @@ use spin::Mutex;
 /// Where an allocation was asked for.
 pub type Site = &'static Location<'static>;
 
+/// Told of every free before it happens (pages, length, caller): DMA-API
+/// debug registers its "freed while still mapped" check here at
+/// `dma::init`, so the page layer calls nothing above it. Returns whether
+/// the free is clean (the free goes ahead either way).
+pub type FreeObserver = fn(pa: u64, len: u64, site: Site) -> bool;
+
+static FREE_OBSERVER: spin::Once<FreeObserver> = spin::Once::new();
+
+/// Registers the free observer (once; later calls are ignored).
+pub fn set_free_observer(f: FreeObserver) {
+    FREE_OBSERVER.call_once(|| f);
+}
+
+fn observe_free(pa: u64, len: u64, site: Site) {
+    if let Some(f) = FREE_OBSERVER.get() {
+        f(pa, len, site);
+    }
+}
+
 /// The page allocators and the owner records, set up by `mm::boot::init`.
 pub(super) struct Pages {
     pub buddy: Option<BuddyAllocator<'static>>,
@@ -92,7 +111,7 @@ pub fn free_pages(pa: u64, order: u32) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
-    crate::dma::debug::on_free(pa, PAGE_SIZE << order, Location::caller());
+    observe_free(pa, PAGE_SIZE << order, Location::caller());
     let pfn = phys_to_pfn(pa) as usize;
     let count = 1usize.checked_shl(order).ok_or(PageError::Buddy(BuddyError::InvalidOrder { order }))?;
     let mut pages = PAGES.lock();
@@ -129,7 +148,7 @@ pub fn cma_release(pa: u64, count: usize) -> Result<(), PageError> {
     if pa % PAGE_SIZE != 0 {
         return Err(PageError::Misaligned(pa));
     }
-    crate::dma::debug::on_free(pa, PAGE_SIZE * count as u64, Location::caller());
+    observe_free(pa, PAGE_SIZE * count as u64, Location::caller());
     let pfn = phys_to_pfn(pa) as usize;
     let mut pages = PAGES.lock();
     let Pages { cma, owners, .. } = &mut *pages;

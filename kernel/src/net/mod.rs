@@ -22,7 +22,7 @@
 //! The loop works the NIC (events, reclaim, refill), then smoltcp, then
 //! the services, and when an iteration found nothing to do it sleeps in
 //! `wtint` until an interrupt: the NIC's (the 21143's: receive, transmit
-//! done, ring full, errors) through the Cchip, or the clock's (1024 Hz under QEMU),
+//! done, ring full, errors) on its interrupt line, or the clock's (1024 Hz under QEMU),
 //! which keeps smoltcp's timers going. `net_irq=off` polls instead, never
 //! sleeping, at IPL 7 (the fallback; also taken by itself when the NIC's
 //! line turns out not to deliver: the start-up pings are received but no
@@ -39,7 +39,7 @@
 //! (the drivers': which device, the 21143's receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
 //! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
-//! line the platform's routing gives, none, or Cchip line LINE 0-63),
+//! line the platform's routing gives, none, or interrupt line LINE 0-63),
 //! `net_debug_hooks` (enables `STALL`), `net_http_fail=N` (the Nth HTTP
 //! connection asks for 1 GiB of buffer, which the heap cannot give: the
 //! allocation failure path runs for real).
@@ -171,7 +171,7 @@ enum IrqMode {
     Auto,
     /// Polling only.
     Off,
-    /// This Cchip line (to test a wrong one, or a platform not in the table).
+    /// This interrupt line (to test a wrong one, or a board with no routing table).
     Line(u32),
 }
 
@@ -296,7 +296,7 @@ fn serve(
                 info!(
                     "net: interrupts on: Cchip line {l} (SCB vector {:#x}), RTC clock {} Hz (firmware left RTC A {a:#04x} B {b:#04x}), IPL 0",
                     0x800 + (16 + l) * 16,
-                    irq::CLOCK_HZ
+                    irq::clock_hz()
                 );
             }
             Err(e) => warn!("net: cannot use interrupts: {e}: polling at IPL 7"),
@@ -340,9 +340,9 @@ fn serve(
         let taken = irq::line_count(l);
         let rx = dev.dev.counters().rx_packets;
         if taken == 0 && rx > 0 {
-            let (dim, dir, drir) = irq::cchip_state();
+            let state = irq::line_state();
             warn!(
-                "net: {} {}: {rx} frames received but no interrupt on Cchip line {l} (DIM0 {dim:#x}, DIR0 {dir:#x}, DRIR {drir:#x}): the line is wrong or broken; falling back to polling at IPL 7",
+                "net: {} {}: {rx} frames received but no interrupt on Cchip line {l} ({state}): the line is wrong or broken; falling back to polling at IPL 7",
                 dev.dev.location(),
                 dev.dev.chip()
             );

@@ -10,7 +10,7 @@
 //! * `barN-ones`: BAR N reads all ones, writes dropped (a dead register);
 //! * `barN-zero`: BAR N has no writable address bit: it reads its type
 //!   bits only (I/O: 0x1; memory: 0x8, prefetchable), writes dropped;
-//! * `barN-huge`: BAR N sizes past the Pchip's window: an I/O BAR reads
+//! * `barN-huge`: BAR N sizes past the host bridge's window: an I/O BAR reads
 //!   back 0xfc000001 (64 MiB, the window has 32 MiB), a memory BAR claims
 //!   64 bits and its upper half (BAR N+1) reads back 0xfffffffe (8 GiB);
 //! * `barN-at=ADDR`: BAR N holds ADDR (its type bits kept) but sizes as
@@ -74,8 +74,7 @@ fn parse_fault(s: &str) -> Option<Fault> {
 
 /// The faults the command line asks for (malformed entries are reported
 /// and ignored).
-pub fn from_cmdline() -> Vec<(Bdf, Fault)> {
-    let params = bootparam::EarlyParams::parse(crate::bootinfo::read_cmdline());
+pub fn from_params(params: &bootparam::EarlyParams) -> Vec<(Bdf, Fault)> {
     let Some(v) = params.get("pci_inject") else { return Vec::new() };
     let mut out = Vec::new();
     for item in v.split(',') {

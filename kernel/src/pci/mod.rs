@@ -1,66 +1,59 @@
-//! PCI on the Tsunami/Typhoon's Pchip 0: configuration space, bus-0
+//! PCI on the machine's first host bridge: configuration space, bus-0
 //! enumeration with an `lspci`-like listing, BARs, enabling decode and bus
-//! mastering. Which driver takes a function is the drivers' business: the
-//! listing asks a lookup function it is given.
+//! mastering. Where the CPU reaches the PCI spaces, and how a configuration
+//! address is encoded, is the machine's ([`crate::platform`]); which driver
+//! takes a function is the drivers' (the listing asks a lookup it is given).
 
 mod inject;
-pub mod pchip;
 
 use crate::arch::{mmio, phys_to_kseg};
+use crate::platform;
 use alloc::vec::Vec;
 use core::fmt;
 use log::{info, warn};
 use spin::Mutex;
-
-/// Pchip 0 PCI configuration space (Linux: TSUNAMI_CONF(0)); an access to
-/// bus/device/function/register is at `bus << 16 | devfn << 8 | reg`.
-pub const PCI_CONF_PHYS: u64 = 0x801_fe00_0000;
-/// Pchip 0 PCI memory space: physical = this + bus address.
-pub const PCI_MEM_PHYS: u64 = 0x800_0000_0000;
-/// Pchip 0 PCI I/O space: physical = this + port.
-pub const PCI_IO_PHYS: u64 = 0x801_fc00_0000;
 
 /// Configuration registers (the header's map).
 pub use pci_config::reg as cfg;
 pub use pci_config::{Bar, Bdf};
 use pci_config::{BarSizing, ConfigSpace, HeaderKind, IdAnswer, SlotList};
 
-/// One function's configuration space through the Pchip's window.
+/// One function's configuration space through the host bridge's window.
 ///
-/// SAFETY (all accessors): the address lies in the Pchip's configuration
+/// SAFETY (all accessors): the address lies in the machine's configuration
 /// window, where every aligned access of this width is a config cycle; an
-/// absent device reads as all ones (QEMU; a real Pchip master-aborts the
-/// cycle, returns all ones and sets PERROR NDS, see [`pchip::check_errors`]).
+/// absent device reads as all ones (QEMU; a real host bridge master-aborts
+/// the cycle, returns all ones and records the error, which
+/// `platform::Machine::pci_check_errors` reports after the scan).
 #[derive(Clone, Copy, Debug)]
 pub struct Conf(pub Bdf);
 
 impl Conf {
     fn addr(self, reg: u8) -> u64 {
         let b = self.0;
-        phys_to_kseg(
-            PCI_CONF_PHYS
-                | (b.bus as u64) << 16
-                | (b.dev as u64 & 0x1f) << 11
-                | (b.func as u64 & 7) << 8
-                | reg as u64,
-        )
+        phys_to_kseg(platform::machine().pci_conf_addr(b.bus, b.dev, b.func, reg))
     }
 }
 
 impl ConfigSpace for Conf {
     fn read32(&mut self, reg: u8) -> u32 {
+        // SAFETY: see the type's text.
         unsafe { mmio::read32(self.addr(reg & !3)) }
     }
     fn write32(&mut self, reg: u8, v: u32) {
+        // SAFETY: see the type's text.
         unsafe { mmio::write32(self.addr(reg & !3), v) }
     }
     fn read16(&mut self, reg: u8) -> u16 {
+        // SAFETY: see the type's text.
         unsafe { mmio::read16(self.addr(reg & !1)) }
     }
     fn write16(&mut self, reg: u8, v: u16) {
+        // SAFETY: see the type's text.
         unsafe { mmio::write16(self.addr(reg & !1), v) }
     }
     fn read8(&mut self, reg: u8) -> u8 {
+        // SAFETY: see the type's text.
         unsafe { mmio::read8(self.addr(reg)) }
     }
 }
@@ -73,7 +66,8 @@ pub trait BarExt {
 
 impl BarExt for Bar {
     fn kseg(&self) -> u64 {
-        phys_to_kseg(self.phys(PCI_MEM_PHYS, PCI_IO_PHYS))
+        let m = platform::machine();
+        phys_to_kseg(self.phys(m.pci_mem(), m.pci_io()))
     }
 }
 
@@ -198,7 +192,7 @@ fn probe_through<C: ConfigSpace>(bdf: Bdf, c: &mut C) -> Probe {
             "pci {bdf}: {vendor:04x}:{device:04x}: header type register (0x0e) reads {b:#04x}, header {kind}; its BARs are not sized or used"
         );
     }
-    let sizing: BarSizing = pci_config::size_bars(c, kind, &pci_config::TSUNAMI);
+    let sizing: BarSizing = pci_config::size_bars(c, kind, platform::machine().pci_bar_windows());
     if sizing.vanished {
         if sizing.command == 0xffff {
             warn!(
@@ -266,9 +260,10 @@ static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 /// and prints the listing: the functions found, the empty slots (vendor/
 /// device ID all ones), every odd answer with its register and value, and
 /// the driver `driver_name` names for a vendor/device pair (`main` passes
-/// the drivers' registry lookup).
-pub fn enumerate(driver_name: fn(u16, u16) -> Option<&'static str>) {
-    let faults = inject::from_cmdline();
+/// the drivers' registry lookup); `params` may ask for injected faults
+/// (`pci_inject=`).
+pub fn enumerate(params: &bootparam::EarlyParams, driver_name: fn(u16, u16) -> Option<&'static str>) {
+    let faults = inject::from_params(params);
     let mut found = Vec::new();
     let mut empty = 0u32;
     for dev in 0..32 {
@@ -312,7 +307,7 @@ pub fn enumerate(driver_name: fn(u16, u16) -> Option<&'static str>) {
     if found.is_empty() {
         warn!("pci: no device answered on bus 0");
     }
-    pchip::check_errors("the bus 0 scan");
+    platform::machine().pci_check_errors("the bus 0 scan");
     *DEVICES.lock() = found;
 }
 

@@ -43,15 +43,15 @@ pub fn windows() -> Result<String, String> {
     let b_auto = dma::map_single(&auto, pa + 0x10, 100, Direction::ToDevice).map_err(|e| format!("{e}"))?;
     let strict = iommu::strict();
     let auto_ok = if strict {
-        in_range(b_auto, iommu::PCI_SG_BASE, iommu::pci_sg_size())
+        in_range(b_auto, iommu::pci_sg_window().bus_base, iommu::pci_sg_size())
     } else {
-        b_auto == iommu::DIRECT_BASE + pa + 0x10
+        b_auto == iommu::direct_window().bus_base + pa + 0x10
     };
     if !auto_ok {
         return Err(format!("auto mapping of {pa:#x} got bus {b_auto:#x} (strict {strict})"));
     }
     let b_sg = dma::map_single(&sg, pa + 0x20, 200, Direction::FromDevice).map_err(|e| format!("{e}"))?;
-    if !in_range(b_sg, iommu::PCI_SG_BASE, iommu::pci_sg_size()) || b_sg % PAGE_SIZE != 0x20 {
+    if !in_range(b_sg, iommu::pci_sg_window().bus_base, iommu::pci_sg_size()) || b_sg % PAGE_SIZE != 0x20 {
         return Err(format!("forced-SG mapping got bus {b_sg:#x}"));
     }
     let pte = iommu::pte(b_sg).ok_or("no PTE for the SG mapping")?;
@@ -59,7 +59,7 @@ pub fn windows() -> Result<String, String> {
         return Err(format!("PTE for bus {b_sg:#x} is {pte:#x}, expected {:#x}", (pa >> 12) | 1));
     }
     let b_isa = dma::map_single(&isa, pa, 64, Direction::ToDevice).map_err(|e| format!("{e}"))?;
-    if !in_range(b_isa, iommu::ISA_SG_BASE, iommu::ISA_SG_SIZE) {
+    if !in_range(b_isa, iommu::isa_sg_window().bus_base, iommu::isa_sg_window().size) {
         return Err(format!("24-bit device got bus {b_isa:#x}, outside the ISA window"));
     }
     let err = match dma::map_single(&tiny, pa, 64, Direction::ToDevice) {
@@ -152,7 +152,7 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     let b1 = dma::map_single(&auto, pa, 512, Direction::ToDevice).map_err(e)?;
     let b2 = dma::map_single(&auto, pa, 256, Direction::FromDevice).map_err(e)?;
     let shared = b1 == b2;
-    if !iommu::strict() && !(shared && in_range(b1, iommu::DIRECT_BASE, iommu::DIRECT_SIZE)) {
+    if !iommu::strict() && !(shared && in_range(b1, iommu::direct_window().bus_base, iommu::direct_window().size)) {
         return Err(format!("the page mapped twice got bus {b1:#x} and {b2:#x}, expected one direct-window address"));
     }
     dma::sync_for_cpu(&auto, b2, 256, Direction::FromDevice);
@@ -294,13 +294,13 @@ pub fn fault_injection() -> Result<String, String> {
 
 /// The window a storm device's mappings must land in: (name, base, size).
 fn storm_window(d: &DmaDevice) -> (&'static str, u64, u64) {
-    let sg = ("the PCI SG window", iommu::PCI_SG_BASE, iommu::pci_sg_size());
+    let sg = ("the PCI SG window", iommu::pci_sg_window().bus_base, iommu::pci_sg_size());
     if d.dma_mask <= 0x00ff_ffff {
-        ("the ISA window", iommu::ISA_SG_BASE, iommu::ISA_SG_SIZE)
+        ("the ISA window", iommu::isa_sg_window().bus_base, iommu::isa_sg_window().size)
     } else if d.policy == WindowPolicy::ForceSg || iommu::strict() {
         sg
     } else {
-        ("the direct window", iommu::DIRECT_BASE, iommu::DIRECT_SIZE)
+        ("the direct window", iommu::direct_window().bus_base, iommu::direct_window().size)
     }
 }
 
@@ -309,8 +309,8 @@ fn storm_window(d: &DmaDevice) -> (&'static str, u64, u64) {
 /// for that bus page (`(pa >> 12) | 1`). Returns the physical address and
 /// how it was found.
 fn chipset_translate(bus: u64) -> Result<(u64, String), String> {
-    if in_range(bus, iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
-        return Ok((bus - iommu::DIRECT_BASE, "direct".into()));
+    if in_range(bus, iommu::direct_window().bus_base, iommu::direct_window().size) {
+        return Ok((bus - iommu::direct_window().bus_base, "direct".into()));
     }
     let pte = iommu::pte(bus).ok_or_else(|| format!("bus {bus:#x} is in no window"))?;
     let page_pa = iommu_arena::iommu_pte_pa(pte).ok_or_else(|| format!("the PTE for bus {bus:#x} is {pte:#x}, not valid"))?;
@@ -388,7 +388,7 @@ fn check_mapping(what: &str, d: &DmaDevice, segs: &[(u64, u64, usize)], stamp: u
 /// After an IOMMU mapping is undone, none of its pages may still translate.
 fn check_unmapped(what: &str, segs: &[(u64, u64, usize)]) -> Result<(), String> {
     for &(bus, _, len) in segs {
-        if in_range(bus, iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
+        if in_range(bus, iommu::direct_window().bus_base, iommu::direct_window().size) {
             continue;
         }
         let mut b = bus & !(PAGE_SIZE - 1);
@@ -619,7 +619,7 @@ fn probe_mapped_twice(pa: u64) {
             Err(e) => return log::error!("dma probe: map_single of {pa:#x} failed: {e}"),
         }
     }
-    if buses.iter().all(|&b| b == buses[0]) && in_range(buses[0], iommu::DIRECT_BASE, iommu::DIRECT_SIZE) {
+    if buses.iter().all(|&b| b == buses[0]) && in_range(buses[0], iommu::direct_window().bus_base, iommu::direct_window().size) {
         log::info!("dma probe: {pa:#x} mapped three times through the direct window (twice ToDevice, once FromDevice), all at bus {:#x}", buses[0]);
     } else {
         log::error!("dma probe: {pa:#x} mapped at buses {buses:x?}, expected one direct-window address");

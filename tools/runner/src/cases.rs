@@ -523,7 +523,7 @@ pub fn all() -> Vec<Case> {
         },
         mem("mm-cma-off", "cma=0", &["-m", "256M"], 256, 0, &["cma: disabled (cma=0)"]),
         mem("mm-mem-limit", "mem=128M", &["-m", "512M"], 128, 16, &["mem=128M: memory limited to 128 MiB"]),
-        // Linux's forms of cma= (docs/parameters.md): a range searched
+        // Linux's forms of cma= (docs/params.md): a range searched
         // top-down, a range that fixes the base (start + size = end), a
         // range open at the start, an end capped by the direct window, and
         // ranges that cannot hold the area.
@@ -1211,6 +1211,52 @@ pub fn all() -> Vec<Case> {
             gdb: Some(GdbAction::HwrpbMddtOutOfBounds),
             allow: &["HWRPB memory data descriptor table (mddt_offset) at offset 0x1ff8", "memory: no memory map (the HWRPB", "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone"],
             ..case("hwrpb-no-memory-map", "")
+        },
+        // The machine vector follows the HWRPB: a DS10 (Webbrick, member 7)
+        // gets the "webbrick" vector (same chipset, its own routing table);
+        // PCI and DMA run as on the Clipper.
+        Case {
+            expect: &[
+                "runner: gdb: HWRPB sys_variation 0x1400 -> 0x1c00 (member 7), checksum 0x",
+                "system: Webbrick (type 34, variation 0x1c00",
+                "INFO  platform: Tsunami family, Webbrick (system type 34, variation 0x1c00, member 7): machine vector \"webbrick\" (member id known; Tsunami/Typhoon chipset)",
+                "pci: bus 0 has ",
+                "pchip: window 2: direct bus 0x80000000-0xffffffff -> physical 0x0",
+                "ready; halting",
+                "pchip: firmware DMA windows restored",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR", "WARN", "machine vector \"clipper\""],
+            gdb: Some(GdbAction::HwrpbMember(7)),
+            ..case("platform-webbrick", "")
+        },
+        // A Tsunami member Linux has no vector for (13): the generic Tsunami
+        // vector, with a warning, and no interrupt routing.
+        Case {
+            expect: &[
+                "runner: gdb: HWRPB sys_variation 0x1400 -> 0x3400 (member 13), checksum 0x",
+                "WARN  platform: Tsunami family, Tsunami (system type 34, variation 0x3400, member 13): machine vector \"tsunami\" (member id unknown: the generic Tsunami vector, no interrupt routing; Tsunami/Typhoon chipset)",
+                "platform: no PCI interrupt routing for an unknown Tsunami member: devices are polled",
+                "pchip: window 2: direct bus 0x80000000-0xffffffff -> physical 0x0",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "ERROR"],
+            gdb: Some(GdbAction::HwrpbMember(13)),
+            allow: &["platform: Tsunami family, Tsunami (system type 34, variation 0x3400, member 13)"],
+            ..case("platform-unknown-member", "")
+        },
+        // Another family (38, Titan): no machine vector; the kernel leaves
+        // the chipset alone (no PCI scan, no DMA windows) and still boots.
+        Case {
+            expect: &[
+                "runner: gdb: HWRPB sys_type 34 -> 38, checksum 0x",
+                "WARN  platform: system type 38 (Titan) is not of the Tsunami/Typhoon family, the only chipset this kernel drives: no machine vector; the kernel leaves the chipset alone (no PCI scan, no DMA, no device interrupts)",
+                "ERROR no machine vector for this system: no PCI scan and no DMA",
+                "ready; halting",
+            ],
+            forbid: &["*** TRAP", "*** KERNEL PANIC", "FAILED", "pci: bus 0", "pchip:", "dma: DMA-API debug"],
+            gdb: Some(GdbAction::HwrpbSysType(38)),
+            allow: &["platform: system type 38 (Titan) is not of the Tsunami/Typhoon family", "no machine vector for this system: no PCI scan and no DMA"],
+            ..case("platform-not-tsunami", "")
         },
     ]
 }

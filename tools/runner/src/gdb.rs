@@ -44,6 +44,13 @@ pub enum GdbAction {
     /// Stop at the entry, then add 1 to the header checksum (`chksum`,
     /// 0x120), and leave it wrong.
     HwrpbChecksumBad,
+    /// Stop at the entry, then set `sys_variation` (0x58) to this member id
+    /// (bits 15:10) and adjust the checksum: the kernel sees another board
+    /// of the Tsunami family.
+    HwrpbMember(u64),
+    /// Stop at the entry, then set `sys_type` (0x50) to this value and
+    /// adjust the checksum: the kernel sees another system family.
+    HwrpbSysType(u64),
 }
 
 /// The HWRPB as QEMU's PALcode maps it (virtual; the stub and kernel read
@@ -272,6 +279,17 @@ pub fn run(action: GdbAction, port: u16, entry: u64) -> Result<String, String> {
             log.push_str(&format!(
                 "runner: gdb: HWRPB mddt_offset {old:#x} -> {new:#x}, checksum {sum:#x} -> {new_sum:#x}\n"
             ));
+        }
+        GdbAction::HwrpbMember(member) => {
+            let off = header::SYS_VARIATION as u64;
+            let (old, new, sum, new_sum) = rewrite_header_field(&mut c, off, |_| hwrpb::sys_type::variation_for_member(member))?;
+            log.push_str(&format!(
+                "runner: gdb: HWRPB sys_variation {old:#x} -> {new:#x} (member {member}), checksum {sum:#x} -> {new_sum:#x}\n"
+            ));
+        }
+        GdbAction::HwrpbSysType(t) => {
+            let (old, new, sum, new_sum) = rewrite_header_field(&mut c, header::SYS_TYPE as u64, |_| t)?;
+            log.push_str(&format!("runner: gdb: HWRPB sys_type {old} -> {new}, checksum {sum:#x} -> {new_sum:#x}\n"));
         }
         GdbAction::HwrpbChecksumBad => {
             header_checksum_holds(&mut c)?;

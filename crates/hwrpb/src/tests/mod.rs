@@ -4,6 +4,7 @@
 mod corpus;
 mod names;
 mod props;
+mod routing;
 mod tolerant;
 mod unit;
 

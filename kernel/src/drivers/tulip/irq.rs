@@ -57,32 +57,26 @@ pub fn irq_work_pending() -> bool {
     IRQ_WORK.load(Ordering::Acquire)
 }
 
-/// The Cchip line of the chip at `pci` from the platform routing table
-/// (HWRPB member id, PCI slot and pin), compared with what the firmware
-/// wrote into the PCI interrupt line register; `Err` says why there is
-/// none.
+/// The chip's interrupt line from the machine's PCI interrupt routing
+/// (slot and pin), compared with what the firmware wrote into the PCI
+/// interrupt line register; `Err` says why there is none.
 pub(super) fn routed_line(pci: &PciDevice) -> Result<u32, String> {
-    let Some(h) = crate::bootinfo::read_hwrpb() else {
-        return Err(String::from("no HWRPB to identify the platform"));
+    let Some(chosen) = crate::platform::chosen() else {
+        return Err(String::from("no machine vector chosen"));
     };
-    let member = h.header().sys_member();
     let pin = (b'A' + pci.irq_pin.wrapping_sub(1)) as char;
-    match crate::irq::tsunami_pci_line(member, pci.bdf.dev, pci.irq_pin) {
-        Some(line) => {
+    match chosen.machine.pci_line(pci.bdf.dev, pci.irq_pin) {
+        Ok(line) => {
             info!(
-                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {member}); firmware's interrupt line register: {}",
+                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {}); firmware's interrupt line register: {}",
                 pci.bdf,
                 "21143",
-                h.system_name(),
+                chosen.system_name,
+                chosen.member,
                 pci.irq_line
             );
             Ok(line)
         }
-        None => Err(alloc::format!(
-            "no interrupt routing known for {} (member {member}), slot {}, pin {}",
-            h.system_name(),
-            pci.bdf.dev,
-            pci.irq_pin
-        )),
+        Err(e) => Err(alloc::format!("{e} (member {})", chosen.member)),
     }
 }

@@ -68,11 +68,12 @@ pub(super) unsafe fn read_desc(ring: *mut u8, slot: usize) -> [u32; 4] {
 
 /// Which window a bus address lies in.
 pub(super) fn window_of(bus: u64) -> &'static str {
-    if (iommu::DIRECT_BASE..iommu::DIRECT_BASE + iommu::DIRECT_SIZE).contains(&bus) {
+    let inside = |w: dma_policy::WindowRange| bus.wrapping_sub(w.bus_base) < w.size;
+    if inside(iommu::direct_window()) {
         "direct"
-    } else if (iommu::PCI_SG_BASE..iommu::PCI_SG_BASE + iommu::pci_sg_size()).contains(&bus) {
+    } else if inside(iommu::pci_sg_window()) {
         "scatter-gather"
-    } else if (iommu::ISA_SG_BASE..iommu::ISA_SG_BASE + iommu::ISA_SG_SIZE).contains(&bus) {
+    } else if inside(iommu::isa_sg_window()) {
         "ISA scatter-gather"
     } else {
         "no window"

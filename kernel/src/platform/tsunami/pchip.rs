@@ -9,13 +9,12 @@
 //!
 //! What the firmware left is saved first and restored by [`restore`].
 
+use super::PCHIP0_CSR_PHYS;
 use crate::arch::{mb, mmio, phys_to_kseg};
+use crate::platform::{DmaLayout, SgTables};
 use log::{info, warn};
 use pci_config::Perror;
 use spin::Mutex;
-
-/// Pchip 0 CSRs (Linux: TSUNAMI_pchip0).
-pub const PCHIP0_CSR_PHYS: u64 = 0x801_8000_0000;
 
 pub mod csr {
     pub const fn wsba(n: usize) -> u64 {
@@ -36,12 +35,12 @@ pub mod csr {
     pub const WSBA_SG: u64 = 1 << 1;
 }
 
-pub fn read(off: u64) -> u64 {
+fn read(off: u64) -> u64 {
     // SAFETY: an 8-byte access to a Pchip CSR.
     unsafe { mmio::read64(phys_to_kseg(PCHIP0_CSR_PHYS + off)) }
 }
 
-pub fn write(off: u64, v: u64) {
+fn write(off: u64, v: u64) {
     // SAFETY: an 8-byte access to a Pchip CSR.
     unsafe { mmio::write64(phys_to_kseg(PCHIP0_CSR_PHYS + off), v) }
 }
@@ -100,6 +99,20 @@ pub fn save_firmware_windows() {
         info!("pchip: firmware window {n}: {}", slot.describe());
     }
     *SAVED.lock() = Some(w);
+}
+
+/// Programs the windows of `layout` (see the module text) with the SG page
+/// tables `t`, flushes the TLB, and logs what the Pchip now holds.
+pub fn program(layout: &DmaLayout, t: &SgTables) {
+    let (isa, direct) = (layout.isa_sg, layout.direct);
+    Window { wsba: isa.bus_base | csr::WSBA_ENA | csr::WSBA_SG, wsm: (isa.size - 1) & 0xfff0_0000, tba: t.isa_table }.write(0);
+    Window { wsba: layout.pci_sg_base | csr::WSBA_ENA | csr::WSBA_SG, wsm: (t.pci_size - 1) & 0xfff0_0000, tba: t.pci_table }.write(1);
+    Window { wsba: direct.bus_base | csr::WSBA_ENA, wsm: (direct.size - 1) & 0xfff0_0000, tba: 0 }.write(2);
+    Window::default().write(3);
+    tlb_invalidate_all();
+    for n in 0..4 {
+        info!("pchip: window {n}: {}", Window::read(n).describe());
+    }
 }
 
 /// Puts back the firmware's windows (at shutdown), then flushes the TLB.

@@ -89,7 +89,7 @@ pub extern "C" fn kernel_main() -> ! {
                 mm::boot::leak_test();
             }
             if cfg.platform.chipset_usable() {
-                pci::enumerate(params, drivers::DRIVERS);
+                pci::enumerate(params, drivers::driver_name);
                 dma::init(params);
             } else {
                 error!("no machine vector for this system: no PCI scan and no DMA");
@@ -112,7 +112,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::crash::raise(kind);
     }
     if params.has_flag("test") {
-        let r = selftest::run_all();
+        let r = selftest::run_all(params);
         let verdict = if r.failed == 0 { "PASS" } else { "FAIL" };
         kprintln!("selftest summary: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
         mm::boot::reconcile("after the self-tests");
@@ -126,7 +126,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::bench::run();
     }
     if params.has_flag("net") {
-        net::run(params);
+        net::run(params, || drivers::open_net(&drivers::ProbeContext { params }), drivers::close_net);
     }
     info!("ready; halting (nothing else to do yet)");
     if cfg.platform.chipset_usable() {

@@ -51,3 +51,50 @@ pub fn uptime() -> (u64, u32) {
     let micros = ((cyc % f) as u128 * 1_000_000 / f as u128) as u32;
     (secs, micros)
 }
+
+/// Busy-waits `us` microseconds on the cycle counter (a bounded spin when
+/// the frequency is not known yet). For short device delays: a reset
+/// pulse, a settling time.
+pub fn delay_us(us: u64) {
+    let f = freq();
+    if f == 0 {
+        for _ in 0..us * 100 {
+            core::hint::spin_loop();
+        }
+        return;
+    }
+    let start = cycles();
+    let n = us * f / 1_000_000;
+    while cycles() - start < n {
+        core::hint::spin_loop();
+    }
+}
+
+/// Polls `done` until it holds or `us` microseconds pass; true if it held
+/// (it is asked once more at the deadline). Without a known frequency the
+/// polls are bounded instead (ten per microsecond asked).
+pub fn wait_for(us: u64, mut done: impl FnMut() -> bool) -> bool {
+    let f = freq();
+    let start = cycles();
+    let limit = us * f / 1_000_000;
+    let mut polls: u64 = 0;
+    loop {
+        if done() {
+            return true;
+        }
+        polls += 1;
+        // Without a known frequency, bound the polls instead.
+        let expired = if f == 0 { polls > us * 10 } else { cycles() - start > limit };
+        if expired {
+            return done();
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// Milliseconds since `start`, a value of [`cycles`] (0 while the
+/// frequency is not known).
+pub fn ms_since(start: u64) -> u64 {
+    let f = freq();
+    if f == 0 { 0 } else { (cycles() - start) * 1000 / f }
+}

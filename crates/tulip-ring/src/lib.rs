@@ -34,7 +34,7 @@
 //! [`mii`] encodes the MII management frames bit-banged on CSR9 (behind a
 //! pin trait, so the tests run them against model PHYs), and [`media`]
 //! has the 802.3 autonegotiation resolution and the CSR6 and CSR12-CSR15
-//! values of each port. The kernel's `drivers/tulip_media.rs` does the
+//! values of each port. The kernel's `drivers/tulip/media.rs` does the
 //! register accesses and the waiting.
 //!
 //! # What is not here

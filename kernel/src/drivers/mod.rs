@@ -1,12 +1,117 @@
-//! Device drivers.
+//! Device drivers and the driver model.
+//!
+//! A PCI driver implements [`PciDriver`]: its name, the vendor/device IDs
+//! it takes ([`PciId`]), `probe` (bring a found function up, given the
+//! boot parameters in a [`ProbeContext`]) and `remove`. [`PCI_DRIVERS`] is
+//! the registry: the PCI listing names the driver of each function through
+//! [`driver_name`], and [`open_net`] probes the first network device a
+//! driver takes, for `net/`. Adding a NIC driver means a module here and a
+//! line in [`PCI_DRIVERS`]; `pci` and `net` do not change.
+//!
+//! Besides the PCI drivers, `net_dev=loopback` opens [`loopback`], a
+//! software network device for testing `net/` without a NIC.
 
+pub mod loopback;
 pub mod tulip;
-pub mod tulip_media;
 
-/// The drivers the kernel has, by PCI vendor/device ID (the bus scan names
-/// them in its listing).
-pub static DRIVERS: &[crate::pci::Driver] = &[crate::pci::Driver {
-    vendor: tulip::VENDOR_DEC,
-    device: tulip::DEVICE_21143,
-    name: "tulip (DEC 21143)",
-}];
+use crate::net::NetDevice;
+use crate::pci::PciDevice;
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bootparam::EarlyParams;
+use log::warn;
+use spin::Mutex;
+
+/// A vendor/device pair a driver takes.
+pub struct PciId {
+    pub vendor: u16,
+    pub device: u16,
+    /// The chip's name, for messages ("DEC 21143").
+    pub name: &'static str,
+}
+
+/// What a driver's probe gets besides the PCI function: the boot
+/// parameters, parsed once by `main`.
+pub struct ProbeContext<'a> {
+    pub params: &'a EarlyParams<'a>,
+}
+
+/// A device a driver brought up, by the subsystem that uses it.
+#[repr(u8)]
+pub enum Device {
+    /// A network device for `net/`.
+    Net(Box<dyn NetDevice>),
+}
+
+/// A driver for PCI functions.
+pub trait PciDriver: Sync {
+    /// The name the PCI listing prints (`driver: NAME`).
+    fn name(&self) -> &'static str;
+    /// The vendor/device pairs it takes.
+    fn ids(&self) -> &'static [PciId];
+    /// Where such a device comes from (for the message when none is found).
+    fn hint(&self) -> &'static str;
+    /// Brings the function `pci` up; `Err` says why not.
+    fn probe(&self, pci: &PciDevice, ctx: &ProbeContext) -> Result<Device, String>;
+    /// Takes a device this driver probed down and lets it go (every
+    /// buffer and mapping given back).
+    fn remove(&self, dev: Device) {
+        match dev {
+            Device::Net(mut d) => d.down(),
+        }
+    }
+}
+
+/// The registry of PCI drivers, in the order they are tried.
+pub static PCI_DRIVERS: &[&dyn PciDriver] = &[&tulip::DRIVER];
+
+/// The driver taking `vendor:device`, for the PCI listing.
+pub fn driver_name(vendor: u16, device: u16) -> Option<&'static str> {
+    PCI_DRIVERS
+        .iter()
+        .find(|d| d.ids().iter().any(|id| id.vendor == vendor && id.device == device))
+        .map(|d| d.name())
+}
+
+/// The driver that probed the open network device (`None`: none open,
+/// or a device that is no PCI driver's), for [`close_net`].
+static NET_BOUND: Mutex<Option<&'static dyn PciDriver>> = Mutex::new(None);
+
+/// Opens the network device `net_dev=` names: `pci` (the default: the
+/// first function on bus 0 a registered driver takes) or `loopback` (a
+/// software device wired to an in-kernel test client, [`loopback`]).
+pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
+    match ctx.params.get("net_dev") {
+        None | Some("pci") => {}
+        Some("loopback") => return loopback::open(ctx).map(|d| Box::new(d) as Box<dyn NetDevice>),
+        Some(v) => warn!("net_dev={v}: expected pci or loopback; using pci"),
+    }
+    let mut missing = Vec::new();
+    for driver in PCI_DRIVERS {
+        for id in driver.ids() {
+            let Some(pci) = crate::pci::find(id.vendor, id.device) else {
+                missing.push(format!("no {} ({:04x}:{:04x}) on PCI bus 0 ({})", id.name, id.vendor, id.device, driver.hint()));
+                continue;
+            };
+            return match driver.probe(&pci, ctx)? {
+                Device::Net(d) => {
+                    *NET_BOUND.lock() = Some(*driver);
+                    Ok(d)
+                }
+            };
+        }
+    }
+    Err(missing.join("; "))
+}
+
+/// Closes the network device [`open_net`] gave: its driver's `remove`
+/// (every buffer and mapping given back), or the device's own `down` for
+/// one no PCI driver probed.
+pub fn close_net(mut dev: Box<dyn NetDevice>) {
+    match NET_BOUND.lock().take() {
+        Some(driver) => driver.remove(Device::Net(dev)),
+        None => dev.down(),
+    }
+}

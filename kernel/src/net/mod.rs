@@ -1,5 +1,6 @@
-//! Networking (`-append net`): the DEC 21143 in polled mode under smoltcp,
-//! on QEMU's user network (10.0.2.15/24, gateway 10.0.2.2):
+//! Networking (`-append net`): smoltcp over a [`NetDevice`] (the DEC 21143
+//! in QEMU or on a DS10, or the test-only software loopback device), on
+//! QEMU's user network (10.0.2.15/24, gateway 10.0.2.2):
 //!
 //! * ARP and ICMP echo (smoltcp answers pings itself);
 //! * UDP echo on port 7. A datagram `STOP` is echoed and then stops the
@@ -20,8 +21,8 @@
 //!
 //! The loop works the NIC (events, reclaim, refill), then smoltcp, then
 //! the services, and when an iteration found nothing to do it sleeps in
-//! `wtint` until an interrupt: the 21143's (receive, transmit done, ring
-//! full, errors) on its interrupt line, or the clock's (1024 Hz under QEMU),
+//! `wtint` until an interrupt: the NIC's (the 21143's: receive, transmit
+//! done, ring full, errors) on its interrupt line, or the clock's (1024 Hz under QEMU),
 //! which keeps smoltcp's timers going. `net_irq=off` polls instead, never
 //! sleeping, at IPL 7 (the fallback; also taken by itself when the NIC's
 //! line turns out not to deliver: the start-up pings are received but no
@@ -31,7 +32,11 @@
 //! reports the counters and whether the page, CMA, IOMMU and DMA-API debug
 //! counts are back where they were.
 //!
-//! Parameters: `net_time=SECONDS`, `net_rxbuf=BYTES` (receive buffer
+//! The device comes from `drivers::open_net` through the closure `main`
+//! passes to [`run`]; this module names no driver.
+//!
+//! Parameters: `net_time=SECONDS`, `net_dev=pci|loopback` and `net_rxbuf=BYTES`
+//! (the drivers': which device, the 21143's receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
 //! multi-descriptor drop path), `net_irq=auto|off|LINE` (interrupts on the
 //! line the platform's routing gives, none, or interrupt line LINE 0-63),
@@ -44,14 +49,15 @@ mod http;
 mod status;
 
 use crate::dma::{self, iommu};
-use crate::drivers::tulip::{self, Nic, NicConfig};
 use crate::irq::{self, Ipl};
 use crate::mm::{heap, page};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use device::TulipDevice;
+pub use device::{Counters, IrqCounters, MacDisplay, NetDevice, RxFrame, RxQueue, TxQueue};
+use device::Phy;
 use log::{error, info, warn};
 use netproto::http::Reply;
 use smoltcp::iface::{Config, Interface, SocketSet};
@@ -125,7 +131,7 @@ fn ping_byte(i: usize) -> u8 {
 /// microseconds, or why not.
 fn ping(
     iface: &mut Interface,
-    dev: &mut TulipDevice,
+    dev: &mut Phy,
     sockets: &mut SocketSet<'static>,
     h: smoltcp::iface::SocketHandle,
     seq: u16,
@@ -140,7 +146,7 @@ fn ping(
         netproto::icmp::echo_request(buf, PING_IDENT, seq, &data).ok_or("ICMP buffer too short")?;
     }
     while now() - start < Duration::from_secs(1) {
-        dev.nic.poll();
+        dev.dev.poll();
         iface.poll(now(), dev, sockets);
         let s = sockets.get_mut::<icmp::Socket>(h);
         while s.can_recv() {
@@ -183,32 +189,14 @@ fn irq_mode(params: &bootparam::EarlyParams) -> IrqMode {
     }
 }
 
-/// The NIC's interrupt line from the machine's PCI interrupt routing
-/// (slot and pin), compared with what the firmware wrote into the PCI
-/// interrupt line register; `Err` says why there is none.
-fn routed_line(nic: &Nic) -> Result<u32, String> {
-    let pci = nic.pci();
-    let Some(chosen) = crate::platform::chosen() else {
-        return Err(String::from("no machine vector chosen"));
-    };
-    let pin = (b'A' + pci.irq_pin.wrapping_sub(1)) as char;
-    match chosen.machine.pci_line(pci.bdf.dev, pci.irq_pin) {
-        Ok(line) => {
-            info!(
-                "net: {} {} INT{pin}: Cchip line {line} (interrupt routing of {}, member {}); firmware's interrupt line register: {}",
-                pci.bdf,
-                "21143",
-                chosen.system_name,
-                chosen.member,
-                pci.irq_line
-            );
-            Ok(line)
-        }
-        Err(e) => Err(alloc::format!("{e} (member {})", chosen.member)),
-    }
-}
-
-pub fn run(params: &bootparam::EarlyParams) {
+/// The network run: opens the device with `open` (after the memory
+/// baseline), serves until a stop, takes the device down with `close` and
+/// checks that everything came back.
+pub fn run(
+    params: &bootparam::EarlyParams,
+    open: impl FnOnce() -> Result<Box<dyn NetDevice>, String>,
+    close: impl FnOnce(Box<dyn NetDevice>),
+) {
     let time_s = match params.get("net_time").map(str::parse::<u64>) {
         None => DEFAULT_TIME_S,
         Some(Ok(s)) if s > 0 => s,
@@ -218,13 +206,6 @@ pub fn run(params: &bootparam::EarlyParams) {
         }
     };
     let mode = irq_mode(params);
-    let mut cfg = NicConfig::default();
-    if let Some(v) = params.get("net_rxbuf") {
-        match v.parse::<usize>() {
-            Ok(n) => cfg.rx_buf_len = n,
-            Err(_) => warn!("net_rxbuf={v}: not a number; using {}", cfg.rx_buf_len),
-        }
-    }
     let debug_hooks = params.has_flag("net_debug_hooks");
     let http_fail = match params.get("net_http_fail").map(str::parse::<u64>) {
         None => None,
@@ -243,10 +224,10 @@ pub fn run(params: &bootparam::EarlyParams) {
         "net: start: buddy free {} pages, heap {} pages ({} bytes used), CMA free {} pages, IOMMU entries used {:?}, DMA mappings live {}",
         before.buddy_free, before.heap_pages, used_before, before.cma_free, before.iommu, before.live
     );
-    let reason = match Nic::up(cfg) {
-        Ok(nic) => {
-            info!("tulip: up: {}", nic.describe());
-            serve(nic, time_s, mode, debug_hooks, http_fail)
+    let reason = match open() {
+        Ok(dev) => {
+            info!("{}: up: {}", dev.driver(), dev.describe());
+            serve(dev, close, time_s, mode, debug_hooks, http_fail)
         }
         Err(e) => {
             error!("net: NIC not started: {e}");
@@ -284,17 +265,24 @@ pub fn run(params: &bootparam::EarlyParams) {
 
 /// The service loop; returns why it stopped. Everything it creates is
 /// gone when it returns (the NIC down).
-fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail: Option<u64>) -> Option<Stop> {
+fn serve(
+    mut nic: Box<dyn NetDevice>,
+    close: impl FnOnce(Box<dyn NetDevice>),
+    time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail: Option<u64>) -> Option<Stop> {
     let line = match mode {
         IrqMode::Off => {
             info!("net: interrupts off (net_irq=off): polling at IPL 7");
             None
         }
         IrqMode::Line(l) => Some(l),
-        IrqMode::Auto => match routed_line(&nic) {
-            Ok(l) => Some(l),
-            Err(e) => {
+        IrqMode::Auto => match nic.routed_line() {
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
                 warn!("net: {e}: polling at IPL 7");
+                None
+            }
+            None => {
+                info!("net: {} {}: no interrupt line: polling at IPL 7", nic.location(), nic.chip());
                 None
             }
         },
@@ -316,8 +304,8 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
     }
     let irq_start = irq::stats();
     let loop_start = now();
-    let mac = nic.mac;
-    let mut dev = TulipDevice { nic };
+    let mac = nic.mac();
+    let mut dev = Phy { dev: nic };
     let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
     config.random_seed = crate::arch::rpcc() ^ 0x5eed_a1fa_0000_0000;
     let mut iface = Interface::new(config, &mut dev, now());
@@ -348,24 +336,25 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         }
     }
     sockets.remove(pinger);
-    if let Some(l) = dev.nic.irq_line() {
+    if let Some(l) = dev.dev.irq_line() {
         let taken = irq::line_count(l);
-        let rx = dev.nic.counters().rx_packets;
+        let rx = dev.dev.counters().rx_packets;
         if taken == 0 && rx > 0 {
             let state = irq::line_state();
             warn!(
-                "net: {} 21143: {rx} frames received but no interrupt on Cchip line {l} ({state}): the line is wrong or broken; falling back to polling at IPL 7",
-                dev.nic.pci().bdf
+                "net: {} {}: {rx} frames received but no interrupt on Cchip line {l} ({state}): the line is wrong or broken; falling back to polling at IPL 7",
+                dev.dev.location(),
+                dev.dev.chip()
             );
             drop(ipl.take());
-            dev.nic.disable_interrupts();
+            dev.dev.disable_interrupts();
             irq::stop_clock();
         }
     }
 
     info!(
         "net: ready: {IP_CIDR} gateway {GATEWAY}, MAC {}, UDP echo on port {ECHO_PORT}, HTTP on port {HTTP_PORT} ({} connections, {} + {} bytes of buffers each); stops on UDP \"STOP\", GET /shutdown, or after {time_s} s; debug hooks (UDP STALL) {}",
-        tulip_ring::mac_display(&mac),
+        MacDisplay(&mac),
         http::SOCKETS,
         netproto::http::IN_CAP,
         netproto::http::OUT_CAP,
@@ -386,7 +375,7 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         if stop.is_none() && t >= deadline {
             stop = Some((Stop::Timeout, t));
         }
-        dev.nic.poll();
+        dev.dev.poll();
         iface.poll(t, &mut dev, &mut sockets);
 
         // UDP echo.
@@ -425,7 +414,7 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         }
 
         // HTTP.
-        let nic = &dev.nic;
+        let nic = &*dev.dev;
         let mut want_stop = false;
         web.service(&mut sockets, t, |path, hs, body| {
             let mut net = stats;
@@ -459,7 +448,7 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         }
         stats.http = web.stats();
 
-        if dev.nic.irq_line().is_some() {
+        if dev.dev.irq_line().is_some() {
             // Send what the services queued, then sleep if nothing is left:
             // with every interrupt masked, so that one arriving after the
             // check still ends the wait (wtint returns on a pending one).
@@ -472,8 +461,8 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
                 // busy it finds the work by polling, without an interrupt
                 // per frame. An event already pending raises the line at
                 // once, and wtint returns for it.
-                dev.nic.arm_interrupts();
-                if !tulip::irq_work_pending() {
+                dev.dev.arm_interrupts();
+                if !dev.dev.irq_work_pending() {
                     irq::wait();
                     sleeps += 1;
                 }
@@ -488,13 +477,14 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         info!("net: stopping ({r}); {} HTTP connections still open", web.active(&mut sockets));
     }
     web.abort_all(&mut sockets);
-    let ic = tulip::irq_counters();
-    match dev.nic.irq_line() {
+    let ic = dev.dev.irq_counters();
+    match dev.dev.irq_line() {
         Some(l) => {
             let ticks = irq_end.ticks - irq_start.ticks;
             info!(
-                "net: interrupts: line {l}: {} taken by the 21143 ({} not its own), clock ticks {ticks} in {} ms ({} Hz), sleeps {sleeps}; spurious {}, unhandled {}",
+                "net: interrupts: line {l}: {} taken by the {} ({} not its own), clock ticks {ticks} in {} ms ({} Hz), sleeps {sleeps}; spurious {}, unhandled {}",
                 ic.taken,
+                dev.dev.chip(),
                 ic.not_ours,
                 loop_us / 1000,
                 ticks * 1_000_000 / loop_us as u64,
@@ -508,9 +498,10 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
         drop(ipl);
         irq::stop_clock();
     }
-    let c = dev.nic.counters();
+    let c = dev.dev.counters();
     info!(
-        "tulip: counters: rx {} packets {} bytes, tx {} packets {} bytes; rx errors {}, tx errors {}, rx dropped {}, tx dropped {}; runts {}, oversize {}, truncated {}; rx ring full {}, tx ring full {}; missed {}, FIFO overflows {}, DMA errors {}, bus errors {}, underflows {}, descriptor mismatches {}",
+        "{}: counters: rx {} packets {} bytes, tx {} packets {} bytes; rx errors {}, tx errors {}, rx dropped {}, tx dropped {}; runts {}, oversize {}, truncated {}; rx ring full {}, tx ring full {}; missed {}, FIFO overflows {}, DMA errors {}, bus errors {}, underflows {}, descriptor mismatches {}",
+        dev.dev.driver(),
         c.rx_packets,
         c.rx_bytes,
         c.tx_packets,
@@ -549,10 +540,10 @@ fn serve(mut nic: Nic, time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail:
     );
     drop(sockets);
     drop(iface);
-    let mut nic = dev.nic;
+    let nic = dev.dev;
+    let driver = nic.driver();
     let live = dma::debug::live();
-    nic.down();
-    info!("tulip: down: DMA mappings live {live} -> {}", dma::debug::live());
-    drop(nic);
+    close(nic);
+    info!("{driver}: down: DMA mappings live {live} -> {}", dma::debug::live());
     reason
 }

@@ -2,10 +2,9 @@
 //! buddy, CMA, heap), IOMMU arena occupancy, NIC counters, DMA-API debug.
 
 use crate::dma::{self, iommu};
-use crate::drivers::tulip::{Counters, Nic};
+use super::{Counters, IrqCounters, MacDisplay, NetDevice};
 use crate::mm::{self, PAGE_SIZE, heap, page};
 use core::fmt::{self, Write};
-use tulip_ring::mac_display;
 
 /// Counters of the network services.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,6 +36,8 @@ pub struct Snapshot {
     pub iommu_pci_entries: u64,
     pub nic: Counters,
     pub mac: [u8; 6],
+    /// The device's name ("DEC 21143").
+    pub model: &'static str,
     pub rx_in_flight: usize,
     pub tx_in_flight: usize,
     pub dma_debug: bool,
@@ -45,7 +46,7 @@ pub struct Snapshot {
     pub net: NetStats,
     /// The NIC's Cchip line while interrupts are on (`None`: polled).
     pub irq_line: Option<u32>,
-    pub nic_irq: crate::drivers::tulip::IrqCounters,
+    pub nic_irq: IrqCounters,
     pub irq: crate::irq::IrqStats,
 }
 
@@ -54,7 +55,8 @@ pub fn uptime_us() -> u64 {
     s * 1_000_000 + us as u64
 }
 
-pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
+pub fn snapshot(nic: &dyn NetDevice, net: NetStats) -> Snapshot {
+    let (rx_in_flight, tx_in_flight) = nic.in_flight();
     let r = *mm::boot::REPORT.lock();
     let (memblock_total, memblock_reserved) = {
         let mb = mm::boot::MEMBLOCK.lock();
@@ -73,15 +75,16 @@ pub fn snapshot(nic: &Nic, net: NetStats) -> Snapshot {
         iommu: iommu::used_entries(),
         iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
         nic: nic.counters(),
-        mac: nic.mac,
-        rx_in_flight: nic.rx.in_flight(),
-        tx_in_flight: nic.tx.in_flight(),
+        mac: nic.mac(),
+        model: nic.model(),
+        rx_in_flight,
+        tx_in_flight,
         dma_debug: dma::debug::enabled(),
         dma_live: dma::debug::live(),
         dma_problems: dma::debug::errors(),
         net,
         irq_line: nic.irq_line(),
-        nic_irq: crate::drivers::tulip::irq_counters(),
+        nic_irq: nic.irq_counters(),
         irq: crate::irq::stats(),
     }
 }
@@ -194,7 +197,7 @@ pub fn json(s: &Snapshot, o: &mut impl Write) -> fmt::Result {
     write!(
         o,
         "\"nic\":{{\"mac\":\"{}\",\"rx_in_flight\":{},\"tx_in_flight\":{}",
-        mac_display(&s.mac),
+        MacDisplay(&s.mac),
         s.rx_in_flight,
         s.tx_in_flight
     )?;
@@ -275,7 +278,7 @@ pub fn html(s: &Snapshot, o: &mut impl Write) -> fmt::Result {
         format_args!("{} / {} of {}", s.iommu.0, s.iommu.1, s.iommu_pci_entries),
     )?;
     row(o, "DMA-API debug live mappings", s.dma_live)?;
-    write!(o, "</table>\n<h2>NIC (DEC 21143, {})</h2><table>\n", mac_display(&s.mac))?;
+    write!(o, "</table>\n<h2>NIC ({}, {})</h2><table>\n", s.model, MacDisplay(&s.mac))?;
     for (k, v) in nic_fields(&s.nic) {
         row(o, k, v)?;
     }

@@ -1,7 +1,8 @@
 //! PCI on the machine's first host bridge: configuration space, bus-0
 //! enumeration with an `lspci`-like listing, BARs, enabling decode and bus
 //! mastering. Where the CPU reaches the PCI spaces, and how a configuration
-//! address is encoded, is the machine's ([`crate::platform`]).
+//! address is encoded, is the machine's ([`crate::platform`]); which driver
+//! takes a function is the drivers' (the listing asks a lookup it is given).
 
 mod inject;
 
@@ -257,10 +258,11 @@ static DEVICES: Mutex<Vec<PciDevice>> = Mutex::new(Vec::new());
 
 /// Enumerates bus 0 (all 32 devices, functions 1-7 of multi-function ones)
 /// and prints the listing: the functions found, the empty slots (vendor/
-/// device ID all ones), and every odd answer with its register and value;
-/// `drivers` names the driver of each function it knows; `params` may ask
-/// for injected faults (`pci_inject=`).
-pub fn enumerate(params: &bootparam::EarlyParams, drivers: &[Driver]) {
+/// device ID all ones), every odd answer with its register and value, and
+/// the driver `driver_name` names for a vendor/device pair (`main` passes
+/// the drivers' registry lookup); `params` may ask for injected faults
+/// (`pci_inject=`).
+pub fn enumerate(params: &bootparam::EarlyParams, driver_name: fn(u16, u16) -> Option<&'static str>) {
     let faults = inject::from_params(params);
     let mut found = Vec::new();
     let mut empty = 0u32;
@@ -298,9 +300,8 @@ pub fn enumerate(params: &bootparam::EarlyParams, drivers: &[Driver]) {
                 info!("      BAR{i}: {b}");
             }
         }
-        match drivers.iter().find(|dr| dr.vendor == d.vendor && dr.device == d.device) {
-            Some(dr) => info!("      driver: {}", dr.name),
-            None => {}
+        if let Some(name) = driver_name(d.vendor, d.device) {
+            info!("      driver: {name}");
         }
     }
     if found.is_empty() {
@@ -313,11 +314,4 @@ pub fn enumerate(params: &bootparam::EarlyParams, drivers: &[Driver]) {
 /// The first function with this vendor and device ID.
 pub fn find(vendor: u16, device: u16) -> Option<PciDevice> {
     DEVICES.lock().iter().find(|d| d.vendor == vendor && d.device == device).cloned()
-}
-
-/// A driver the kernel has for a vendor/device pair.
-pub struct Driver {
-    pub vendor: u16,
-    pub device: u16,
-    pub name: &'static str,
 }

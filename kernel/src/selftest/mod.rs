@@ -39,9 +39,11 @@ pub enum Outcome {
 enum Test {
     Runs(fn() -> Result<String, String>),
     MaySkip(fn() -> Result<Outcome, String>),
+    /// May be skipped, and reads boot parameters (a driver's probe does).
+    MaySkipWith(fn(&bootparam::EarlyParams) -> Result<Outcome, String>),
 }
 
-use Test::{MaySkip, Runs};
+use Test::{MaySkip, MaySkipWith, Runs};
 
 const TESTS: &[(&str, Test)] = &[
     ("division-millicode", Runs(arith::division_millicode)),
@@ -60,36 +62,37 @@ const TESTS: &[(&str, Test)] = &[
     ("dma-debug-reports", MaySkip(dma::debug_reports)),
     ("dma-fault-injection", Runs(dma::fault_injection)),
     ("dma-storm", Runs(dma::storm)),
-    ("tulip-loopback-sg", MaySkip(tulip_sg)),
-    ("tulip-loopback-direct", MaySkip(tulip_direct)),
+    ("tulip-loopback-sg", MaySkipWith(tulip_sg)),
+    ("tulip-loopback-direct", MaySkipWith(tulip_direct)),
 ];
 
 /// The DMA proof on a real emulated device: the 21143 in internal loopback,
 /// through the scatter-gather window (with a removed mapping that must
 /// stop the device's write) and through the direct window. Skipped, and
 /// said so, when the machine has no 21143 (`-nic ...,model=tulip`).
-fn tulip_sg() -> Result<Outcome, String> {
-    tulip(crate::dma::WindowPolicy::ForceSg)
+fn tulip_sg(params: &bootparam::EarlyParams) -> Result<Outcome, String> {
+    tulip(crate::dma::WindowPolicy::ForceSg, params)
 }
 
-fn tulip_direct() -> Result<Outcome, String> {
-    tulip(crate::dma::WindowPolicy::ForceDirect)
+fn tulip_direct(params: &bootparam::EarlyParams) -> Result<Outcome, String> {
+    tulip(crate::dma::WindowPolicy::ForceDirect, params)
 }
 
-fn tulip(w: crate::dma::WindowPolicy) -> Result<Outcome, String> {
+fn tulip(w: crate::dma::WindowPolicy, params: &bootparam::EarlyParams) -> Result<Outcome, String> {
     if !crate::drivers::tulip::present() {
         return Ok(Outcome::Skipped("no DEC 21143 on bus 0 (boot QEMU with -nic user,model=tulip)".into()));
     }
-    crate::drivers::tulip::loopback_selftest(w).map(Outcome::Passed)
+    crate::drivers::tulip::loopback_selftest(w, params).map(Outcome::Passed)
 }
 
 /// Runs every self-test, logging one line each.
-pub fn run_all() -> TestResult {
+pub fn run_all(params: &bootparam::EarlyParams) -> TestResult {
     let mut r = TestResult { passed: 0, failed: 0, skipped: 0 };
     for (name, test) in TESTS {
         let outcome = match test {
             Runs(f) => f().map(Outcome::Passed),
             MaySkip(f) => f(),
+            MaySkipWith(f) => f(params),
         };
         match outcome {
             Ok(Outcome::Passed(detail)) => {

@@ -734,6 +734,64 @@ pub fn all() -> Vec<Case> {
             forbid: NO_FAILURE,
             ..case("net-tulip-media-100tx-fixed", "net net_time=1 tulip_media=100baseTX-FD")
         },
+        // net/ over the test-only loopback device (net_dev=loopback): the
+        // same server code as the 21143's, its wire connected to an
+        // in-kernel smoltcp client at 10.0.2.2 that answers the start-up
+        // pings, checks 16 UDP echoes and three HTTP replies byte for byte
+        // and stops the run with GET /shutdown. No NIC on the machine.
+        Case {
+            expect: &[
+                "boot parameter kept for later: net_dev=loopback",
+                "net: start: buddy free ",
+                "loopback: up: software device, MAC 02:00:00:00:0f:01, wire of 32 frames each way to an in-kernel smoltcp client at 10.0.2.2 (MAC 02:00:00:00:0f:02)",
+                "net: software loopback: no interrupt line: polling at IPL 7",
+                "net: ping 10.0.2.2 (56 bytes): reply in ",
+                "net: ping 10.0.2.2 (1400 bytes): reply in ",
+                "net: ready: 10.0.2.15/24 gateway 10.0.2.2, MAC 02:00:00:00:0f:01, UDP echo on port 7, HTTP on port 80",
+                "loopback: client: UDP echo: 16 of 16 datagrams of 1 to 1472 bytes came back identical (9332 bytes)",
+                "loopback: client: GET /status.json: 200 OK, application/json, ",
+                " bytes, udp_echoed 16",
+                "loopback: client: GET /nope: HTTP/1.1 404 Not Found, identical to the 151 bytes expected",
+                "net: stop requested (GET /shutdown)",
+                "loopback: client: GET /shutdown: HTTP/1.1 200 OK, identical to the 142 bytes expected",
+                "net: stopping (GET /shutdown)",
+                "net: interrupts: none (polled)",
+                "loopback: counters: rx ",
+                "rx errors 0, tx errors 0, rx dropped 0, tx dropped 0;",
+                "net: services: UDP echoed 16 datagrams 9332 bytes (dropped 0, STALL refused 0); HTTP 3 connections, 3 requests, 1 errors;",
+                "loopback: client: all checks passed (16 UDP echoes, 3 HTTP requests)",
+                "loopback: down: DMA mappings live 0 -> 0",
+                "DMA mappings live 0 (start 0): all back",
+                "memory (end of the network run): total ",
+                "net: stopped (GET /shutdown)",
+                "ready; halting",
+            ],
+            forbid: NO_FAILURE,
+            ..case("net-loopback", "net net_dev=loopback net_time=30")
+        },
+        // The loopback client's checks can fail: the 3rd UDP datagram the
+        // server sends (echo 2, 64 bytes) gets its last byte inverted on the
+        // wire; the client (UDP checksums unverified for this test) must
+        // name the byte, and its UDP STOP ends the run.
+        Case {
+            expect: &[
+                "loopback: net_loopback_corrupt=3: byte ",
+                "ERROR loopback: client: UDP echo 2: byte 63 came back 0x78, sent 0x87",
+                "net: stop requested (UDP from 10.0.2.2:4007)",
+                "ERROR loopback: client: the checks failed (see above)",
+                "loopback: down: DMA mappings live 0 -> 0",
+                "DMA mappings live 0 (start 0): all back",
+                "net: stopped (UDP STOP)",
+                "ready; halting",
+            ],
+            forbid: &["FAILED", "client: all checks passed", "GET /status.json: 200"],
+            allow: &[
+                "loopback: net_loopback_corrupt=3: byte ",
+                "loopback: client: UDP echo 2: byte 63 came back 0x78, sent 0x87",
+                "loopback: client: the checks failed (see above)",
+            ],
+            ..case("net-loopback-detects-corruption", "net net_dev=loopback net_time=30 net_loopback_corrupt=3")
+        },
         Case {
             expect: &[
                 "net: NIC not started: no DEC 21143 (1011:0019) on PCI bus 0",

@@ -1,7 +1,7 @@
 //! Media setup of the 21143 (what a real DS10 needs before the NIC can
 //! talk; QEMU's model ignores it but answers enough to exercise it).
 //!
-//! Called by [`super::tulip::Nic`] after the chip's reset and before the
+//! Called by [`super::Nic`] after the chip's reset and before the
 //! receive and transmit processes start (both are stopped here), it
 //! returns the CSR6 media bits (PS, HBD, TTM, PCS, SCR, FD) the NIC then
 //! runs with, and one line for the log. The steps (the decisions and
@@ -49,7 +49,10 @@
 //! (autonegotiation complete, no partner code word); CSR13-15 are stored
 //! and do nothing.
 
-use super::tulip::{Csrs, Tulip, wait_for};
+use super::probe::Tulip;
+use super::regs::Csrs;
+use crate::time::{ms_since, wait_for};
+use bootparam::EarlyParams;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -86,8 +89,8 @@ enum Choice {
     Fixed(u8),
 }
 
-fn choice() -> Choice {
-    let Some(v) = crate::config::param("tulip_media") else { return Choice::Auto };
+fn choice(params: &EarlyParams) -> Choice {
+    let Some(v) = params.get("tulip_media") else { return Choice::Auto };
     let table: [(&str, Choice); 13] = [
         ("auto", Choice::Auto),
         ("mii", Choice::Mii),
@@ -122,12 +125,6 @@ impl MdioPins for Pins {
     fn read(&mut self) -> u32 {
         self.0.read(csr::CSR9)
     }
-}
-
-/// Milliseconds since `start` (cycle counter).
-fn ms_since(start: u64) -> u64 {
-    let f = crate::time::freq();
-    if f == 0 { 0 } else { (crate::time::cycles() - start) * 1000 / f }
 }
 
 fn log_leaf(rom: &[u8], leaf: &InfoLeaf<'_>) {
@@ -165,7 +162,7 @@ fn run_gep(c: Csrs, seq: Words<'_>) -> usize {
 }
 
 /// Chooses and sets up the medium (see the module documentation).
-pub fn setup(chip: &Tulip) -> Media {
+pub fn setup(chip: &Tulip, params: &EarlyParams) -> Media {
     let c = chip.csrs;
     let rom = &chip.srom[..];
     let parsed = srom_info::parse(rom, chip.pci.bdf.dev);
@@ -179,7 +176,7 @@ pub fn setup(chip: &Tulip) -> Media {
             None
         }
     };
-    let choice = choice();
+    let choice = choice(params);
 
     // Reset sequences, and the MII block's sequences before the scan.
     let mut gep_note = String::new();
@@ -194,7 +191,7 @@ pub fn setup(chip: &Tulip) -> Media {
         {
             let r = run_gep(c, *reset);
             if r > 0 {
-                crate::drivers::tulip::delay_us(PHY_RESET_US);
+                crate::time::delay_us(PHY_RESET_US);
             }
             let i = run_gep(c, *gp_init);
             if r + i > 0 {

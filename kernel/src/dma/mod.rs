@@ -19,10 +19,12 @@
 //! are memory barriers only: `wmb` before the device may read what the CPU
 //! wrote, `mb` before the CPU reads what the device wrote.
 
+mod accounting;
 pub mod debug;
 pub mod fault;
 pub mod iommu;
 
+pub use accounting::accounting;
 use crate::arch::{mb, wmb};
 use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};

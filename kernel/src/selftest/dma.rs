@@ -4,6 +4,7 @@
 //! the IOMMU arenas empty and DMA-API debug silent.
 
 use crate::dma::{self, Backing, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, debug, fault, iommu};
+use crate::mm::accounting::Compare;
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, page, phys_ptr};
 use alloc::format;
@@ -17,24 +18,17 @@ fn dev(name: &'static str, mask: u64, policy: WindowPolicy) -> DmaDevice {
     DmaDevice { name, dma_mask: mask, policy }
 }
 
-/// Everything that must be back where it was after a test.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    pages: page::PageStats,
-    iommu: (usize, usize),
-    live: usize,
-}
-
-fn snapshot() -> Snapshot {
-    Snapshot { pages: page::stats(), iommu: iommu::used_entries(), live: debug::live() }
-}
+/// Every count of the accounting snapshot must be back exactly where it
+/// was after a DMA test: pages (down to the free blocks of each order),
+/// CMA, IOMMU entries and live mappings.
+const EXACT: Compare = Compare::Exact;
 
 fn in_range(bus: u64, base: u64, size: u64) -> bool {
     (base..base + size).contains(&bus)
 }
 
 pub fn windows() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     let auto = dev("test-auto", FULL, WindowPolicy::Auto);
     let sg = dev("test-sg", FULL, WindowPolicy::ForceSg);
@@ -73,8 +67,10 @@ pub fn windows() -> Result<String, String> {
     }
     dma::unmap_single(&isa, b_isa, 64, Direction::ToDevice).map_err(|e| format!("{e}"))?;
     page::free_pages(pa, 0).map_err(|e| format!("{e}"))?;
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     log::info!("  16-bit mask refused as expected: {err}");
     Ok(format!("auto {b_auto:#x}, forced SG {b_sg:#x} (PTE {pte:#x}), ISA {b_isa:#x}; 16-bit mask refused"))
@@ -83,7 +79,7 @@ pub fn windows() -> Result<String, String> {
 /// A coherent buffer larger than the buddy allocator's largest block must
 /// come from CMA when there is enough CMA, and fail cleanly otherwise.
 pub fn coherent_cma_fallback() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("test-coherent", FULL, WindowPolicy::Auto);
     let size = 12 << 20; // 12 MiB > the 8 MiB order-10 block
     let cma_free = before.pages.cma_free as u64 * PAGE_SIZE;
@@ -114,8 +110,10 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
         }
     };
     dma::free_coherent(&d, small);
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     Ok(msg)
 }
@@ -140,7 +138,7 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     if !debug::enabled() {
         return Ok(super::Outcome::Skipped("dma_debug=off".into()));
     }
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
     let other = dev("test-debug-other", FULL, WindowPolicy::ForceSg);
     let auto = dev("test-debug-auto", FULL, WindowPolicy::Auto);
@@ -202,8 +200,10 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     expect_reports(&mut n, 1, "free while mapped")?;
     dma::unmap_single(&d, bus2, 512, Direction::ToDevice).map_err(e)?;
     expect_reports(&mut n, 0, "the final unmap")?;
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     Ok(super::Outcome::Passed(format!(
         "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each",
@@ -213,7 +213,7 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
 
 /// Every error path of alloc_coherent and map_* leaves nothing allocated.
 pub fn fault_injection() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let sg = dev("test-fault", FULL, WindowPolicy::ForceSg);
     let mut seen = Vec::new();
     // Buddy fails: a small coherent buffer falls back to CMA (if any).
@@ -261,8 +261,9 @@ pub fn fault_injection() -> Result<String, String> {
         Err(DmaError::IommuPte { written: 2, pages: 4, .. }) => seen.push("PTE write failure in map_single -> run unwound"),
         other => return Err(format!("a failed third PTE write in map_single gave {other:?}")),
     }
-    if iommu::used_entries() != before.iommu {
-        return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {:?}", iommu::used_entries(), before.iommu));
+    let iommu_before = before.dma.unwrap_or_default().iommu_used;
+    if iommu::used_entries() != iommu_before {
+        return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {iommu_before:?}", iommu::used_entries()));
     }
     fault::arm(fault::Site::Pte, 2);
     let mut list = [SgEntry { pa, len: 100, bus: 0 }, SgEntry { pa: pa + 2 * PAGE_SIZE, len: PAGE_SIZE as usize, bus: 0 }];
@@ -285,8 +286,10 @@ pub fn fault_injection() -> Result<String, String> {
         Err(DmaError::Empty) if debug::errors() == n => seen.push("unmap_sg of an empty list -> Empty"),
         other => return Err(format!("unmap_sg of an empty list gave {other:?}, {} debug reports", debug::errors() - n)),
     }
-    if snapshot() != before {
-        return Err(format!("an error path leaked: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("an error path leaked: {diff}"));
     }
     Ok(format!("{} error paths, nothing leaked: {}", seen.len(), seen.join("; ")))
 }
@@ -409,7 +412,7 @@ fn check_unmapped(what: &str, segs: &[(u64, u64, usize)]) -> Result<(), String> 
 /// see [`check_mapping`]), each undone IOMMU mapping leaves no valid PTE;
 /// ends with the arenas empty and DMA-API debug silent.
 pub fn storm() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let errors0 = debug::errors();
     let devs = [
         dev("storm-auto", FULL, WindowPolicy::Auto),
@@ -509,9 +512,10 @@ pub fn storm() -> Result<String, String> {
         dma::free_coherent(&devs[d], c);
     }
     page::free_pages(pool, 6).map_err(|e| format!("{e}"))?;
-    let after = snapshot();
-    if after != before || debug::errors() != errors0 {
-        return Err(format!("storm left state behind: {before:?} -> {after:?}, {} debug reports", debug::errors() - errors0));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() || debug::errors() != errors0 {
+        return Err(format!("storm left state behind: {diff}, {} debug reports", debug::errors() - errors0));
     }
     let (isa, pci) = iommu::stats().ok_or("no IOMMU arenas")?;
     Ok(format!(
@@ -526,7 +530,7 @@ pub fn storm() -> Result<String, String> {
 /// `dma_leak_test` one mapping is left behind on purpose, for DMA-API debug
 /// to report at shutdown.
 pub fn boot_probe(leak: bool) {
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("fault-probe", FULL, WindowPolicy::ForceSg);
     match dma::alloc_coherent(&d, 4 * PAGE_SIZE as usize) {
         Ok(c) => {
@@ -554,11 +558,12 @@ pub fn boot_probe(leak: bool) {
     if leak {
         return;
     }
-    let after = snapshot();
-    if after == before {
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if diff.is_empty() {
         log::info!("dma probe: nothing leaked (buddy, CMA, IOMMU and DMA-API debug all as before)");
     } else {
-        log::error!("dma probe: LEAK: {before:?} -> {after:?}");
+        log::error!("dma probe: LEAK: {diff}");
     }
 }
 
@@ -575,7 +580,7 @@ pub fn boot_probe(leak: bool) {
 /// * `unmap-sg-empty`: `unmap_sg` of an empty list is refused with an
 ///   error, and a real list maps and unmaps after it: nothing reported.
 pub fn debug_probe(kind: &str) {
-    let before = snapshot();
+    let before = dma::accounting();
     let errors0 = debug::errors();
     let pa = match page::alloc_pages(0, true, Owner::SELFTEST) {
         Ok(pa) => pa,
@@ -601,11 +606,12 @@ pub fn debug_probe(kind: &str) {
     };
     let _ = page::free_pages(pa, 0);
     let reported = debug::errors() - errors0;
-    let after = snapshot();
-    if reported == expected && after == before {
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if reported == expected && diff.is_empty() {
         log::info!("dma probe: {kind}: {reported} problems reported by DMA-API debug, as expected; nothing leaked");
     } else {
-        log::error!("dma probe: {kind}: FAILED: {reported} problems reported (expected {expected}); state {before:?} -> {after:?}");
+        log::error!("dma probe: {kind}: FAILED: {reported} problems reported (expected {expected}); state: {diff}");
     }
 }
 

@@ -10,7 +10,7 @@ use crate::mm::{PAGE_SIZE, page, phys_ptr};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::splitmix::SplitMix;
+use splitmix::SplitMix64;
 
 const FULL: u64 = u64::MAX;
 
@@ -421,19 +421,19 @@ pub fn storm() -> Result<String, String> {
     ];
     const POOL: u64 = 512 << 10;
     let pool = page::alloc_pages(6, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?; // 512 KiB to map from
-    let mut rng = SplitMix(0xd0a5_7041_0000_0001);
+    let mut rng = SplitMix64::new(0xd0a5_7041_0000_0001);
     let mut singles: Vec<(usize, u64, u64, usize)> = Vec::new();
     let mut sgs: Vec<(usize, Vec<SgEntry>)> = Vec::new();
     let mut coh: Vec<(usize, dma::Coherent)> = Vec::new();
     let (mut maps, mut full, mut pages_checked) = (0u64, 0, 0u64);
     let span = |segs: &[(u64, u64, usize)]| segs.iter().map(|&(_, pa, len)| dma_policy::span_pages(pa, len as u64)).sum::<u64>();
     for _ in 0..3000 {
-        let d = (rng.next() % 3) as usize;
-        let stamp = rng.next();
-        match rng.next() % 6 {
+        let d = (rng.next_u64() % 3) as usize;
+        let stamp = rng.next_u64();
+        match rng.next_u64() % 6 {
             0 | 1 => {
-                let len = 1 + (rng.next() % (64 << 10)) as usize;
-                let pa = pool + rng.next() % (POOL - len as u64);
+                let len = 1 + (rng.next_u64() % (64 << 10)) as usize;
+                let pa = pool + rng.next_u64() % (POOL - len as u64);
                 match dma::map_single(&devs[d], pa, len, Direction::Bidirectional) {
                     Ok(bus) => {
                         maps += 1;
@@ -447,16 +447,16 @@ pub fn storm() -> Result<String, String> {
                 }
             }
             2 if !singles.is_empty() => {
-                let (d, bus, pa, len) = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
+                let (d, bus, pa, len) = singles.swap_remove((rng.next_u64() % singles.len() as u64) as usize);
                 dma::unmap_single(&devs[d], bus, len, Direction::Bidirectional).map_err(|e| format!("{e}"))?;
                 check_unmapped("unmap_single", &[(bus, pa, len)])?;
             }
             3 => {
-                let n = 1 + (rng.next() % 6) as usize;
+                let n = 1 + (rng.next_u64() % 6) as usize;
                 let mut list: Vec<SgEntry> = (0..n)
                     .map(|_| {
-                        let len = 1 + (rng.next() % 20_000) as usize;
-                        SgEntry { pa: pool + rng.next() % (POOL - len as u64), len, bus: 0 }
+                        let len = 1 + (rng.next_u64() % 20_000) as usize;
+                        SgEntry { pa: pool + rng.next_u64() % (POOL - len as u64), len, bus: 0 }
                     })
                     .collect();
                 match dma::map_sg(&devs[d], &mut list, Direction::ToDevice) {
@@ -472,14 +472,14 @@ pub fn storm() -> Result<String, String> {
                 }
             }
             4 if !sgs.is_empty() => {
-                let (d, list) = sgs.swap_remove((rng.next() % sgs.len() as u64) as usize);
+                let (d, list) = sgs.swap_remove((rng.next_u64() % sgs.len() as u64) as usize);
                 dma::unmap_sg(&devs[d], &list, Direction::ToDevice).map_err(|e| format!("{e}"))?;
                 let segs: Vec<_> = list.iter().map(|s| (s.bus, s.pa, s.len)).collect();
                 check_unmapped("unmap_sg", &segs)?;
             }
             5 => {
                 if coh.len() < 16 {
-                    let size = 1 + (rng.next() % (96 << 10)) as usize;
+                    let size = 1 + (rng.next_u64() % (96 << 10)) as usize;
                     match dma::alloc_coherent(&devs[d], size) {
                         Ok(c) => {
                             maps += 1;
@@ -492,7 +492,7 @@ pub fn storm() -> Result<String, String> {
                         Err(e) => return Err(format!("alloc_coherent: {e}")),
                     }
                 } else {
-                    let (d, c) = coh.swap_remove((rng.next() % coh.len() as u64) as usize);
+                    let (d, c) = coh.swap_remove((rng.next_u64() % coh.len() as u64) as usize);
                     let segs = [(c.bus, c.pa, c.size)];
                     dma::free_coherent(&devs[d], c);
                     check_unmapped("free_coherent", &segs)?;

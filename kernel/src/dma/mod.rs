@@ -330,7 +330,8 @@ pub fn init(params: &bootparam::EarlyParams) {
         }
     }
     log::info!("dma: DMA-API debug {}", if debug::enabled() { "on" } else { "off (dma_debug=off)" });
-    for (key, site) in [("fail_buddy", Site::Buddy), ("fail_cma", Site::Cma), ("fail_iommu", Site::Iommu), ("fail_pte", Site::Pte), ("fail_dma_debug", Site::DebugRecord)] {
+    for site in Site::all() {
+        let key = site.param();
         if let Some(v) = params.get(key) {
             match v.parse::<u64>() {
                 Ok(n) if n > 0 => {

@@ -11,6 +11,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
+// The test-vector draws: the same SplitMix64 the self-tests use.
+use splitmix::SplitMix64;
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let repo = manifest.parent().unwrap().to_path_buf();
@@ -46,7 +49,6 @@ fn main() {
     fs::write(out.join("wide_vectors.rs"), wide_vectors()).unwrap();
     fs::write(out.join("fmt_expected.rs"), fmt_expected()).unwrap();
     println!("cargo:rerun-if-changed=src/selftest/fmt_cases.rs");
-    println!("cargo:rerun-if-changed=src/selftest/splitmix.rs");
     println!("cargo:rerun-if-changed=build.rs");
 }
 
@@ -64,8 +66,6 @@ fn fmt_expected() -> String {
     s
 }
 
-include!("src/selftest/splitmix.rs");
-
 const EDGES: &[u64] = &[
     0, 1, 2, 3, 5, 7, 10, 255, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000,
     0x1_0000_0001, 1_000_000_007, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000,
@@ -80,10 +80,10 @@ fn division_vectors() -> String {
             pairs.push((a, b));
         }
     }
-    let mut rng = SplitMix(0xa1fa_0d1f_5eed_0001);
+    let mut rng = SplitMix64::new(0xa1fa_0d1f_5eed_0001);
     for _ in 0..4000 {
-        let a = rng.next() >> (rng.next() % 64);
-        let b = rng.next() >> (rng.next() % 64);
+        let a = rng.next_u64() >> (rng.next_u64() % 64);
+        let b = rng.next_u64() >> (rng.next_u64() % 64);
         pairs.push((a, b));
     }
     let mut s = String::new();
@@ -116,17 +116,17 @@ fn division_vectors() -> String {
 }
 
 fn wide_vectors() -> String {
-    let mut rng = SplitMix(0xa1fa_0d1f_5eed_0128);
+    let mut rng = SplitMix64::new(0xa1fa_0d1f_5eed_0128);
     let mut s = String::new();
     writeln!(s, "/// (a, b, a*b, a/b, a%b, a<<(b%128), a>>(b%128), (a as i128)/(b as i128))").unwrap();
     writeln!(s, "pub static WIDE_VECTORS: &[(u128, u128, u128, u128, u128, u128, u128, i128)] = &[").unwrap();
     for i in 0..512 {
-        let mut a = ((rng.next() as u128) << 64) | rng.next() as u128;
-        let mut b = ((rng.next() as u128) << 64) | rng.next() as u128;
-        a >>= rng.next() % 128;
-        b >>= rng.next() % 128;
+        let mut a = ((rng.next_u64() as u128) << 64) | rng.next_u64() as u128;
+        let mut b = ((rng.next_u64() as u128) << 64) | rng.next_u64() as u128;
+        a >>= rng.next_u64() % 128;
+        b >>= rng.next_u64() % 128;
         if i % 7 == 0 {
-            b = (rng.next() % 1000) as u128 + 1;
+            b = (rng.next_u64() % 1000) as u128 + 1;
         }
         if b == 0 {
             b = 3;

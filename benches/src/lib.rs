@@ -13,35 +13,33 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use splitmix::SplitMix64;
 use std::time::{Duration, Instant};
 
 pub mod linux;
 pub mod plot;
 
-/// SplitMix64: small, fast, good enough to draw sizes and victims.
+/// The benchmarks' draws of sizes and victims: the workspace's SplitMix64
+/// (`crates/splitmix`) with `usize` ranges.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     /// A generator with the given seed.
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     /// The next 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (`n > 0`), by multiply-shift (no division).
     #[inline]
     pub fn below(&mut self, n: usize) -> usize {
-        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+        self.0.below_scaled(n as u64) as usize
     }
 
     /// Uniform in `lo..=hi`.

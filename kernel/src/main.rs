@@ -102,7 +102,7 @@ pub extern "C" fn kernel_main() -> ! {
     }
 
     let leak = params.has_flag("dma_leak_test");
-    if leak || ["fail_buddy", "fail_cma", "fail_iommu", "fail_pte"].iter().any(|k| params.get(k).is_some()) {
+    if leak || dma::fault::Site::all().any(|s| s.probed_at_boot() && params.get(s.param()).is_some()) {
         selftest::dma::boot_probe(leak);
     }
     if let Some(kind) = params.get("dma_debug_test") {

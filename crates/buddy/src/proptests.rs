@@ -19,7 +19,9 @@
 //! Number of cases: `PROPTEST_CASES` (default 10 000).
 
 use super::*;
+use core::ops::ControlFlow;
 use proptest::prelude::*;
+use test_support::{ModelCheck, near, op_sequence, pick, run_ops, runs};
 
 const SPAN: usize = 2048;
 
@@ -276,6 +278,124 @@ fn counts(b: &BuddyAllocator<'_>) -> [usize; NR_ORDERS] {
     core::array::from_fn(|o| b.free_count(o as u32))
 }
 
+/// The allocator and its model, stepped together by
+/// [`test_support::run_ops`].
+struct Sut<'a> {
+    b: BuddyAllocator<'a>,
+    m: Model,
+}
+
+impl ModelCheck for Sut<'_> {
+    type Op = Op;
+    type Stop = core::convert::Infallible;
+
+    fn check(&self) {
+        check(&self.b, &self.m);
+    }
+
+    fn step(&mut self, op: Op) -> ControlFlow<Self::Stop> {
+        let Sut { b, m } = self;
+        let base = m.base;
+        match op {
+            Op::Alloc(order) => {
+                let before = counts(b);
+                match b.alloc(order) {
+                    Ok(pfn) => {
+                        assert!(order <= MAX_ORDER);
+                        assert_eq!(pfn % (1 << order), 0, "misaligned allocation");
+                        let i = m.idx(pfn).expect("allocation outside span");
+                        assert!(i + (1 << order) <= SPAN);
+                        let k = m.blocks.len();
+                        for p in &mut m.pages[i..i + (1 << order)] {
+                            assert_eq!(*p, Page::Free, "allocation overlaps a live or unmanaged frame");
+                            *p = Page::Alloc(k);
+                        }
+                        m.blocks.push((pfn, order, true));
+                        m.live.push(k);
+                        // Smallest fitting block, split by `expand`: one block
+                        // less at the source order, one more at each order
+                        // in [order, source).
+                        let src = (order..=MAX_ORDER).find(|&o| before[o as usize] > 0).unwrap();
+                        let after = counts(b);
+                        for o in 0..=MAX_ORDER {
+                            let o_ = o as usize;
+                            let expected = if o == src {
+                                before[o_] - 1
+                            } else if o >= order && o < src {
+                                before[o_] + 1
+                            } else {
+                                before[o_]
+                            };
+                            assert_eq!(after[o_], expected, "expand: wrong count at order {o}");
+                        }
+                    }
+                    Err(e) => {
+                        if order > MAX_ORDER {
+                            assert_eq!(e, BuddyError::InvalidOrder { order });
+                        } else {
+                            assert_eq!(e, BuddyError::OutOfMemory { order });
+                            assert!(
+                                !m.has_free_aligned_block(order),
+                                "alloc({order}) failed but the model has a free aligned block"
+                            );
+                        }
+                        assert_eq!(counts(b), before);
+                    }
+                }
+            }
+            Op::FreeLive(i) | Op::FreeAgain(i) | Op::FreeInside(i, _, _) => {
+                let list = if matches!(op, Op::FreeAgain(_)) { &m.freed } else { &m.live };
+                let Some((_, k)) = pick(list, i) else {
+                    return ControlFlow::Continue(());
+                };
+                let (head, order, _) = m.blocks[k];
+                let (pfn, order) = match op {
+                    Op::FreeInside(_, off, o) => (head + off % (1 << order), o),
+                    _ => (head, order),
+                };
+                let expected = m.expect_free(pfn, order);
+                let before = counts(b);
+                let got = b.free(pfn, order);
+                assert_eq!(got, expected, "free({pfn:#x}, {order})");
+                match got {
+                    Ok(()) => {
+                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
+                        m.do_free(k);
+                    }
+                    Err(_) => assert_eq!(counts(b), before, "failed free changed state"),
+                }
+            }
+            Op::FreeBogus(off, order) => {
+                let pfn = near(base, off);
+                let expected = m.expect_free(pfn, order);
+                let before = counts(b);
+                let got = b.free(pfn, order);
+                assert_eq!(got, expected, "free({pfn:#x}, {order})");
+                match got {
+                    Ok(()) => {
+                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
+                        m.do_free(k);
+                    }
+                    Err(_) => assert_eq!(counts(b), before, "failed free changed state"),
+                }
+            }
+            Op::AddRange(off, len) => {
+                let start = near(base, off);
+                let end = start.wrapping_add(len);
+                let expected = m.expect_add(start, end);
+                let before = counts(b);
+                let got = b.add_free_range(start, end);
+                assert_eq!(got, expected, "add_free_range({start:#x}, {end:#x})");
+                match got {
+                    Ok(()) => m.pages[start - base..end - base].fill(Page::Free),
+                    Err(_) => assert_eq!(counts(b), before, "failed add changed state"),
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 fn run(setup: Setup, ops: Vec<Op>) {
     let base = setup.base_pfn;
     let mut meta = vec![FrameMeta::UNMANAGED; SPAN];
@@ -305,108 +425,9 @@ fn run(setup: Setup, ops: Vec<Op>) {
         b.add_free_range(s, e).unwrap();
         m.pages[s - base..e - base].fill(Page::Free);
     }
-    check(&b, &m);
-
-    for op in ops {
-        match op {
-            Op::Alloc(order) => {
-                let before = counts(&b);
-                match b.alloc(order) {
-                    Ok(pfn) => {
-                        assert!(order <= MAX_ORDER);
-                        assert_eq!(pfn % (1 << order), 0, "misaligned allocation");
-                        let i = m.idx(pfn).expect("allocation outside span");
-                        assert!(i + (1 << order) <= SPAN);
-                        let k = m.blocks.len();
-                        for p in &mut m.pages[i..i + (1 << order)] {
-                            assert_eq!(*p, Page::Free, "allocation overlaps a live or unmanaged frame");
-                            *p = Page::Alloc(k);
-                        }
-                        m.blocks.push((pfn, order, true));
-                        m.live.push(k);
-                        // Smallest fitting block, split by `expand`: one block
-                        // less at the source order, one more at each order
-                        // in [order, source).
-                        let src = (order..=MAX_ORDER).find(|&o| before[o as usize] > 0).unwrap();
-                        let after = counts(&b);
-                        for o in 0..=MAX_ORDER {
-                            let o_ = o as usize;
-                            let expected = if o == src {
-                                before[o_] - 1
-                            } else if o >= order && o < src {
-                                before[o_] + 1
-                            } else {
-                                before[o_]
-                            };
-                            assert_eq!(after[o_], expected, "expand: wrong count at order {o}");
-                        }
-                    }
-                    Err(e) => {
-                        if order > MAX_ORDER {
-                            assert_eq!(e, BuddyError::InvalidOrder { order });
-                        } else {
-                            assert_eq!(e, BuddyError::OutOfMemory { order });
-                            assert!(
-                                !m.has_free_aligned_block(order),
-                                "alloc({order}) failed but the model has a free aligned block"
-                            );
-                        }
-                        assert_eq!(counts(&b), before);
-                    }
-                }
-            }
-            Op::FreeLive(i) | Op::FreeAgain(i) | Op::FreeInside(i, _, _) => {
-                let list = if matches!(op, Op::FreeAgain(_)) { &m.freed } else { &m.live };
-                if list.is_empty() {
-                    continue;
-                }
-                let k = list[i % list.len()];
-                let (head, order, _) = m.blocks[k];
-                let (pfn, order) = match op {
-                    Op::FreeInside(_, off, o) => (head + off % (1 << order), o),
-                    _ => (head, order),
-                };
-                let expected = m.expect_free(pfn, order);
-                let before = counts(&b);
-                let got = b.free(pfn, order);
-                assert_eq!(got, expected, "free({pfn:#x}, {order})");
-                match got {
-                    Ok(()) => {
-                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
-                        m.do_free(k);
-                    }
-                    Err(_) => assert_eq!(counts(&b), before, "failed free changed state"),
-                }
-            }
-            Op::FreeBogus(off, order) => {
-                let pfn = (base + off).wrapping_sub(8);
-                let expected = m.expect_free(pfn, order);
-                let before = counts(&b);
-                let got = b.free(pfn, order);
-                assert_eq!(got, expected, "free({pfn:#x}, {order})");
-                match got {
-                    Ok(()) => {
-                        let Page::Alloc(k) = m.pages[pfn - base] else { unreachable!() };
-                        m.do_free(k);
-                    }
-                    Err(_) => assert_eq!(counts(&b), before, "failed free changed state"),
-                }
-            }
-            Op::AddRange(off, len) => {
-                let start = (base + off).wrapping_sub(8);
-                let end = start.wrapping_add(len);
-                let expected = m.expect_add(start, end);
-                let before = counts(&b);
-                let got = b.add_free_range(start, end);
-                assert_eq!(got, expected, "add_free_range({start:#x}, {end:#x})");
-                match got {
-                    Ok(()) => m.pages[start - base..end - base].fill(Page::Free),
-                    Err(_) => assert_eq!(counts(&b), before, "failed add changed state"),
-                }
-            }
-        }
-        check(&b, &m);
-    }
+    let mut sut = Sut { b, m };
+    let _ = run_ops(&mut sut, ops);
+    let Sut { mut b, mut m } = sut;
 
     // Free everything: the free lists must be exactly the canonical
     // decomposition of the managed frames, i.e. what a fresh allocator
@@ -421,15 +442,8 @@ fn run(setup: Setup, ops: Vec<Op>) {
 
     let mut fresh_meta = vec![FrameMeta::UNMANAGED; SPAN];
     let mut fresh = BuddyAllocator::new(base, &mut fresh_meta).unwrap();
-    let mut i = 0;
-    while i < SPAN {
-        if m.pages[i] == Page::Free {
-            let j = (i..SPAN).find(|&j| m.pages[j] != Page::Free).unwrap_or(SPAN);
-            fresh.add_free_range(base + i, base + j).unwrap();
-            i = j;
-        } else {
-            i += 1;
-        }
+    for r in runs(&m.pages, |&p| p == Page::Free) {
+        fresh.add_free_range(base + r.start, base + r.end).unwrap();
     }
     for order in 0..=MAX_ORDER {
         let mut got: Vec<usize> = b.free_blocks(order).collect();
@@ -440,18 +454,11 @@ fn run(setup: Setup, ops: Vec<Op>) {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
-    fn buddy_matches_model(setup in setup_strategy(), ops in prop::collection::vec(op_strategy(), 1..64)) {
+    fn buddy_matches_model(setup in setup_strategy(), ops in op_sequence(op_strategy(), 1..64)) {
         run(setup, ops);
     }
 }

@@ -11,7 +11,9 @@
 //! Number of cases: `PROPTEST_CASES` (default 10 000).
 
 use super::*;
+use core::ops::ControlFlow;
 use proptest::prelude::*;
+use test_support::{ModelCheck, near, op_sequence, pick, run_ops, runs};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -168,26 +170,24 @@ fn check(cma: &Cma<'_>, m: &Model) {
     assert_eq!(cma.free_pages() + (used << m.opb), cma.total_pages());
 }
 
-fn run(setup: Setup, ops: Vec<Op>) {
-    let Setup {
-        base_pfn,
-        order_per_bit: opb,
-        bits,
-    } = setup;
-    let count = bits << opb;
-    let mut storage = vec![usize::MAX; bitmap_words(count, opb) + 1];
-    let mut cma = Cma::new(base_pfn, count, opb, &mut storage).unwrap();
-    let mut m = Model {
-        base: base_pfn,
-        opb,
-        chunks: vec![None; bits],
-        allocs: Vec::new(),
-        live: Vec::new(),
-        released: Vec::new(),
-    };
-    check(&cma, &m);
+/// The area and its model, stepped together by
+/// [`test_support::run_ops`].
+struct Sut<'a> {
+    cma: Cma<'a>,
+    m: Model,
+}
 
-    for op in ops {
+impl ModelCheck for Sut<'_> {
+    type Op = Op;
+    type Stop = core::convert::Infallible;
+
+    fn check(&self) {
+        check(&self.cma, &self.m);
+    }
+
+    fn step(&mut self, op: Op) -> ControlFlow<Self::Stop> {
+        let Sut { cma, m } = self;
+        let opb = m.opb;
         match op {
             Op::Alloc(n, align) => {
                 let expected = m.expect_alloc(n, align);
@@ -208,11 +208,9 @@ fn run(setup: Setup, ops: Vec<Op>) {
             }
             Op::ReleaseLive(i) | Op::ReleaseAgain(i) | Op::ReleasePart(i, _, _) => {
                 let list = if matches!(op, Op::ReleaseAgain(_)) { &m.released } else { &m.live };
-                if list.is_empty() {
-                    continue;
-                }
-                let slot = i % list.len();
-                let k = list[slot];
+                let Some((slot, k)) = pick(list, i) else {
+                    return ControlFlow::Continue(());
+                };
                 let (pfn, n) = m.allocs[k];
                 let (pfn, n) = match op {
                     Op::ReleasePart(_, off, len) => (pfn + off % n, len),
@@ -230,7 +228,7 @@ fn run(setup: Setup, ops: Vec<Op>) {
                 }
             }
             Op::ReleaseBogus(off, n) => {
-                let pfn = (m.base + off).wrapping_sub(8);
+                let pfn = near(m.base, off);
                 let expected = m.expect_release(pfn, n);
                 let got = cma.release(pfn, n);
                 assert_eq!(got, expected, "release({pfn:#x}, {n})");
@@ -239,21 +237,36 @@ fn run(setup: Setup, ops: Vec<Op>) {
                 }
             }
         }
-        check(&cma, &m);
+        ControlFlow::Continue(())
     }
+}
+
+fn run(setup: Setup, ops: Vec<Op>) {
+    let Setup {
+        base_pfn,
+        order_per_bit: opb,
+        bits,
+    } = setup;
+    let count = bits << opb;
+    let mut storage = vec![usize::MAX; bitmap_words(count, opb) + 1];
+    let cma = Cma::new(base_pfn, count, opb, &mut storage).unwrap();
+    let m = Model {
+        base: base_pfn,
+        opb,
+        chunks: vec![None; bits],
+        allocs: Vec::new(),
+        live: Vec::new(),
+        released: Vec::new(),
+    };
+    let mut sut = Sut { cma, m };
+    let _ = run_ops(&mut sut, ops);
+    let Sut { mut cma, mut m } = sut;
 
     // Release every chunk still allocated, one maximal run at a time.
-    let mut i = 0;
-    while i < m.chunks.len() {
-        if m.chunks[i].is_some() {
-            let j = (i..m.chunks.len()).find(|&j| m.chunks[j].is_none()).unwrap_or(m.chunks.len());
-            let (pfn, n) = (m.base + (i << opb), (j - i) << opb);
-            cma.release(pfn, n).unwrap();
-            m.apply_release(pfn, n);
-            i = j;
-        } else {
-            i += 1;
-        }
+    for r in runs(&m.chunks, Option::is_some) {
+        let (pfn, n) = (m.base + (r.start << opb), (r.end - r.start) << opb);
+        cma.release(pfn, n).unwrap();
+        m.apply_release(pfn, n);
     }
     check(&cma, &m);
     assert_eq!(cma.free_pages(), cma.total_pages());
@@ -262,18 +275,11 @@ fn run(setup: Setup, ops: Vec<Op>) {
     assert_eq!(storage[storage.len() - 1], usize::MAX, "wrote past the bitmap");
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
-    fn cma_matches_model(setup in setup_strategy(), ops in prop::collection::vec(op_strategy(), 1..64)) {
+    fn cma_matches_model(setup in setup_strategy(), ops in op_sequence(op_strategy(), 1..64)) {
         run(setup, ops);
     }
 }

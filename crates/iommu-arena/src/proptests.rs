@@ -24,7 +24,9 @@
 
 use super::*;
 use crate::model::CachingIommu;
+use core::ops::ControlFlow;
 use proptest::prelude::*;
+use test_support::{ModelCheck, near, op_sequence, pick, run_ops, runs};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -365,28 +367,29 @@ fn check_placement(
     );
 }
 
-/// Run `ops`; returns the first stale translation the device model saw
-/// (only possible for a mutant: for the real arena that is a failure).
-fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
-    let exact_flushes = mutant != Mutant::SkipFlush;
-    let nent = setup.entries;
-    let dma_base = setup.base_page << PAGE_SHIFT;
-    let mut ptes = vec![0xdead_beef_u64; nent];
-    let mut bitmap = vec![u64::MAX; dirty_bitmap_words(nent) + 1];
-    let policy = if setup.dirty_mode {
-        FlushPolicy::DirtyBitmap(&mut bitmap)
-    } else {
-        FlushPolicy::LazyWrap
-    };
-    let mut arena = IommuArena::new(dma_base, &mut ptes, 1 << setup.align_shift, policy).unwrap();
-    let mut iommu = CachingIommu::new(dma_base, nent, 1 << setup.line_shift);
-    arena.broken_skip_flush = mutant == Mutant::SkipFlush;
-    arena.broken_allow_split = mutant == Mutant::AllowSplit;
-    let mut m = Model::new(&setup);
-    m.allow_split = mutant == Mutant::AllowSplit;
-    check(&arena, &m);
+/// The arena, its model and the caching device, stepped together by
+/// [`test_support::run_ops`]; a step stops the run with the first stale
+/// translation the device saw.
+struct Sut<'a> {
+    arena: IommuArena<'a>,
+    iommu: CachingIommu,
+    m: Model,
+    /// Whether the flush calls must be exactly the model's (not for the
+    /// mutant that skips flushes).
+    exact_flushes: bool,
+}
 
-    for op in ops {
+impl ModelCheck for Sut<'_> {
+    type Op = Op;
+    type Stop = model::Stale;
+
+    fn check(&self) {
+        check(&self.arena, &self.m);
+    }
+
+    fn step(&mut self, op: Op) -> ControlFlow<model::Stale> {
+        let Sut { arena, iommu, m, exact_flushes } = self;
+        let exact_flushes = *exact_flushes;
         let all_before = iommu.invalidate_all_calls;
         let ranges_before = iommu.invalidate_range_calls;
         let mut expect_ranges = 0;
@@ -394,7 +397,7 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
             Op::Alloc(n, align, b) => {
                 let exp = m.expect_alloc(n, align, b);
                 let wraps = arena.stats().wraps;
-                let got = arena.alloc(n, align, b, &mut iommu);
+                let got = arena.alloc(n, align, b, iommu);
                 assert_eq!(got, exp.result, "alloc({n}, {align}, {b:?})");
                 assert_eq!(arena.stats().wraps - wraps, exp.wrapped as u64, "wrap");
                 if exact_flushes {
@@ -408,7 +411,7 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
                     m.flushed();
                 }
                 if let Ok(p) = got {
-                    check_placement(&arena, &m, p, n, align, b);
+                    check_placement(arena, &m, p, n, align, b);
                     let pas: Vec<u64> = (0..n as u64)
                         .map(|i| (m.next_pa + i) << PAGE_SHIFT)
                         .collect();
@@ -422,26 +425,26 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
                     m.allocs.push((p, n));
                     // The device must not hold a stale translation for
                     // anything it is about to be given.
-                    if iommu.check_fresh(&arena, p, n) != 0 {
-                        return iommu.stale.first().copied();
+                    if iommu.check_fresh(arena, p, n) != 0 {
+                        if let Some(&stale) = iommu.stale.first() {
+                            return ControlFlow::Break(stale);
+                        }
                     }
                 }
             }
             Op::FreeLive(i) | Op::FreeAgain(i) | Op::FreePart(i, _, _) => {
                 let again = matches!(op, Op::FreeAgain(_));
                 let list = if again { &m.freed } else { &m.live };
-                if list.is_empty() {
-                    continue;
-                }
-                let slot = i % list.len();
-                let k = list[slot];
+                let Some((slot, k)) = pick(list, i) else {
+                    return ControlFlow::Continue(());
+                };
                 let (p, n) = m.allocs[k];
                 let (p, n) = match op {
                     Op::FreePart(_, off, len) => (p + off % n, len),
                     _ => (p, n),
                 };
                 let exp = m.expect_free(p, n);
-                let got = arena.free(p, n, &mut iommu);
+                let got = arena.free(p, n, iommu);
                 assert_eq!(got.map(|_| ()), exp.map(|_| ()), "free({p}, {n})");
                 if let Ok(ranged) = exp {
                     if ranged {
@@ -458,9 +461,9 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
                 }
             }
             Op::FreeBogus(off, n) => {
-                let p = off.wrapping_sub(8);
+                let p = near(0, off);
                 let exp = m.expect_free(p, n);
-                let got = arena.free(p, n, &mut iommu);
+                let got = arena.free(p, n, iommu);
                 assert_eq!(got.map(|_| ()), exp.map(|_| ()), "free({p}, {n})");
                 if let Ok(ranged) = exp {
                     expect_ranges = ranged as u64;
@@ -477,7 +480,7 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
             Op::Access(seed, k) => {
                 let mapped = m.mapped_entries();
                 if mapped.is_empty() {
-                    continue;
+                    return ControlFlow::Continue(());
                 }
                 for j in 0..k {
                     let e = mapped[(seed.wrapping_add(j.wrapping_mul(7919))) % mapped.len()];
@@ -486,15 +489,15 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
                     };
                     let off = (seed as u64 + j as u64) & (PAGE_SIZE - 1);
                     let dma = arena.dma_addr(e).unwrap() + off;
-                    let reached = iommu.device_access(&arena, dma);
+                    let reached = iommu.device_access(arena, dma);
                     if let Some(&stale) = iommu.stale.first() {
-                        return Some(stale);
+                        return ControlFlow::Break(stale);
                     }
                     assert_eq!(reached, Some(pa + off), "DMA to {dma:#x}");
                 }
             }
             Op::Flush => {
-                arena.flush_tlb(&mut iommu);
+                arena.flush_tlb(iommu);
                 m.flushed();
                 assert_eq!(
                     iommu.invalidate_all_calls - all_before,
@@ -520,22 +523,39 @@ fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
             "stale translation: {:?}",
             iommu.stale
         );
-        check(&arena, &m);
+        ControlFlow::Continue(())
     }
+}
+
+/// Run `ops`; returns the first stale translation the device model saw
+/// (only possible for a mutant: for the real arena that is a failure).
+fn run(setup: Setup, ops: Vec<Op>, mutant: Mutant) -> Option<model::Stale> {
+    let exact_flushes = mutant != Mutant::SkipFlush;
+    let nent = setup.entries;
+    let dma_base = setup.base_page << PAGE_SHIFT;
+    let mut ptes = vec![0xdead_beef_u64; nent];
+    let mut bitmap = vec![u64::MAX; dirty_bitmap_words(nent) + 1];
+    let policy = if setup.dirty_mode {
+        FlushPolicy::DirtyBitmap(&mut bitmap)
+    } else {
+        FlushPolicy::LazyWrap
+    };
+    let mut arena = IommuArena::new(dma_base, &mut ptes, 1 << setup.align_shift, policy).unwrap();
+    let iommu = CachingIommu::new(dma_base, nent, 1 << setup.line_shift);
+    arena.broken_skip_flush = mutant == Mutant::SkipFlush;
+    arena.broken_allow_split = mutant == Mutant::AllowSplit;
+    let mut m = Model::new(&setup);
+    m.allow_split = mutant == Mutant::AllowSplit;
+    let mut sut = Sut { arena, iommu, m, exact_flushes };
+    if let ControlFlow::Break(stale) = run_ops(&mut sut, ops) {
+        return Some(stale);
+    }
+    let Sut { mut arena, mut iommu, mut m, .. } = sut;
 
     // Free everything still allocated, one maximal run at a time.
-    let mut e = 0;
-    while e < nent {
-        if matches!(m.st[e], St::Mapped(_)) {
-            let end = (e..nent)
-                .find(|&j| !matches!(m.st[j], St::Mapped(_)))
-                .unwrap_or(nent);
-            arena.free(e, end - e, &mut iommu).unwrap();
-            m.apply_free(e, end - e);
-            e = end;
-        } else {
-            e += 1;
-        }
+    for r in runs(&m.st, |s| matches!(s, St::Mapped(_))) {
+        arena.free(r.start, r.len(), &mut iommu).unwrap();
+        m.apply_free(r.start, r.len());
     }
     check(&arena, &m);
     let reserved = m.st.iter().filter(|&&s| s == St::Reserved).count();
@@ -596,7 +616,7 @@ fn run_lockstep(setup: Setup, ops: Vec<Op>) {
 }
 
 fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op_strategy(), 1..MAX_OPS)
+    op_sequence(op_strategy(), 1..MAX_OPS)
 }
 
 const MAX_OPS: usize = 128;
@@ -643,15 +663,8 @@ fn device_model_catches_broken_arenas() {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn arena_matches_model_and_device_never_sees_stale(

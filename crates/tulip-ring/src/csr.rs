@@ -5,6 +5,7 @@
 //! Accesses must be 32-bit ("longword instructions and quadword aligned",
 //! Linux); QEMU implements exactly 4-byte accesses.
 
+use crate::flags::BitNames;
 use core::fmt;
 
 /// Byte offset of CSR `n` (0..=15).
@@ -281,7 +282,8 @@ pub const fn tx_state(csr5_value: u32) -> TxState {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Csr5(pub u32);
 
-const CSR5_NAMES: [(u32, &str); 19] = [
+/// CSR5's status bits with their names (the 21143 manual's), in bit order.
+pub const CSR5_NAMES: [(u32, &str); 19] = [
     (csr5::TI, "TI"),
     (csr5::TPS, "TPS"),
     (csr5::TU, "TU"),
@@ -305,18 +307,8 @@ const CSR5_NAMES: [(u32, &str); 19] = [
 
 impl fmt::Display for Csr5 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#010x} [", self.0)?;
-        let mut first = true;
-        for (bit, name) in CSR5_NAMES {
-            if self.0 & bit != 0 {
-                if !first {
-                    f.write_str(" ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        write!(f, "] rx {:?} tx {:?}", rx_state(self.0), tx_state(self.0))?;
+        let names = BitNames { bits: self.0, table: &CSR5_NAMES, empty: "" };
+        write!(f, "{:#010x} [{names}] rx {:?} tx {:?}", self.0, rx_state(self.0), tx_state(self.0))?;
         if self.0 & csr5::FBE != 0 {
             let eb = (self.0 >> csr5::EB_SHIFT) & csr5::EB_MASK;
             let what = match eb {

@@ -118,3 +118,34 @@ macro_rules! flag_set {
 }
 
 pub(crate) use flag_set;
+
+/// The names of the bits set in a register value, from a `(bit, name)`
+/// table in the table's order, separated by spaces; `empty` when none of
+/// the table's bits is set. The one way this crate prints CSR5, CSR6 media
+/// and autonegotiation ability bits, each table defined once next to its
+/// register.
+#[derive(Clone, Copy)]
+pub struct BitNames<'a> {
+    pub bits: u32,
+    pub table: &'a [(u32, &'static str)],
+    pub empty: &'static str,
+}
+
+impl core::fmt::Display for BitNames<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut first = true;
+        for &(bit, name) in self.table {
+            if self.bits & bit != 0 {
+                if !first {
+                    f.write_str(" ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str(self.empty)?;
+        }
+        Ok(())
+    }
+}

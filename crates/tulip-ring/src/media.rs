@@ -25,6 +25,7 @@
 //! ([`crate::srom_info`]).
 
 use crate::csr::csr6;
+use crate::flags::BitNames;
 use crate::mii::anar;
 use core::fmt;
 
@@ -131,29 +132,19 @@ pub fn resolve(local: u16, partner: u16) -> Option<LinkMode> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Abilities(pub u16);
 
+/// The autonegotiation abilities (ANAR / ANLPAR bits) with their short
+/// names, highest priority first.
+pub const ABILITY_NAMES: [(u32, &str); 5] = [
+    (anar::TX_FD as u32, "100TX-FD"),
+    (anar::T4 as u32, "100T4"),
+    (anar::TX_HD as u32, "100TX"),
+    (anar::T10_FD as u32, "10T-FD"),
+    (anar::T10_HD as u32, "10T"),
+];
+
 impl fmt::Display for Abilities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (anar::TX_FD, "100TX-FD"),
-            (anar::T4, "100T4"),
-            (anar::TX_HD, "100TX"),
-            (anar::T10_FD, "10T-FD"),
-            (anar::T10_HD, "10T"),
-        ];
-        let mut first = true;
-        for (bit, name) in names {
-            if self.0 & bit != 0 {
-                if !first {
-                    f.write_str(" ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("none")?;
-        }
-        Ok(())
+        BitNames { bits: u32::from(self.0), table: &ABILITY_NAMES, empty: "none" }.fmt(f)
     }
 }
 
@@ -206,30 +197,19 @@ pub const fn csr6_sym(scrambler: bool, full_duplex: bool) -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Csr6Media(pub u32);
 
+/// CSR6's media bits with their names.
+pub const CSR6_MEDIA_NAMES: [(u32, &str); 6] = [
+    (csr6::PS, "PS"),
+    (csr6::HBD, "HBD"),
+    (csr6::PCS, "PCS"),
+    (csr6::SCR, "SCR"),
+    (csr6::TTM, "TTM"),
+    (csr6::FD, "FD"),
+];
+
 impl fmt::Display for Csr6Media {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (csr6::PS, "PS"),
-            (csr6::HBD, "HBD"),
-            (csr6::PCS, "PCS"),
-            (csr6::SCR, "SCR"),
-            (csr6::TTM, "TTM"),
-            (csr6::FD, "FD"),
-        ];
-        let mut first = true;
-        for (bit, name) in names {
-            if self.0 & bit != 0 {
-                if !first {
-                    f.write_str(" ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("none")?;
-        }
-        Ok(())
+        BitNames { bits: self.0, table: &CSR6_MEDIA_NAMES, empty: "none" }.fmt(f)
     }
 }
 
@@ -472,4 +452,61 @@ pub fn nway_result(adv: u16, csr12: Csr12) -> NwayResult {
         return NwayResult::ParallelDetect(LinkMode::T10Half);
     }
     NwayResult::NotComplete
+}
+
+/// What the `tulip_media=` boot parameter asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MediaChoice {
+    /// The serial ROM's selection, else an MII scan, else the SIA.
+    Auto,
+    /// An MII PHY.
+    Mii,
+    /// The SIA with autonegotiation (no MII scan).
+    Sia,
+    /// This media code ([`crate::srom_info::code`]), fixed.
+    Fixed(u8),
+}
+
+/// Every `tulip_media=` value with what it asks for (compared ignoring
+/// case; Linux's `tulip` names where it has one).
+pub const MEDIA_CHOICES: [(&str, MediaChoice); 13] = {
+    use crate::srom_info::code;
+    [
+        ("auto", MediaChoice::Auto),
+        ("mii", MediaChoice::Mii),
+        ("sia", MediaChoice::Sia),
+        ("nway", MediaChoice::Sia),
+        ("10baseT", MediaChoice::Fixed(code::TP)),
+        ("10baseT-FD", MediaChoice::Fixed(code::TP_FD)),
+        ("aui", MediaChoice::Fixed(code::AUI)),
+        ("bnc", MediaChoice::Fixed(code::BNC)),
+        ("100baseTX", MediaChoice::Fixed(code::TX100)),
+        ("100baseTX-FD", MediaChoice::Fixed(code::TX100_FD)),
+        ("100baseFX", MediaChoice::Fixed(code::FX100)),
+        ("100baseFX-FD", MediaChoice::Fixed(code::FX100_FD)),
+        ("10baseT-HD", MediaChoice::Fixed(code::TP)),
+    ]
+};
+
+/// The `tulip_media=` value `v` asks for; `None` for a value not in
+/// [`MEDIA_CHOICES`].
+pub fn media_choice(v: &str) -> Option<MediaChoice> {
+    MEDIA_CHOICES.iter().find(|(name, _)| name.eq_ignore_ascii_case(v)).map(|&(_, c)| c)
+}
+
+/// The `tulip_media=` values, for messages: `auto, mii, sia, ...`.
+#[derive(Clone, Copy, Debug)]
+pub struct MediaChoiceNames;
+
+impl fmt::Display for MediaChoiceNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (name, _)) in MEDIA_CHOICES.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
 }

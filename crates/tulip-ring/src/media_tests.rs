@@ -414,3 +414,24 @@ fn csr12_decoding_and_nway_outcome() {
     assert_eq!(Csr12(0x3000).ans_name(), "acknowledge detect");
     assert!(format!("{partner}").ends_with("partner code word 0x41e1)"));
 }
+
+#[test]
+fn tulip_media_values() {
+    use media::{MediaChoice, MediaChoiceNames, media_choice};
+    assert_eq!(media_choice("auto"), Some(MediaChoice::Auto));
+    assert_eq!(media_choice("NWAY"), Some(MediaChoice::Sia));
+    assert_eq!(media_choice("100basetx-fd"), Some(MediaChoice::Fixed(code::TX100_FD)));
+    assert_eq!(media_choice("10baseT-HD"), media_choice("10baseT"));
+    assert_eq!(media_choice("100baseFX-FD"), Some(MediaChoice::Fixed(code::FX100_FD)));
+    assert_eq!(media_choice("fast"), None);
+    assert_eq!(media_choice(""), None);
+    let names = format!("{MediaChoiceNames}");
+    assert!(names.starts_with("auto, mii, sia, nway, 10baseT, "), "{names}");
+    assert_eq!(names.split(", ").count(), media::MEDIA_CHOICES.len());
+    // Every fixed choice names a full-duplex medium exactly when its name says so.
+    for (name, c) in media::MEDIA_CHOICES {
+        if let MediaChoice::Fixed(code) = c {
+            assert_eq!(srom_info::media_full_duplex(code), name.ends_with("-FD"), "{name}");
+        }
+    }
+}

@@ -30,10 +30,12 @@
 //! are memory barriers only: `wmb` before the device may read what the CPU
 //! wrote, `mb` before the CPU reads what the device wrote.
 
+mod accounting;
 pub mod debug;
 pub mod fault;
 pub mod iommu;
 
+pub use accounting::accounting;
 use crate::arch::{mb, wmb};
 use crate::mm::owner::Owner;
 use crate::mm::page::{self, PageError};
@@ -507,7 +509,8 @@ pub fn init(params: &bootparam::EarlyParams) {
         }
     }
     log::info!("dma: DMA-API debug {}", if debug::enabled() { "on" } else { "off (dma_debug=off)" });
-    for (key, site) in [("fail_buddy", Site::Buddy), ("fail_cma", Site::Cma), ("fail_iommu", Site::Iommu), ("fail_pte", Site::Pte), ("fail_dma_debug", Site::DebugRecord)] {
+    for site in Site::all() {
+        let key = site.param();
         if let Some(v) = params.get(key) {
             match v.parse::<u64>() {
                 Ok(n) if n > 0 => {

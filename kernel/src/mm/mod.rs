@@ -3,6 +3,7 @@
 //! the CMA area, and hands every remaining page to the buddy allocator
 //! ([`page`]); the kernel heap ([`heap`]) grows from buddy pages.
 
+pub mod accounting;
 pub mod boot;
 pub mod heap;
 pub mod owner;
@@ -11,6 +12,7 @@ pub mod page;
 use crate::arch::{kseg_to_phys, phys_to_kseg};
 
 pub use addr::PhysAddr;
+pub use accounting::accounting;
 
 /// Alpha pages are 8 KiB.
 pub const PAGE_SHIFT: u32 = 13;

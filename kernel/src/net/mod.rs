@@ -48,9 +48,9 @@ mod device;
 mod http;
 mod status;
 
-use crate::dma::{self, iommu};
+use crate::dma;
 use crate::irq::{self, Ipl};
-use crate::mm::{heap, page};
+use crate::mm::accounting::Compare;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
@@ -80,27 +80,6 @@ const PING_IDENT: u16 = 0x21a3;
 
 fn now() -> Instant {
     Instant::from_micros(status::uptime_us() as i64)
-}
-
-/// What must be the same before and after the network ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Baseline {
-    buddy_free: usize,
-    heap_pages: usize,
-    cma_free: usize,
-    iommu: (usize, usize),
-    live: usize,
-}
-
-fn baseline() -> Baseline {
-    let p = page::stats();
-    Baseline {
-        buddy_free: p.free,
-        heap_pages: heap::stats().buddy_pages,
-        cma_free: p.cma_free,
-        iommu: iommu::used_entries(),
-        live: dma::debug::live(),
-    }
 }
 
 /// Why the loop ended.
@@ -215,14 +194,14 @@ pub fn run(
             None
         }
     };
-    let before = baseline();
+    let before = dma::accounting();
+    let (b_dma, b_heap) = (before.dma.unwrap_or_default(), before.heap);
     // Logged, not part of the verdict: the first network run leaves 384
     // bytes allocated for good, whatever the traffic (most likely the
     // emptied root node DMA-API debug's BTreeMap keeps after first use).
-    let used_before = heap::stats().used;
     info!(
         "net: start: buddy free {} pages, heap {} pages ({} bytes used), CMA free {} pages, IOMMU entries used {:?}, DMA mappings live {}",
-        before.buddy_free, before.heap_pages, used_before, before.cma_free, before.iommu, before.live
+        before.pages.free, b_heap.buddy_pages, b_heap.used, before.pages.cma_free, b_dma.iommu_used, b_dma.live_mappings
     );
     let reason = match open() {
         Ok(dev) => {
@@ -234,25 +213,26 @@ pub fn run(
             None
         }
     };
-    let after = baseline();
-    let used_after = heap::stats().used;
-    let verdict = if after == before { "all back" } else { "NOT BACK" };
+    let after = dma::accounting();
+    let (a_dma, a_heap) = (after.dma.unwrap_or_default(), after.heap);
+    let back = after.diff(&before, Compare::Pages).is_empty();
+    let verdict = if back { "all back" } else { "NOT BACK" };
     let msg = alloc::format!(
         "net: end: buddy free {} pages (start {}), heap {} pages (start {}), heap used {} bytes (start {}), CMA free {} pages (start {}), IOMMU entries used {:?} (start {:?}), DMA mappings live {} (start {}): {verdict}",
-        after.buddy_free,
-        before.buddy_free,
-        after.heap_pages,
-        before.heap_pages,
-        used_after,
-        used_before,
-        after.cma_free,
-        before.cma_free,
-        after.iommu,
-        before.iommu,
-        after.live,
-        before.live
+        after.pages.free,
+        before.pages.free,
+        a_heap.buddy_pages,
+        b_heap.buddy_pages,
+        a_heap.used,
+        b_heap.used,
+        after.pages.cma_free,
+        before.pages.cma_free,
+        a_dma.iommu_used,
+        b_dma.iommu_used,
+        a_dma.live_mappings,
+        b_dma.live_mappings
     );
-    if after == before {
+    if back {
         info!("{msg}")
     } else {
         error!("{msg}")

@@ -62,6 +62,8 @@ pub fn snapshot(nic: &dyn NetDevice, net: NetStats) -> Snapshot {
         let mb = mm::boot::MEMBLOCK.lock();
         (mb.total_memory(), mb.reserved_size())
     };
+    let mem = dma::accounting();
+    let dma_counts = mem.dma.unwrap_or_default();
     Snapshot {
         uptime_us: uptime_us(),
         total_pages: r.total_pages,
@@ -69,19 +71,19 @@ pub fn snapshot(nic: &dyn NetDevice, net: NetStats) -> Snapshot {
         cma_pages: r.cma_pages,
         memblock_total,
         memblock_reserved,
-        pages: page::stats(),
-        owners: page::owner_counts(),
-        heap: heap::stats(),
-        iommu: iommu::used_entries(),
+        pages: mem.pages,
+        owners: mem.owners,
+        heap: mem.heap,
+        iommu: dma_counts.iommu_used,
         iommu_pci_entries: iommu::pci_sg_size() / PAGE_SIZE,
         nic: nic.counters(),
         mac: nic.mac(),
         model: nic.model(),
         rx_in_flight,
         tx_in_flight,
-        dma_debug: dma::debug::enabled(),
-        dma_live: dma::debug::live(),
-        dma_problems: dma::debug::errors(),
+        dma_debug: dma_counts.debug_enabled,
+        dma_live: dma_counts.live_mappings,
+        dma_problems: dma_counts.problems,
         net,
         irq_line: nic.irq_line(),
         nic_irq: nic.irq_counters(),

@@ -4,12 +4,13 @@
 //! the IOMMU arenas empty and DMA-API debug silent.
 
 use crate::dma::{self, Backing, BusAddr, Direction, DmaDevice, DmaError, SgEntry, WindowPolicy, by_hand, debug, fault, iommu};
+use crate::mm::accounting::Compare;
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, PhysAddr, page, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::splitmix::SplitMix;
+use splitmix::SplitMix64;
 
 const FULL: u64 = u64::MAX;
 
@@ -17,17 +18,10 @@ fn dev(name: &'static str, mask: u64, policy: WindowPolicy) -> DmaDevice {
     DmaDevice { name, dma_mask: mask, policy }
 }
 
-/// Everything that must be back where it was after a test.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    pages: page::PageStats,
-    iommu: (usize, usize),
-    live: usize,
-}
-
-fn snapshot() -> Snapshot {
-    Snapshot { pages: page::stats(), iommu: iommu::used_entries(), live: debug::live() }
-}
+/// Every count of the accounting snapshot must be back exactly where it
+/// was after a DMA test: pages (down to the free blocks of each order),
+/// CMA, IOMMU entries and live mappings.
+const EXACT: Compare = Compare::Exact;
 
 fn in_range(bus: BusAddr, base: u64, size: u64) -> bool {
     (base..base + size).contains(&bus.as_u64())
@@ -39,7 +33,7 @@ fn pte_for(pa: PhysAddr) -> u64 {
 }
 
 pub fn windows() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let pa = page::alloc_pages(0, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     let auto = dev("test-auto", FULL, WindowPolicy::Auto);
     let sg = dev("test-sg", FULL, WindowPolicy::ForceSg);
@@ -85,8 +79,10 @@ pub fn windows() -> Result<String, String> {
         return Err(format!("PTE for {b_isa:#x} still valid after the mapping was dropped"));
     }
     page::free_pages(pa, 0).map_err(|e| format!("{e}"))?;
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     log::info!("  16-bit mask refused as expected: {err}");
     Ok(format!("auto {b_auto:#x}, forced SG {b_sg:#x} (PTE {pte:#x}), ISA {b_isa:#x}; 16-bit mask refused"))
@@ -95,7 +91,7 @@ pub fn windows() -> Result<String, String> {
 /// A coherent buffer larger than the buddy allocator's largest block must
 /// come from CMA when there is enough CMA, and fail cleanly otherwise.
 pub fn coherent_cma_fallback() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("test-coherent", FULL, WindowPolicy::Auto);
     let size = 12 << 20; // 12 MiB > the 8 MiB order-10 block
     let cma_free = before.pages.cma_free as u64 * PAGE_SIZE;
@@ -128,8 +124,10 @@ pub fn coherent_cma_fallback() -> Result<String, String> {
     };
     // Dropped: the drop gives it back as `free` does.
     drop(small);
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     Ok(msg)
 }
@@ -154,7 +152,7 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
     if !debug::enabled() {
         return Ok(super::Outcome::Skipped("dma_debug=off".into()));
     }
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("test-debug", FULL, WindowPolicy::ForceSg);
     let other = dev("test-debug-other", FULL, WindowPolicy::ForceSg);
     let auto = dev("test-debug-auto", FULL, WindowPolicy::Auto);
@@ -234,8 +232,10 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
         return Err(format!("a forgotten mapping left {} live records (expected {}) and PTE {:x?}", still.0, live + 1, still.1));
     }
     expect_reports(&mut n, 0, "a forgotten mapping, undone by hand")?;
-    if snapshot() != before {
-        return Err(format!("state not restored: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
     }
     Ok(super::Outcome::Passed(format!(
         "page mapped twice {} silent; wrong-size, wrong-direction, wrong-kind, wrong-device and double unmap, 4 bad syncs and free-while-mapped reported once each; a forgotten mapping stays live for the leak report",
@@ -245,7 +245,7 @@ pub fn debug_reports() -> Result<super::Outcome, String> {
 
 /// Every error path of alloc_coherent and map_* leaves nothing allocated.
 pub fn fault_injection() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let sg = dev("test-fault", FULL, WindowPolicy::ForceSg);
     let mut seen = Vec::new();
     // Buddy fails: a small coherent buffer falls back to CMA (if any).
@@ -293,8 +293,9 @@ pub fn fault_injection() -> Result<String, String> {
         Err(DmaError::IommuPte { written: 2, pages: 4, .. }) => seen.push("PTE write failure in map_single -> run unwound"),
         other => return Err(format!("a failed third PTE write in map_single gave {other:?}")),
     }
-    if iommu::used_entries() != before.iommu {
-        return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {:?}", iommu::used_entries(), before.iommu));
+    let iommu_before = before.dma.unwrap_or_default().iommu_used;
+    if iommu::used_entries() != iommu_before {
+        return Err(format!("IOMMU entries in use after the unwound map_single: {:?}, before {iommu_before:?}", iommu::used_entries()));
     }
     fault::arm(fault::Site::Pte, 2);
     let list = alloc::vec![SgEntry::new(pa, 100), SgEntry::new(pa + 2 * PAGE_SIZE, PAGE_SIZE as usize)];
@@ -318,8 +319,10 @@ pub fn fault_injection() -> Result<String, String> {
         Err(DmaError::Empty) if debug::errors() == n => seen.push("unmap_sg of an empty list -> Empty"),
         other => return Err(format!("unmap_sg of an empty list gave {other:?}, {} debug reports", debug::errors() - n)),
     }
-    if snapshot() != before {
-        return Err(format!("an error path leaked: {before:?} -> {:?}", snapshot()));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("an error path leaked: {diff}"));
     }
     Ok(format!("{} error paths, nothing leaked: {}", seen.len(), seen.join("; ")))
 }
@@ -448,7 +451,7 @@ fn check_unmapped(what: &str, segs: &[SegCheck]) -> Result<(), String> {
 /// see [`check_mapping`]), each undone IOMMU mapping leaves no valid PTE;
 /// ends with the arenas empty and DMA-API debug silent.
 pub fn storm() -> Result<String, String> {
-    let before = snapshot();
+    let before = dma::accounting();
     let errors0 = debug::errors();
     let devs = [
         dev("storm-auto", FULL, WindowPolicy::Auto),
@@ -457,7 +460,7 @@ pub fn storm() -> Result<String, String> {
     ];
     const POOL: u64 = 512 << 10;
     let pool = page::alloc_pages(6, false, Owner::SELFTEST).map_err(|e| format!("{e}"))?; // 512 KiB to map from
-    let mut rng = SplitMix(0xd0a5_7041_0000_0001);
+    let mut rng = SplitMix64::new(0xd0a5_7041_0000_0001);
     let mut singles: Vec<dma::StreamingMapping> = Vec::new();
     let mut sgs: Vec<dma::SgMapping> = Vec::new();
     let mut coh: Vec<dma::Coherent> = Vec::new();
@@ -465,12 +468,12 @@ pub fn storm() -> Result<String, String> {
     let span = |segs: &[SegCheck]| segs.iter().map(|&(_, pa, len)| dma_policy::span_pages(pa.as_u64(), len as u64)).sum::<u64>();
     let sg_checks = |m: &dma::SgMapping| -> Vec<SegCheck> { m.entries().iter().map(|s| (s.bus, s.pa, s.len)).collect() };
     for _ in 0..3000 {
-        let d = (rng.next() % 3) as usize;
-        let stamp = rng.next();
-        match rng.next() % 6 {
+        let d = (rng.next_u64() % 3) as usize;
+        let stamp = rng.next_u64();
+        match rng.next_u64() % 6 {
             0 | 1 => {
-                let len = 1 + (rng.next() % (64 << 10)) as usize;
-                let pa = pool + rng.next() % (POOL - len as u64);
+                let len = 1 + (rng.next_u64() % (64 << 10)) as usize;
+                let pa = pool + rng.next_u64() % (POOL - len as u64);
                 match dma::map_single(&devs[d], pa, len, Direction::Bidirectional) {
                     Ok(m) => {
                         maps += 1;
@@ -484,17 +487,17 @@ pub fn storm() -> Result<String, String> {
                 }
             }
             2 if !singles.is_empty() => {
-                let m = singles.swap_remove((rng.next() % singles.len() as u64) as usize);
+                let m = singles.swap_remove((rng.next_u64() % singles.len() as u64) as usize);
                 let segs = [(m.bus(), m.pa(), m.len())];
                 m.unmap().map_err(|e| format!("{e}"))?;
                 check_unmapped("unmap_single", &segs)?;
             }
             3 => {
-                let n = 1 + (rng.next() % 6) as usize;
+                let n = 1 + (rng.next_u64() % 6) as usize;
                 let list: Vec<SgEntry> = (0..n)
                     .map(|_| {
-                        let len = 1 + (rng.next() % 20_000) as usize;
-                        SgEntry::new(pool + rng.next() % (POOL - len as u64), len)
+                        let len = 1 + (rng.next_u64() % 20_000) as usize;
+                        SgEntry::new(pool + rng.next_u64() % (POOL - len as u64), len)
                     })
                     .collect();
                 match dma::map_sg(&devs[d], list, Direction::ToDevice) {
@@ -510,14 +513,14 @@ pub fn storm() -> Result<String, String> {
                 }
             }
             4 if !sgs.is_empty() => {
-                let m = sgs.swap_remove((rng.next() % sgs.len() as u64) as usize);
+                let m = sgs.swap_remove((rng.next_u64() % sgs.len() as u64) as usize);
                 let segs = sg_checks(&m);
                 m.unmap().map_err(|e| format!("{e}"))?;
                 check_unmapped("unmap_sg", &segs)?;
             }
             5 => {
                 if coh.len() < 16 {
-                    let size = 1 + (rng.next() % (96 << 10)) as usize;
+                    let size = 1 + (rng.next_u64() % (96 << 10)) as usize;
                     match dma::alloc_coherent(&devs[d], size) {
                         Ok(c) => {
                             maps += 1;
@@ -530,7 +533,7 @@ pub fn storm() -> Result<String, String> {
                         Err(e) => return Err(format!("alloc_coherent: {e}")),
                     }
                 } else {
-                    let c = coh.swap_remove((rng.next() % coh.len() as u64) as usize);
+                    let c = coh.swap_remove((rng.next_u64() % coh.len() as u64) as usize);
                     let segs = [(c.bus(), c.pa(), c.size())];
                     // Half given back by `free`, half by dropping.
                     if stamp & 1 == 0 {
@@ -554,9 +557,10 @@ pub fn storm() -> Result<String, String> {
     // The coherent buffers go back as they are dropped.
     drop(coh);
     page::free_pages(pool, 6).map_err(|e| format!("{e}"))?;
-    let after = snapshot();
-    if after != before || debug::errors() != errors0 {
-        return Err(format!("storm left state behind: {before:?} -> {after:?}, {} debug reports", debug::errors() - errors0));
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() || debug::errors() != errors0 {
+        return Err(format!("storm left state behind: {diff}, {} debug reports", debug::errors() - errors0));
     }
     let (isa, pci) = iommu::stats().ok_or("no IOMMU arenas")?;
     Ok(format!(
@@ -572,7 +576,7 @@ pub fn storm() -> Result<String, String> {
 /// (the only way out of an owned mapping), for DMA-API debug to report at
 /// shutdown.
 pub fn boot_probe(leak: bool) {
-    let before = snapshot();
+    let before = dma::accounting();
     let d = dev("fault-probe", FULL, WindowPolicy::ForceSg);
     match dma::alloc_coherent(&d, 4 * PAGE_SIZE as usize) {
         Ok(c) => {
@@ -607,11 +611,12 @@ pub fn boot_probe(leak: bool) {
     if leak {
         return;
     }
-    let after = snapshot();
-    if after == before {
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if diff.is_empty() {
         log::info!("dma probe: nothing leaked (buddy, CMA, IOMMU and DMA-API debug all as before)");
     } else {
-        log::error!("dma probe: LEAK: {before:?} -> {after:?}");
+        log::error!("dma probe: LEAK: {diff}");
     }
 }
 
@@ -628,7 +633,7 @@ pub fn boot_probe(leak: bool) {
 /// * `unmap-sg-empty`: `unmap_sg` of an empty list is refused with an
 ///   error, and a real list maps and unmaps after it: nothing reported.
 pub fn debug_probe(kind: &str) {
-    let before = snapshot();
+    let before = dma::accounting();
     let errors0 = debug::errors();
     let pa = match page::alloc_pages(0, true, Owner::SELFTEST) {
         Ok(pa) => pa,
@@ -654,11 +659,12 @@ pub fn debug_probe(kind: &str) {
     };
     let _ = page::free_pages(pa, 0);
     let reported = debug::errors() - errors0;
-    let after = snapshot();
-    if reported == expected && after == before {
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if reported == expected && diff.is_empty() {
         log::info!("dma probe: {kind}: {reported} problems reported by DMA-API debug, as expected; nothing leaked");
     } else {
-        log::error!("dma probe: {kind}: FAILED: {reported} problems reported (expected {expected}); state {before:?} -> {after:?}");
+        log::error!("dma probe: {kind}: FAILED: {reported} problems reported (expected {expected}); state: {diff}");
     }
 }
 

@@ -10,7 +10,7 @@ use crate::mm::{PAGE_SIZE, PhysAddr, read_phys, write_phys};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::splitmix::SplitMix;
+use splitmix::SplitMix64;
 use buddy::MAX_ORDER;
 
 
@@ -64,7 +64,7 @@ pub fn storm() -> Result<String, String> {
     if before.managed == 0 {
         return Err("no buddy allocator".into());
     }
-    let mut rng = SplitMix(0x5707_0a1f_a000_0001);
+    let mut rng = SplitMix64::new(0x5707_0a1f_a000_0001);
     let mut pages: Vec<(PhysAddr, u32, u64)> = Vec::new();
     let mut cma: Vec<(PhysAddr, usize, u64)> = Vec::new();
     let mut blobs: Vec<(Vec<u8>, u8)> = Vec::new();

@@ -10,7 +10,6 @@
 
 mod arith;
 pub mod bench;
-mod splitmix;
 pub mod dma;
 mod mm;
 pub mod crash;

@@ -4,29 +4,26 @@ use std::collections::VecDeque;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-/// SplitMix64: seeded, reproducible payloads.
-pub struct Rng(u64);
+use splitmix::SplitMix64;
+
+/// Seeded, reproducible payloads and sizes: the workspace's SplitMix64
+/// (`crates/splitmix`) with `usize` ranges.
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     /// Uniform in lo..=hi.
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
+        lo + self.0.below((hi - lo + 1) as u64) as usize
     }
+    /// Fills `buf` with outputs, 8 little-endian bytes each.
     pub fn fill(&mut self, buf: &mut [u8]) {
-        for c in buf.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            c.copy_from_slice(&v[..c.len()]);
-        }
+        self.0.fill_bytes(buf)
     }
 }
 

@@ -59,7 +59,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use log::{info, warn};
 use tulip_ring::csr::{self, csr6};
-use tulip_ring::media::{self, Abilities, Csr6Media, Csr12, LinkMode, NwayResult, csr12, csr13};
+use tulip_ring::media::{self, Abilities, Csr6Media, Csr12, LinkMode, MediaChoice as Choice, NwayResult, csr12, csr13};
 use tulip_ring::mii::{self, MdioPins, PhyId, anar, bmcr, bmsr, reg};
 use tulip_ring::srom_info::{self, Connection, InfoLeaf, MediaBlock, Words, code};
 
@@ -80,36 +80,13 @@ pub struct Media {
     pub summary: String,
 }
 
-/// The `tulip_media=` override.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Choice {
-    Auto,
-    Mii,
-    Sia,
-    Fixed(u8),
-}
-
+/// The `tulip_media=` override (values: [`media::MEDIA_CHOICES`]).
 fn choice(params: &EarlyParams) -> Choice {
     let Some(v) = params.get("tulip_media") else { return Choice::Auto };
-    let table: [(&str, Choice); 13] = [
-        ("auto", Choice::Auto),
-        ("mii", Choice::Mii),
-        ("sia", Choice::Sia),
-        ("nway", Choice::Sia),
-        ("10baseT", Choice::Fixed(code::TP)),
-        ("10baseT-FD", Choice::Fixed(code::TP_FD)),
-        ("aui", Choice::Fixed(code::AUI)),
-        ("bnc", Choice::Fixed(code::BNC)),
-        ("100baseTX", Choice::Fixed(code::TX100)),
-        ("100baseTX-FD", Choice::Fixed(code::TX100_FD)),
-        ("100baseFX", Choice::Fixed(code::FX100)),
-        ("100baseFX-FD", Choice::Fixed(code::FX100_FD)),
-        ("10baseT-HD", Choice::Fixed(code::TP)),
-    ];
-    match table.iter().find(|(name, _)| name.eq_ignore_ascii_case(v)) {
-        Some(&(_, c)) => c,
+    match media::media_choice(v) {
+        Some(c) => c,
         None => {
-            warn!("tulip: tulip_media={v}: unknown (auto, mii, sia, 10baseT[-FD], aui, bnc, 100baseTX[-FD], 100baseFX[-FD]); using auto");
+            warn!("tulip: tulip_media={v}: unknown ({}); using auto", media::MediaChoiceNames);
             Choice::Auto
         }
     }

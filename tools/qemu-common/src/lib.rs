@@ -130,7 +130,8 @@ pub fn lines_not_printed_at(output: &str, n: u8) -> impl Iterator<Item = &str> {
 /// The Cchip interrupt line of PCI bus 0 slot `slot`, pin `pin` (1 = INTA)
 /// on QEMU's clipper (Clipper, HWRPB member 5): slots 1-6, four lines
 /// each, INTA of slot 1 on line 8 (Linux's `clipper_map_irq` minus 16;
-/// the kernel's `irq::tsunami_pci_line`).
+/// the kernel's `hwrpb::routing::clipper_pci_line`, which the Clipper
+/// machine vector in `kernel/src/platform/tsunami/routing.rs` uses).
 pub fn clipper_line(slot: u8, pin: u8) -> Option<u32> {
     ((1..=6).contains(&slot) && (1..=4).contains(&pin)).then(|| 8 + (slot as u32 - 1) * 4 + (pin as u32 - 1))
 }

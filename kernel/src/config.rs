@@ -1,9 +1,11 @@
 //! The boot configuration: what `kernel_main` learns once at boot (the
-//! parsed command line, the machine vector) and hands
-//! down. No module re-reads the command line or the HWRPB: they get what
-//! they need of this as an argument (drivers: in their probe context).
+//! parsed command line, the machine vector, what the memory setup made)
+//! and hands down. No module re-reads the command line or the HWRPB: they
+//! get what they need of this as an argument (drivers: in their probe
+//! context; the network run: the whole configuration).
 
-use crate::platform::{self, Machine};
+use crate::mm::boot::MemReport;
+use crate::platform;
 use bootparam::EarlyParams;
 use spin::Once;
 
@@ -11,10 +13,12 @@ use spin::Once;
 pub struct BootConfig {
     /// The command line's parsed parameters (they borrow the line).
     pub params: EarlyParams<'static>,
-    /// The machine vector chosen from the HWRPB.
-    pub machine: &'static Machine,
-    /// What the platform chose, and whether the chipset may be used.
+    /// The machine vector chosen from the HWRPB (`platform.machine`), and
+    /// whether the chipset may be used.
     pub platform: platform::Choice,
+    /// Pages in memory, reserved and given to CMA (`None`: no memory map,
+    /// so no page allocator).
+    pub memory: Option<MemReport>,
 }
 
 static CONFIG: Once<BootConfig> = Once::new();

@@ -77,28 +77,35 @@ pub extern "C" fn kernel_main() -> ! {
     srmboot::report(srm_handoff.as_ref());
     bootinfo::console_callbacks(hwrpb.as_ref(), params.has_flag("console_getc_test"));
     let choice = platform::select(hwrpb.as_ref());
-    let cfg = config::set(config::BootConfig { params, machine: choice.machine, platform: choice });
-    let params = &cfg.params;
     mm::heap::init();
     let (hs, he) = mm::heap::arena();
     info!("heap: early arena {:#x}-{:#x} ({} KiB)", hs, he, (he - hs) / 1024);
-    match hwrpb.as_ref().map(|h| (h, h.memory_map())) {
-        Some((h, Some(map))) => {
-            mm::boot::init(h, &map, params, cfg.machine.dma_windows().direct_limit());
-            if params.has_flag("mm_leak_test") {
-                mm::boot::leak_test();
-            }
-            if cfg.platform.chipset_usable() {
-                pci::enumerate(params, drivers::driver_name);
-                dma::init(params);
-            } else {
-                error!("no machine vector for this system: no PCI scan and no DMA");
-            }
+    let memory = match hwrpb.as_ref().map(|h| (h, h.memory_map())) {
+        Some((h, Some(map))) => Some(mm::boot::init(h, &map, &params, choice.machine.dma_windows().direct_limit())),
+        Some((_, None)) => {
+            error!(
+                "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA"
+            );
+            None
         }
-        Some((_, None)) => error!(
-            "no memory map (the HWRPB's memory data descriptor table is unusable, see above): running on the early heap alone; no page allocator, so no PCI scan and no DMA"
-        ),
-        None => error!("no HWRPB, so no memory map: running on the early heap alone"),
+        None => {
+            error!("no HWRPB, so no memory map: running on the early heap alone");
+            None
+        }
+    };
+    // Built once, handed down from here on.
+    let cfg = config::set(config::BootConfig { params, platform: choice, memory: memory.flatten() });
+    let params = &cfg.params;
+    if let Some(mem_setup) = memory {
+        if params.has_flag("mm_leak_test") {
+            mm::boot::leak_test();
+        }
+        if cfg.platform.chipset_usable() {
+            pci::enumerate(params, drivers::driver_name);
+            dma::init(params, mem_setup.map_or(0, |m| m.total_pages));
+        } else {
+            error!("no machine vector for this system: no PCI scan and no DMA");
+        }
     }
 
     let leak = params.has_flag("dma_leak_test");
@@ -126,7 +133,7 @@ pub extern "C" fn kernel_main() -> ! {
         selftest::bench::run();
     }
     if params.has_flag("net") {
-        net::run(params, || drivers::open_net(&drivers::ProbeContext { params }), drivers::close_net);
+        net::run(cfg, || drivers::open_net(&drivers::ProbeContext { params, platform: cfg.platform }), drivers::close_net);
     }
     info!("ready; halting (nothing else to do yet)");
     if cfg.platform.chipset_usable() {

@@ -128,12 +128,12 @@ fn table_pa(t: &[u64]) -> u64 {
 
 /// Saves the firmware's windows (the machine's `init_arch`), programs ours,
 /// flushes the TLB.
-pub fn init(strict: bool) {
+pub fn init(strict: bool, total_pages: u64) {
     STRICT.store(strict, Ordering::Relaxed);
     let machine = platform::machine();
     let layout = machine.dma_windows();
     machine.init_arch();
-    let total = crate::mm::boot::REPORT.lock().total_pages * PAGE_SIZE;
+    let total = total_pages * PAGE_SIZE;
     let pci_size = size_for_memory(total, layout.pci_sg_max);
     let align = layout.tlb_line_entries;
     let (Some(isa_t), Some(pci_t)) = (alloc_table(layout.isa_sg.size), alloc_table(pci_size)) else {

@@ -496,9 +496,10 @@ pub fn sync_for_cpu(dev: &DmaDevice, bus: BusAddr, len: usize, dir: Direction) {
     mb();
 }
 
-/// Sets up the windows (call after `pci::enumerate` and `mm::boot::init`),
+/// Sets up the windows (call after `pci::enumerate` and `mm::boot::init`;
+/// `total_pages`: the memory the PCI scatter-gather window is sized for),
 /// and registers DMA-API debug's free check with the page allocator.
-pub fn init(params: &bootparam::EarlyParams) {
+pub fn init(params: &bootparam::EarlyParams, total_pages: u64) {
     debug::set_direct_window(iommu::direct_window());
     crate::mm::page::set_free_observer(debug::on_free);
     if let Some(v) = params.get("dma_debug") {
@@ -529,7 +530,7 @@ pub fn init(params: &bootparam::EarlyParams) {
         }
         None => false,
     };
-    iommu::init(strict);
+    iommu::init(strict, total_pages);
 }
 
 /// At shutdown: report leaked mappings and give the firmware its windows

@@ -16,6 +16,7 @@ pub mod tulip;
 
 use crate::net::NetDevice;
 use crate::pci::PciDevice;
+use crate::platform::Choice;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
@@ -32,10 +33,12 @@ pub struct PciId {
     pub name: &'static str,
 }
 
-/// What a driver's probe gets besides the PCI function: the boot
-/// parameters, parsed once by `main`.
+/// What a driver's probe gets besides the PCI function, from the boot
+/// configuration `main` built once: the boot parameters and the machine
+/// (for the interrupt routing of the function's slot).
 pub struct ProbeContext<'a> {
     pub params: &'a EarlyParams<'a>,
+    pub platform: Choice,
 }
 
 /// A device a driver brought up, by the subsystem that uses it.

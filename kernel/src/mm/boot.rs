@@ -32,7 +32,9 @@ pub struct MemReport {
     pub cma_pages: u64,
 }
 
-pub static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0 });
+/// The report of [`init`], for [`reconcile`] (everyone else gets it from
+/// the boot configuration).
+static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0 });
 
 fn reserve(mb: &mut Memblock<128>, what: &str, base: u64, size: u64) {
     let (b, e) = (base & !(PAGE_SIZE - 1), (base + size).next_multiple_of(PAGE_SIZE));
@@ -65,7 +67,9 @@ fn memblock_alloc_zeroed(mb: &mut Memblock<128>, what: &str, bytes: u64) -> Opti
 /// `dma_limit`: the CMA area must lie below this physical address (the
 /// machine's direct-mapped DMA window ends there), so devices reach it
 /// without the IOMMU; as Linux's `dma_contiguous_reserve(limit)`.
-pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::EarlyParams, dma_limit: u64) {
+/// Returns what it set up (for the boot configuration), `None` when there
+/// is no page allocator.
+pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::EarlyParams, dma_limit: u64) -> Option<MemReport> {
     let mut mb = MEMBLOCK.lock();
 
     // 1. Every cluster is memory (each page once, in address order); those
@@ -131,7 +135,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     //    the last page of memory, then every free page.
     let (Some(start), Some(end)) = (mb.start_of_dram(), mb.end_of_dram()) else {
         error!("memblock: no memory at all; no page allocator");
-        return;
+        return None;
     };
     let (base_pfn, end_pfn) = (phys_to_pfn(PhysAddr::new(start)), phys_to_pfn(PhysAddr::new(end)));
     let frames = (end_pfn - base_pfn) as usize;
@@ -141,12 +145,12 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
         memblock_alloc_zeroed(&mut mb, "(CMA bitmap)", (words * 8) as u64).map(|pa| (base, pages, pa, words))
     });
     let Some(meta_pa) = memblock_alloc_zeroed(&mut mb, "(buddy frame metadata)", meta_bytes) else {
-        return;
+        return None;
     };
     let owner_bytes = (frames * core::mem::size_of::<page_owner::Slot<Site>>()) as u64;
     let Some(owner_pa) = memblock_alloc_zeroed(&mut mb, "(page owner records)", owner_bytes) else {
         error!("page owners: no memory for the records; no page allocator (every allocation must be owned)");
-        return;
+        return None;
     };
     // SAFETY: reserved for this use forever; PageOwners::new writes every
     // slot before anything reads one.
@@ -160,7 +164,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
         Ok(b) => b,
         Err(e) => {
             error!("buddy: cannot set up over pfn {base_pfn:#x}-{end_pfn:#x}: {e}");
-            return;
+            return None;
         }
     };
     for r in mb.free_ranges() {
@@ -187,7 +191,8 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     let total_pages = mb.total_memory() / PAGE_SIZE;
     let cma_pages = cma_area.map_or(0, |(_, p)| p);
     let reserved_pages = reserved_in_memory(&mb) / PAGE_SIZE - cma_pages;
-    *REPORT.lock() = MemReport { total_pages, reserved_pages, cma_pages };
+    let report = MemReport { total_pages, reserved_pages, cma_pages };
+    *REPORT.lock() = report;
     {
         let mut pages = PAGES.lock();
         pages.buddy = Some(buddy);
@@ -198,6 +203,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     let _ = super::page::report(&mut out);
     drop(out);
     reconcile("boot");
+    Some(report)
 }
 
 /// The most console page-table pages the walk accepts (8 MiB of tables;

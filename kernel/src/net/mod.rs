@@ -50,7 +50,9 @@ mod status;
 
 use crate::dma;
 use crate::irq::{self, Ipl};
+use crate::config::BootConfig;
 use crate::mm::accounting::Compare;
+use crate::mm::boot::MemReport;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
@@ -172,10 +174,11 @@ fn irq_mode(params: &bootparam::EarlyParams) -> IrqMode {
 /// baseline), serves until a stop, takes the device down with `close` and
 /// checks that everything came back.
 pub fn run(
-    params: &bootparam::EarlyParams,
+    cfg: &BootConfig,
     open: impl FnOnce() -> Result<Box<dyn NetDevice>, String>,
     close: impl FnOnce(Box<dyn NetDevice>),
 ) {
+    let params = &cfg.params;
     let time_s = match params.get("net_time").map(str::parse::<u64>) {
         None => DEFAULT_TIME_S,
         Some(Ok(s)) if s > 0 => s,
@@ -206,7 +209,7 @@ pub fn run(
     let reason = match open() {
         Ok(dev) => {
             info!("{}: up: {}", dev.driver(), dev.describe());
-            serve(dev, close, time_s, mode, debug_hooks, http_fail)
+            serve(dev, close, time_s, mode, debug_hooks, http_fail, cfg.memory.unwrap_or_default())
         }
         Err(e) => {
             error!("net: NIC not started: {e}");
@@ -248,7 +251,7 @@ pub fn run(
 fn serve(
     mut nic: Box<dyn NetDevice>,
     close: impl FnOnce(Box<dyn NetDevice>),
-    time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail: Option<u64>) -> Option<Stop> {
+    time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail: Option<u64>, memory: MemReport) -> Option<Stop> {
     let line = match mode {
         IrqMode::Off => {
             info!("net: interrupts off (net_irq=off): polling at IPL 7");
@@ -404,11 +407,11 @@ fn serve(
             // response a 503: ignoring the result here is deliberate.
             match path {
                 "/" | "/index.html" => {
-                    let _ = status::html(&status::snapshot(nic, net), body);
+                    let _ = status::html(&status::snapshot(nic, net, &memory), body);
                     Reply::new(200, "text/html; charset=utf-8")
                 }
                 "/status.json" => {
-                    let _ = status::json(&status::snapshot(nic, net), body);
+                    let _ = status::json(&status::snapshot(nic, net, &memory), body);
                     Reply::new(200, "application/json")
                 }
                 "/shutdown" => {

@@ -4,6 +4,7 @@
 use crate::dma::{self, iommu};
 use super::{Counters, IrqCounters, MacDisplay, NetDevice};
 use crate::mm::{self, PAGE_SIZE, heap, page};
+use crate::mm::boot::MemReport;
 use core::fmt::{self, Write};
 
 /// Counters of the network services.
@@ -55,9 +56,10 @@ pub fn uptime_us() -> u64 {
     s * 1_000_000 + us as u64
 }
 
-pub fn snapshot(nic: &dyn NetDevice, net: NetStats) -> Snapshot {
+/// `memory`: the memory setup's report, from the boot configuration.
+pub fn snapshot(nic: &dyn NetDevice, net: NetStats, memory: &MemReport) -> Snapshot {
     let (rx_in_flight, tx_in_flight) = nic.in_flight();
-    let r = *mm::boot::REPORT.lock();
+    let r = memory;
     let (memblock_total, memblock_reserved) = {
         let mb = mm::boot::MEMBLOCK.lock();
         (mb.total_memory(), mb.reserved_size())

@@ -352,10 +352,6 @@ pub fn select(h: Option<&hwrpb::Hwrpb>) -> Choice {
     })
 }
 
-/// What [`select`] chose (`None` before it ran).
-pub fn chosen() -> Option<Choice> {
-    CHOSEN.get().copied()
-}
 
 /// The chosen machine vector (the generic Tsunami one before [`select`]:
 /// the boot console runs through its address map from the first line).

@@ -4,6 +4,7 @@
 use super::regs::Csrs;
 use crate::net::IrqCounters;
 use crate::pci::PciDevice;
+use crate::platform::Choice;
 use alloc::string::String;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use log::info;
@@ -60,10 +61,7 @@ pub fn irq_work_pending() -> bool {
 /// The chip's interrupt line from the machine's PCI interrupt routing
 /// (slot and pin), compared with what the firmware wrote into the PCI
 /// interrupt line register; `Err` says why there is none.
-pub(super) fn routed_line(pci: &PciDevice) -> Result<u32, String> {
-    let Some(chosen) = crate::platform::chosen() else {
-        return Err(String::from("no machine vector chosen"));
-    };
+pub(super) fn routed_line(pci: &PciDevice, chosen: &Choice) -> Result<u32, String> {
     let pin = (b'A' + pci.irq_pin.wrapping_sub(1)) as char;
     match chosen.machine.pci_line(pci.bdf.dev, pci.irq_pin) {
         Ok(line) => {

@@ -101,7 +101,7 @@ impl PciDriver for TulipDriver {
                 Err(_) => warn!("net_rxbuf={v}: not a number; using {}", cfg.rx_buf_len),
             }
         }
-        let nic = Nic::up(pci.clone(), cfg, ctx.params)?;
+        let nic = Nic::up(pci.clone(), cfg, ctx.params, ctx.platform)?;
         Ok(Device::Net(Box::new(nic)))
     }
 }

@@ -73,6 +73,7 @@ use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, PhysAddr, page};
 use crate::net::Counters;
 use crate::pci::PciDevice;
+use crate::platform::Choice;
 use crate::time::wait_for;
 use alloc::format;
 use alloc::string::String;
@@ -127,6 +128,8 @@ pub struct Nic {
     irq_line: Option<u32>,
     /// What the media setup chose (its log line).
     media: String,
+    /// The machine the NIC sits in (its interrupt routing).
+    platform: Choice,
 }
 
 /// Tunables (boot parameters `net_rxbuf=`).
@@ -152,7 +155,8 @@ impl Nic {
     /// address + broadcast), and starts receive and transmit in normal mode.
     /// `params`: the boot parameters the serial ROM and media setup read
     /// (`tulip_srom=`, `tulip_media=`).
-    pub fn up(pci: PciDevice, cfg: NicConfig, params: &EarlyParams) -> Result<Nic, String> {
+    /// `platform`: the machine, whose routing gives the interrupt line.
+    pub fn up(pci: PciDevice, cfg: NicConfig, params: &EarlyParams, platform: Choice) -> Result<Nic, String> {
         let buf_len = cfg.rx_buf_len;
         if !(64..=0x7fc).contains(&buf_len) || buf_len % 4 != 0 {
             return Err(format!("receive buffer length {buf_len}: must be a multiple of 4 in 64..=2044"));
@@ -196,6 +200,7 @@ impl Nic {
             stopped: false,
             irq_line: None,
             media: String::new(),
+            platform,
         };
         // From here on, `Drop` gives everything back on error.
         nic.start(params)?;
@@ -492,7 +497,7 @@ impl crate::net::NetDevice for Nic {
     }
 
     fn routed_line(&self) -> Option<Result<u32, String>> {
-        Some(super::irq::routed_line(&self.chip.pci))
+        Some(super::irq::routed_line(&self.chip.pci, &self.platform))
     }
 
     fn enable_interrupts(&mut self, line: u32) -> Result<(), String> {

@@ -65,7 +65,7 @@
 
 use super::irq::{CSR7_ENABLE, IRQ_CSRS, IRQ_WORK, irq_handler};
 use super::probe::{Tulip, probe, station_address};
-use super::regs::{DMA_MASK, bus32, read_desc, window_of, write_desc};
+use super::regs::{DMA_MASK, DescRing, bus32, window_of};
 use super::rx::RxPart;
 use super::tx::TxPart;
 use crate::dma::{self, Coherent, DmaDevice, WindowPolicy};
@@ -165,7 +165,7 @@ impl Nic {
         let mac = station_address(&chip);
         let dev = DmaDevice { name: "tulip", dma_mask: DMA_MASK, policy: WindowPolicy::Auto };
         let csrs = chip.csrs;
-        let (c0, d0, p0) = (csrs, dev, core::ptr::null_mut());
+        let (c0, d0) = (csrs, dev);
         let mut nic = Nic {
             chip,
             dev,
@@ -177,7 +177,7 @@ impl Nic {
             rx: RxPart {
                 csrs: c0,
                 dev: d0,
-                ring_cpu: p0,
+                descs: DescRing::NONE,
                 ring: Ring::new(),
                 slot: [const { None }; RX_RING],
                 free: Vec::new(),
@@ -189,7 +189,7 @@ impl Nic {
             tx: TxPart {
                 csrs: c0,
                 dev: d0,
-                ring_cpu: p0,
+                descs: DescRing::NONE,
                 ring: Ring::new(),
                 slot: [const { None }; TX_RING],
                 free: Vec::new(),
@@ -219,8 +219,12 @@ impl Nic {
         let (tx_cpu, tx_bus) = (tx_ring.cpu(), tx_ring.bus());
         self.tx_ring = Some(tx_ring);
         let (rx32, tx32) = (bus32("RX ring", rx_bus)?, bus32("TX ring", tx_bus)?);
-        self.rx.ring_cpu = rx_cpu;
-        self.tx.ring_cpu = tx_cpu;
+        // SAFETY: the ring blocks are the coherent buffers just allocated
+        // (page aligned, RX_RING and TX_RING descriptors long); the Nic
+        // keeps them in rx_ring/tx_ring until `down`, which stops the chip
+        // and the parts before giving them back.
+        self.rx.descs = unsafe { DescRing::new(rx_cpu, RX_RING) };
+        self.tx.descs = unsafe { DescRing::new(tx_cpu, TX_RING) };
 
         let per_page = PAGE_SIZE as usize / BUF_STRIDE;
         let nbufs = RX_RING + RX_SPARE + TX_RING;
@@ -235,13 +239,11 @@ impl Nic {
         // Every descriptor the host's, end of ring on the last ones.
         for slot in 0..RX_RING {
             let eor = if Ring::<RX_RING>::is_end_of_ring(slot) { rdes1::RER } else { 0 };
-            // SAFETY: slot < RX_RING, inside the RX ring block.
-            unsafe { write_desc(rx_cpu, slot, [0, eor, 0, 0]) };
+            self.rx.descs.write(slot, [0, eor, 0, 0]);
         }
         for slot in 0..TX_RING {
             let eor = if Ring::<TX_RING>::is_end_of_ring(slot) { tdes1::TER } else { 0 };
-            // SAFETY: slot < TX_RING, inside the TX ring block.
-            unsafe { write_desc(tx_cpu, slot, [0, eor, 0, 0]) };
+            self.tx.descs.write(slot, [0, eor, 0, 0]);
         }
         self.rx.refill();
         if self.rx.ring.in_flight() == 0 {
@@ -258,8 +260,7 @@ impl Nic {
         }
         let t = self.tx.ring.give().ok_or("TX ring full")?;
         let setup = TxDesc::setup_frame(tx32 + setup_off as u32, Ring::<TX_RING>::is_end_of_ring(t));
-        // SAFETY: slot from the ring.
-        unsafe { write_desc(tx_cpu, t, setup.owned().0) };
+        self.tx.descs.write(t, setup.owned().0);
 
         // Normal mode, store and forward, not promiscuous (CSR6 PR, set at
         // reset, is cleared by writing the whole register), perfect filter.
@@ -273,10 +274,7 @@ impl Nic {
         // Transmit first, so the filter is loaded before anything arrives.
         c.write(csr::CSR6, self.mode | csr6::ST);
         c.write(csr::CSR1, 0);
-        let loaded = wait_for(100_000, || {
-            // SAFETY: slot t of the TX ring.
-            !TxDesc(unsafe { read_desc(tx_cpu, t) }).is_owned()
-        });
+        let loaded = wait_for(100_000, || !TxDesc(self.tx.descs.read(t)).is_owned());
         if !loaded {
             return Err(format!("setup frame not taken within 100 ms: CSR5 {}", self.chip.status()));
         }

@@ -6,6 +6,7 @@ use crate::arch::{mb, mmio, wmb};
 use crate::dma::{BusAddr, iommu};
 use alloc::format;
 use alloc::string::String;
+use log::error;
 use tulip_ring::DESC_SIZE;
 use tulip_ring::csr;
 
@@ -39,31 +40,62 @@ impl Csrs {
     }
 }
 
-/// Writes a descriptor: words 1-3, a write barrier, then word 0 (OWN) last.
-///
-/// SAFETY (callers): `ring` is a coherent block holding at least
-/// `slot + 1` descriptors.
-pub(super) unsafe fn write_desc(ring: *mut u8, slot: usize, w: [u32; 4]) {
-    // SAFETY: inside the ring block, 4-byte aligned (the block is page aligned).
-    let p = unsafe { ring.add(slot * DESC_SIZE) } as *mut u32;
-    unsafe {
-        p.add(1).write_volatile(w[1].to_le());
-        p.add(2).write_volatile(w[2].to_le());
-        p.add(3).write_volatile(w[3].to_le());
-    }
-    wmb();
-    unsafe { p.write_volatile(w[0].to_le()) };
-    wmb();
+/// A ring of descriptors in coherent memory: the one place that touches
+/// descriptor words. Every access is checked against the ring's length.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct DescRing {
+    base: *mut u8,
+    slots: usize,
 }
 
-/// Reads a descriptor as the chip left it.
-///
-/// SAFETY (callers): as for [`write_desc`].
-pub(super) unsafe fn read_desc(ring: *mut u8, slot: usize) -> [u32; 4] {
-    mb();
-    // SAFETY: inside the ring block, aligned.
-    let p = unsafe { ring.add(slot * DESC_SIZE) } as *const u32;
-    core::array::from_fn(|i| u32::from_le(unsafe { p.add(i).read_volatile() }))
+impl DescRing {
+    /// No ring yet: every access is refused (and reported).
+    pub(super) const NONE: DescRing = DescRing { base: core::ptr::null_mut(), slots: 0 };
+
+    /// `slots` descriptors from `base`.
+    ///
+    /// # Safety
+    /// `base` is a 4-byte-aligned block of at least `slots * DESC_SIZE`
+    /// bytes of coherent memory that stays allocated while this value or
+    /// a copy of it is used.
+    pub(super) unsafe fn new(base: *mut u8, slots: usize) -> Self {
+        DescRing { base, slots }
+    }
+
+    fn words(&self, slot: usize) -> Option<*mut u32> {
+        if slot >= self.slots {
+            error!("tulip: descriptor slot {slot} outside a ring of {} (refused)", self.slots);
+            return None;
+        }
+        // SAFETY: slot < slots, so the offset stays inside the block `new`
+        // was given.
+        Some(unsafe { self.base.add(slot * DESC_SIZE) } as *mut u32)
+    }
+
+    /// Writes descriptor `slot`: words 1-3, a write barrier, then word 0
+    /// (OWN) last, so the chip never sees OWN before the rest.
+    pub(super) fn write(&self, slot: usize, w: [u32; 4]) {
+        let Some(p) = self.words(slot) else { return };
+        // SAFETY: four aligned words inside the block (`words`).
+        unsafe {
+            p.add(1).write_volatile(w[1].to_le());
+            p.add(2).write_volatile(w[2].to_le());
+            p.add(3).write_volatile(w[3].to_le());
+        }
+        wmb();
+        // SAFETY: as above.
+        unsafe { p.write_volatile(w[0].to_le()) };
+        wmb();
+    }
+
+    /// Reads descriptor `slot` as the chip left it (all zeros, reported,
+    /// for a slot outside the ring).
+    pub(super) fn read(&self, slot: usize) -> [u32; 4] {
+        mb();
+        let Some(p) = self.words(slot) else { return [0; 4] };
+        // SAFETY: four aligned words inside the block (`words`).
+        core::array::from_fn(|i| u32::from_le(unsafe { p.add(i).read_volatile() }))
+    }
 }
 
 /// Which window a bus address lies in.

@@ -3,7 +3,7 @@
 //! and the classification of what the chip closes.
 
 use super::nic::{RX_DROP_ERRORS, RX_MAX_FL, RX_RING};
-use super::regs::{Csrs, read_desc, write_desc};
+use super::regs::{Csrs, DescRing};
 use crate::dma::{self, Direction, DmaDevice, StreamingMapping};
 use crate::mm::{PhysAddr, phys_ptr};
 use crate::net::{self, Counters};
@@ -24,7 +24,8 @@ pub struct RxFrame {
 pub struct RxPart {
     pub(super) csrs: Csrs,
     pub(super) dev: DmaDevice,
-    pub(super) ring_cpu: *mut u8,
+    /// The descriptors the chip reads (the ring block).
+    pub(super) descs: DescRing,
     pub(super) ring: Ring<RX_RING>,
     /// The buffer in each slot the chip owns, mapped for it.
     pub(super) slot: [Option<StreamingMapping>; RX_RING],
@@ -72,8 +73,7 @@ impl RxPart {
             };
             self.ring.give();
             self.slot[slot] = Some(m);
-            // SAFETY: slot < RX_RING, inside the coherent ring block.
-            unsafe { write_desc(self.ring_cpu, slot, d.owned().0) };
+            self.descs.write(slot, d.owned().0);
         }
         if self.suspended && !self.ring.is_empty() {
             self.suspended = false;
@@ -103,8 +103,7 @@ impl RxPart {
     fn next_inner(&mut self) -> Option<RxFrame> {
         loop {
             let slot = self.ring.oldest()?;
-            // SAFETY: slot < RX_RING, inside the ring block.
-            let d = RxDesc(unsafe { read_desc(self.ring_cpu, slot) });
+            let d = RxDesc(self.descs.read(slot));
             if d.is_owned() {
                 return None;
             }

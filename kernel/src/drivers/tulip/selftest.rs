@@ -10,7 +10,7 @@
 //! with each step: see the module documentation of [`super`].
 
 use super::probe::{Tulip, probe};
-use super::regs::{DMA_MASK, FALLBACK_MAC, bus32, read_desc, window_of, write_desc};
+use super::regs::{DMA_MASK, DescRing, FALLBACK_MAC, bus32, window_of};
 use super::{DEVICE_21143, VENDOR_DEC};
 use crate::arch::mb;
 use crate::dma::{self, BusAddr, Coherent, Direction, DmaDevice, StreamingMapping, WindowPolicy, iommu};
@@ -207,6 +207,11 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     let (txr, txr_bus) = s.coherent("TX ring", SETUP_OFFSET + SETUP_FRAME_LEN)?;
     let (rxr, rxr_bus) = s.coherent("RX ring", RX_SLOTS * DESC_SIZE)?;
     let (txr32, rxr32) = (bus32("TX ring", txr_bus)?, bus32("RX ring", rxr_bus)?);
+    // SAFETY: the two coherent blocks just allocated (page aligned; the TX
+    // block holds TX_SLOTS descriptors before SETUP_OFFSET, the RX block
+    // RX_SLOTS); the session keeps them until it is dropped at the end of
+    // this function, after the chip is reset.
+    let (tx_descs, rx_descs) = unsafe { (DescRing::new(txr, TX_SLOTS), DescRing::new(rxr, RX_SLOTS)) };
 
     // Buffers.
     let tx_pa = s.page("TX buffer")?;
@@ -269,25 +274,24 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     for slot in 0..TX_SLOTS {
         let eor = if Ring::<TX_SLOTS>::is_end_of_ring(slot) { tdes1::TER } else { 0 };
         // SAFETY: slot < TX_SLOTS, inside the TX ring block.
-        unsafe { write_desc(txr, slot, [0, eor, 0, 0]) };
+        tx_descs.write(slot, [0, eor, 0, 0]);
     }
     for slot in 0..RX_SLOTS {
         let eor = if Ring::<RX_SLOTS>::is_end_of_ring(slot) { rdes1::RER } else { 0 };
         // SAFETY: slot < RX_SLOTS, inside the RX ring block.
-        unsafe { write_desc(rxr, slot, [0, eor, 0, 0]) };
+        rx_descs.write(slot, [0, eor, 0, 0]);
     }
     let mut txring = Ring::<TX_SLOTS>::new();
     let mut rxring = Ring::<RX_SLOTS>::new();
     let r0 = rxring.give().ok_or("RX ring full")?;
     let rd = RxDesc::single(rx32, RX_BUF_LEN, Ring::<RX_SLOTS>::is_end_of_ring(r0)).map_err(|e| format!("RX descriptor: {e}"))?;
-    // SAFETY (all descriptor accesses below): the slots come from the rings.
-    unsafe { write_desc(rxr, r0, rd.owned().0) };
+    rx_descs.write(r0, rd.owned().0);
     let t_setup = txring.give().ok_or("TX ring full")?;
     let setup_bus = txr32 + SETUP_OFFSET as u32;
-    unsafe { write_desc(txr, t_setup, TxDesc::setup_frame(setup_bus, Ring::<TX_SLOTS>::is_end_of_ring(t_setup)).owned().0) };
+    tx_descs.write(t_setup, TxDesc::setup_frame(setup_bus, Ring::<TX_SLOTS>::is_end_of_ring(t_setup)).owned().0);
     let t_frame = txring.give().ok_or("TX ring full")?;
     let td = TxDesc::frame(tx32, FRAME_LEN, Ring::<TX_SLOTS>::is_end_of_ring(t_frame)).map_err(|e| format!("TX descriptor: {e}"))?;
-    unsafe { write_desc(txr, t_frame, td.owned().0) };
+    tx_descs.write(t_frame, td.owned().0);
 
     // Start: ring bases, the mode while stopped, then receive, then transmit.
     let mode = csr6::MBO | csr6::SF | csr6::PR | csr6::OM_INTERNAL_LOOPBACK;
@@ -300,13 +304,13 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     c.write(csr::CSR6, mode | csr6::SR | csr6::ST);
     c.write(csr::CSR1, 0);
 
-    let owned = |ring: *mut u8, slot: usize| unsafe { read_desc(ring, slot) }[0] & (1 << 31) != 0;
+    let owned = |ring: &DescRing, slot: usize| ring.read(slot)[0] & (1 << 31) != 0;
     let done = wait_for(TIMEOUT_US, || {
-        (!owned(txr, t_frame) && !owned(rxr, r0)) || c.read(csr::CSR5) & csr5::FBE != 0
+        (!owned(&tx_descs, t_frame) && !owned(&rx_descs, r0)) || c.read(csr::CSR5) & csr5::FBE != 0
     });
     let st = nic.status();
     let (tsd, tfd, rxd) =
-        unsafe { (TxDesc(read_desc(txr, t_setup)), TxDesc(read_desc(txr, t_frame)), RxDesc(read_desc(rxr, r0))) };
+        (TxDesc(tx_descs.read(t_setup)), TxDesc(tx_descs.read(t_frame)), RxDesc(rx_descs.read(r0)));
     if !done {
         return Err(format!("{out}: no loopback within 1 s: CSR5 {st}, setup {tsd:?}, frame {tfd:?}, RX {rxd:?}"));
     }
@@ -376,19 +380,19 @@ fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
     }
     let r1 = rxring.give().ok_or("RX ring full")?;
     let rd2 = RxDesc::single(rx2_32, RX_BUF_LEN, Ring::<RX_SLOTS>::is_end_of_ring(r1)).map_err(|e| format!("RX descriptor: {e}"))?;
-    unsafe { write_desc(rxr, r1, rd2.owned().0) };
+    rx_descs.write(r1, rd2.owned().0);
     let t2 = txring.give().ok_or("TX ring full")?;
     let td2 = TxDesc::frame(tx32, FRAME_LEN, Ring::<TX_SLOTS>::is_end_of_ring(t2)).map_err(|e| format!("TX descriptor: {e}"))?;
-    unsafe { write_desc(txr, t2, td2.owned().0) };
+    tx_descs.write(t2, td2.owned().0);
     c.write(csr::CSR5, csr5::CLEAR_ALL);
     c.write(csr::CSR2, 0);
     c.write(csr::CSR1, 0);
-    let tx_done = wait_for(TIMEOUT_US, || !owned(txr, t2) || c.read(csr::CSR5) & csr5::FBE != 0);
+    let tx_done = wait_for(TIMEOUT_US, || !owned(&tx_descs, t2) || c.read(csr::CSR5) & csr5::FBE != 0);
     let rx_closed = wait_for(if tx_done { TIMEOUT_US } else { 0 }, || {
-        !owned(rxr, r1) || c.read(csr::CSR5) & csr5::FBE != 0
-    }) && !owned(rxr, r1);
+        !owned(&rx_descs, r1) || c.read(csr::CSR5) & csr5::FBE != 0
+    }) && !owned(&rx_descs, r1);
     let st2 = nic.status();
-    let (td2r, rd2r) = unsafe { (TxDesc(read_desc(txr, t2)), RxDesc(read_desc(rxr, r1))) };
+    let (td2r, rd2r) = (TxDesc(tx_descs.read(t2)), RxDesc(rx_descs.read(r1)));
     info!("tulip: phase 2 ({window:?}): stale bus {rx2_bus:#x} PTE {pte_live:x?} -> {pte_dead:x?}; CSR5 {st2}; frame {td2r:?}; RX {rd2r:?}");
     if let Some(i) = first_unpoisoned(rx2_pa, 0, PAGE_SIZE as usize) {
         return Err(format!(

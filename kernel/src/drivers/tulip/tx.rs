@@ -3,7 +3,7 @@
 //! frame's length until the chip has sent it.
 
 use super::nic::{MTU_FRAME, TX_RING};
-use super::regs::{Csrs, read_desc, write_desc};
+use super::regs::{Csrs, DescRing};
 use crate::dma::{self, Direction, DmaDevice, StreamingMapping};
 use crate::mm::{PhysAddr, phys_ptr};
 use crate::net::Counters;
@@ -16,7 +16,8 @@ use tulip_ring::{Ring, TxDesc, TxErrors, tdes1};
 pub struct TxPart {
     pub(super) csrs: Csrs,
     pub(super) dev: DmaDevice,
-    pub(super) ring_cpu: *mut u8,
+    /// The descriptors the chip reads (the ring block).
+    pub(super) descs: DescRing,
     pub(super) ring: Ring<TX_RING>,
     /// The buffer in each slot the chip owns, mapped for it.
     pub(super) slot: [Option<StreamingMapping>; TX_RING],
@@ -31,8 +32,7 @@ impl TxPart {
     /// Takes back what the chip has sent: unmaps, frees the buffers, counts.
     pub fn reclaim(&mut self) {
         while let Some(slot) = self.ring.oldest() {
-            // SAFETY: slot < TX_RING, inside the ring block.
-            let d = TxDesc(unsafe { read_desc(self.ring_cpu, slot) });
+            let d = TxDesc(self.descs.read(slot));
             let Some(done) = d.completion() else { break };
             self.ring.take();
             let Some(m) = self.slot[slot].take() else {
@@ -103,8 +103,7 @@ impl TxPart {
         let d = TxDesc::new(bus32, len, 0, 0, tdes1::FS | tdes1::LS | if eor { tdes1::TER } else { 0 })
             .unwrap_or_default();
         self.slot[slot] = Some(m);
-        // SAFETY: slot < TX_RING, inside the ring block.
-        unsafe { write_desc(self.ring_cpu, slot, d.owned().0) };
+        self.descs.write(slot, d.owned().0);
         // Transmit poll demand (QEMU sends during this write).
         self.csrs.write(csr::CSR1, 0);
         r

@@ -22,13 +22,6 @@ use proptest::prelude::*;
 const UNITS: usize = 256;
 const PAGE: u64 = 8192;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 /// Where the model's address space lies: unit `i` is
 /// `[offset + i * unit, offset + (i + 1) * unit)`.
 #[derive(Clone, Copy, Debug)]
@@ -547,7 +540,7 @@ fn run_raw<const N: usize>(ops: &[RawOp]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn arbitrary_u64_arguments(ops in prop::collection::vec(raw_op(), 1..30)) {

@@ -21,10 +21,6 @@ use super::*;
 use proptest::prelude::*;
 use std::collections::VecDeque;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Op {
     Give,
@@ -115,7 +111,7 @@ fn rx_status() -> impl Strategy<Value = u32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn ring_never_hands_out_twice_nor_loses(n in 0usize..6, ops in prop::collection::vec(op(), 0..80)) {

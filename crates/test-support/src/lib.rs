@@ -6,7 +6,8 @@
 //! `PROPTEST_CASES` means the same thing everywhere.
 //!
 //! Many of them (`crates/buddy`, `crates/cma`, `crates/iommu-arena`,
-//! `crates/memblock`, the ring of `crates/tulip-ring`) are *model checking*:
+//! `crates/memblock`, `crates/page-owner`, the ring of `crates/tulip-ring`,
+//! the debug table of `crates/dma-policy`) are *model checking*:
 //! a random sequence of operations is applied both to the real
 //! implementation and to a simple, obviously correct model; each
 //! operation's result must be exactly what the model predicts, and after

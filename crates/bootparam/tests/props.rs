@@ -6,13 +6,6 @@
 use bootparam::{CmaParam, EarlyParams, MAX_ERRORS, MAX_WORDS, Param, Reason, Size, memparse};
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 /// Whether `part` is a slice of `whole` (not just equal to some substring).
 fn is_slice_of(part: &str, whole: &str) -> bool {
     let (p, w) = (part.as_ptr() as usize, whole.as_ptr() as usize);
@@ -211,7 +204,7 @@ fn spec_and_line() -> impl Strategy<Value = (Spec, String)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn arbitrary_strings_never_panic(line in any::<String>(), probe in any::<String>()) {

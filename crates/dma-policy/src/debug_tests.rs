@@ -1,5 +1,8 @@
 use super::*;
+use core::convert::Infallible;
+use core::ops::ControlFlow;
 use proptest::prelude::*;
+use test_support::{ModelCheck, run_ops};
 
 const DIRECT: u64 = 0x8000_0000;
 type T = Table<u32>;
@@ -189,51 +192,70 @@ fn arb_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The table and its model (a multiset of live mappings), stepped together
+/// by [`test_support::run_ops`].
+struct Sut {
+    t: T,
+    model: Vec<M>,
+}
+
+impl ModelCheck for Sut {
+    type Op = Op;
+    type Stop = Infallible;
+
+    fn step(&mut self, op: Op) -> ControlFlow<Infallible> {
+        let Sut { t, model } = self;
+        match op {
+            Op::Map(m) => {
+                let clash = t.try_insert(Mapping { dev: m.dev, kind: m.kind, dir: m.dir, segs: m.segs.clone(), site: 0 }).unwrap();
+                assert!(clash.is_none(), "{clash:?}");
+                model.push(m);
+            }
+            Op::Unmap(m) => {
+                let r = t.remove(&Unmap { dev: m.dev, kind: m.kind, dir: m.dir, segs: &m.segs });
+                match model.iter().position(|x| *x == m) {
+                    Some(i) => {
+                        model.swap_remove(i);
+                        let got = r.expect("identical mapping live");
+                        assert_eq!((got.dev, got.kind, got.dir, got.segs), (m.dev, m.kind, m.dir, m.segs));
+                    }
+                    None => {
+                        let same_key = model.iter().any(|x| x.dev == m.dev && x.segs[0].bus == m.segs[0].bus);
+                        match r {
+                            Err(UnmapProblem::Mismatch { diffs, .. }) => assert!(same_key && !diffs.is_empty(), "{diffs:?}"),
+                            Err(UnmapProblem::NotMapped { .. }) => assert!(!same_key),
+                            Ok(got) => panic!("removed {:?} for {:?}", got, m),
+                        }
+                    }
+                }
+            }
+            Op::Sync { dev, bus_off, len, dir } => {
+                let bus = DIRECT + bus_off;
+                let ok = model.iter().any(|x| {
+                    x.dev == dev
+                        && (x.dir == Direction::Bidirectional || x.dir == dir)
+                        && x.segs.iter().any(|s| s.bus <= bus && bus + len <= s.bus + s.len)
+                });
+                assert_eq!(t.check_sync(dev, bus, len, dir).is_ok(), ok);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn check(&self) {
+        assert_eq!(self.t.len(), self.model.len());
+    }
+}
+
 proptest! {
+    #![proptest_config(test_support::config())]
+
     /// Against a multiset of mappings: an unmap succeeds exactly when an
     /// identical mapping is live and then removes one of them; a sync is
     /// fine exactly when a mapping of the device contains it with a
     /// compatible direction; nothing is ever reported for the direct window.
     #[test]
     fn matches_a_multiset_model(ops in prop::collection::vec(arb_op(), 1..60)) {
-        let mut t = table();
-        let mut model: Vec<M> = Vec::new();
-        for op in ops {
-            match op {
-                Op::Map(m) => {
-                    let clash = t.try_insert(Mapping { dev: m.dev, kind: m.kind, dir: m.dir, segs: m.segs.clone(), site: 0 }).unwrap();
-                    prop_assert!(clash.is_none());
-                    model.push(m);
-                }
-                Op::Unmap(m) => {
-                    let r = t.remove(&Unmap { dev: m.dev, kind: m.kind, dir: m.dir, segs: &m.segs });
-                    match model.iter().position(|x| *x == m) {
-                        Some(i) => {
-                            model.swap_remove(i);
-                            let got = r.expect("identical mapping live");
-                            prop_assert_eq!((got.dev, got.kind, got.dir, got.segs), (m.dev, m.kind, m.dir, m.segs));
-                        }
-                        None => {
-                            let same_key = model.iter().any(|x| x.dev == m.dev && x.segs[0].bus == m.segs[0].bus);
-                            match r {
-                                Err(UnmapProblem::Mismatch { diffs, .. }) => prop_assert!(same_key && !diffs.is_empty()),
-                                Err(UnmapProblem::NotMapped { .. }) => prop_assert!(!same_key),
-                                Ok(got) => prop_assert!(false, "removed {:?} for {:?}", got, m),
-                            }
-                        }
-                    }
-                }
-                Op::Sync { dev, bus_off, len, dir } => {
-                    let bus = DIRECT + bus_off;
-                    let ok = model.iter().any(|x| {
-                        x.dev == dev
-                            && (x.dir == Direction::Bidirectional || x.dir == dir)
-                            && x.segs.iter().any(|s| s.bus <= bus && bus + len <= s.bus + s.len)
-                    });
-                    prop_assert_eq!(t.check_sync(dev, bus, len, dir).is_ok(), ok);
-                }
-            }
-            prop_assert_eq!(t.len(), model.len());
-        }
+        let _ = run_ops(&mut Sut { t: table(), model: Vec::new() }, ops);
     }
 }

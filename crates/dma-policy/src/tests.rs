@@ -60,11 +60,6 @@ fn plans() {
     assert_eq!(coherent_plan(u64::MAX, 10).map(|p| p.1), Some(None));
 }
 
-fn cases() -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    ProptestConfig::with_cases(n)
-}
-
 /// The model: enumerate every window, keep those that can carry the buffer
 /// for the mask (for SG windows: the whole window below the mask, since an
 /// IOMMU mapping may land anywhere in it), then apply the preference order
@@ -102,7 +97,7 @@ fn mask() -> impl Strategy<Value = u64> {
 }
 
 proptest! {
-    #![proptest_config(cases())]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn window_choice_matches_model(

@@ -285,12 +285,8 @@ impl Model {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn heap_matches_model(setup in setup(), ops in prop::collection::vec(op(), 1..120)) {

@@ -16,18 +16,14 @@
 //!
 //! Cases per test: `PROPTEST_CASES` (default 10 000).
 
+use core::convert::Infallible;
+use core::ops::ControlFlow;
 use memblock::{ALLOC_ANYWHERE, Direction, Error, Memblock, Region, RegionKind};
 use proptest::prelude::*;
+use test_support::{ModelCheck, run_ops};
 
 const UNITS: usize = 256;
 const PAGE: u64 = 8192;
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
 
 /// Where the model's address space lies: unit `i` is
 /// `[offset + i * unit, offset + (i + 1) * unit)`.
@@ -435,14 +431,35 @@ fn step<const N: usize>(space: Space, mb: &mut Memblock<N>, model: &mut Model, o
     }
 }
 
-fn run<const N: usize>(space: Space, ops: &[Op]) {
-    let mut mb: Memblock<N> = Memblock::new();
-    let mut model = Model::new();
-    for op in ops {
-        step(space, &mut mb, &mut model, op);
-        check_state(space, &mb, &model);
+/// Memblock and its model, stepped together by [`test_support::run_ops`].
+struct Sut<const N: usize> {
+    space: Space,
+    mb: Memblock<N>,
+    model: Model,
+}
+
+impl<const N: usize> ModelCheck for Sut<N> {
+    type Op = Op;
+    type Stop = Infallible;
+
+    fn step(&mut self, op: Op) -> ControlFlow<Infallible> {
+        step(self.space, &mut self.mb, &mut self.model, &op);
+        ControlFlow::Continue(())
     }
-    check_queries(space, &mb, &model);
+
+    fn check(&self) {
+        check_state(self.space, &self.mb, &self.model);
+    }
+}
+
+fn run<const N: usize>(space: Space, ops: &[Op]) {
+    let mut sut = Sut::<N> {
+        space,
+        mb: Memblock::new(),
+        model: Model::new(),
+    };
+    let _ = run_ops(&mut sut, ops.iter().cloned());
+    check_queries(space, &sut.mb, &sut.model);
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -547,7 +564,7 @@ fn run_raw<const N: usize>(ops: &[RawOp]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn arbitrary_u64_arguments(ops in prop::collection::vec(raw_op(), 1..30)) {

@@ -25,9 +25,6 @@
 use pci_config::*;
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
 
 /// A BAR as the model's device implements it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -365,7 +362,7 @@ fn check(kind: Kind, specs: &[Spec], command: u16, vanish: Option<usize>) -> Res
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn bars_sized_as_the_model_says((kind, specs) in layout(), command in 0u16..8) {

@@ -1,15 +1,23 @@
-//! What the property tests of `crates/buddy`, `crates/cma` and
-//! `crates/iommu-arena` share: a dev-dependency only (std, proptest), never
-//! part of the kernel.
+//! What the property tests of the workspace share: a dev-dependency only
+//! (std, proptest), never part of the kernel.
 //!
-//! Each of those tests is *model checking*: a random sequence of operations
-//! is applied both to the real allocator and to a simple, obviously correct
-//! model; each operation's result must be exactly what the model predicts,
-//! and after every operation the allocator's state must match the model's.
+//! Every property test takes its proptest configuration from here ([`config`],
+//! or [`config_with_default`] for one with a smaller default), so
+//! `PROPTEST_CASES` means the same thing everywhere.
+//!
+//! Many of them (`crates/buddy`, `crates/cma`, `crates/iommu-arena`,
+//! `crates/memblock`, `crates/page-owner`, the ring of `crates/tulip-ring`,
+//! the debug table of `crates/dma-policy`) are *model checking*:
+//! a random sequence of operations is applied both to the real
+//! implementation and to a simple, obviously correct model; each
+//! operation's result must be exactly what the model predicts, and after
+//! every operation the implementation's state must match the model's.
 //! This crate holds the parts that are the same in all of them:
 //!
 //! * [`cases`] / [`config`]: the number of cases, `PROPTEST_CASES` or
-//!   10 000 (what `tools/test.sh` sets);
+//!   10 000 (what `tools/test.sh` sets); [`cases_or`] /
+//!   [`config_with_default`] for a property that runs fewer cases when
+//!   `PROPTEST_CASES` is unset;
 //! * [`ModelCheck`] and [`run_ops`]: the driver loop (check, then for each
 //!   operation: apply to both, check again);
 //! * [`op_sequence`], [`pick`], [`near`], [`runs`]: generating and
@@ -28,19 +36,44 @@ pub const DEFAULT_CASES: u32 = 10_000;
 /// Cases per property: `PROPTEST_CASES` when it is set to a number, else
 /// [`DEFAULT_CASES`].
 pub fn cases() -> u32 {
-    cases_from(std::env::var("PROPTEST_CASES").ok().as_deref())
+    cases_or(DEFAULT_CASES)
+}
+
+/// Cases per property: `PROPTEST_CASES` when it is set to a number, else
+/// `default`.
+pub fn cases_or(default: u32) -> u32 {
+    cases_from_or(std::env::var("PROPTEST_CASES").ok().as_deref(), default)
 }
 
 /// [`cases`] for a given value of `PROPTEST_CASES` (`None`: unset); a
 /// value that is not a number is ignored.
 pub fn cases_from(var: Option<&str>) -> u32 {
-    var.and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_CASES)
+    cases_from_or(var, DEFAULT_CASES)
 }
 
-/// The proptest configuration of the model-checking properties: proptest's
-/// defaults with [`cases`] cases.
+/// [`cases_or`] for a given value of `PROPTEST_CASES` (`None`: unset); a
+/// value that is not a number is ignored.
+pub fn cases_from_or(var: Option<&str>, default: u32) -> u32 {
+    var.and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// The proptest configuration of the properties: proptest's defaults with
+/// [`cases`] cases.
+///
+/// A property cannot run a number of cases that ignores `PROPTEST_CASES`:
+/// the `proptest!` macro applies the `PROPTEST_*` variables on top of the
+/// configuration it is given (proptest's `contextualize_config`). What a
+/// configuration chooses is the count when the variable is unset.
 pub fn config() -> Config {
     Config::with_cases(cases())
+}
+
+/// [`config`] with `default` cases instead of [`DEFAULT_CASES`] when
+/// `PROPTEST_CASES` is unset, for a property whose cases cost more than
+/// most (`tools/test.sh` sets the variable, so it runs as many as the
+/// others there).
+pub fn config_with_default(default: u32) -> Config {
+    Config::with_cases(cases_or(default))
 }
 
 /// An implementation and its model side by side, for [`run_ops`].

@@ -11,6 +11,17 @@ fn cases_reads_a_number_and_ignores_the_rest() {
 }
 
 #[test]
+fn another_default_only_when_unset() {
+    assert_eq!(cases_from_or(None, 500), 500);
+    assert_eq!(cases_from_or(Some("20000"), 500), 20_000);
+    assert_eq!(cases_from_or(Some("many"), 500), 500);
+    assert_eq!(config_with_default(500).cases, cases_or(500));
+    let d = Config::default();
+    let c = config_with_default(7);
+    assert_eq!((c.max_shrink_iters, c.max_local_rejects), (d.max_shrink_iters, d.max_local_rejects));
+}
+
+#[test]
 fn pick_wraps_the_index_and_skips_empty_lists() {
     assert_eq!(pick::<u8>(&[], 5), None);
     assert_eq!(pick(&[10, 20, 30], 4), Some((1, 20)));

@@ -20,10 +20,6 @@ use crate::models::*;
 use crate::srom_info::{self, MediaBlock, Words};
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
-
 /// A block with its sequences owned (MediaBlock borrows them).
 #[derive(Clone, Debug)]
 enum Spec {
@@ -103,7 +99,7 @@ fn resolve_model(a: u16, b: u16) -> Option<LinkMode> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn srom_parse_never_panics(rom in prop::collection::vec(any::<u8>(), 0..600), device in any::<u8>()) {

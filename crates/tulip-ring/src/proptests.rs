@@ -18,12 +18,11 @@
 //! Number of cases: `PROPTEST_CASES` (default 10 000).
 
 use super::*;
+use core::convert::Infallible;
+use core::ops::ControlFlow;
 use proptest::prelude::*;
 use std::collections::VecDeque;
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
+use test_support::{ModelCheck, run_ops};
 
 #[derive(Clone, Copy, Debug)]
 enum Op {
@@ -36,12 +35,23 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![10 => Just(Op::Give), 9 => Just(Op::Take), 1 => Just(Op::Reset)]
 }
 
-fn run_ring<const N: usize>(ops: &[Op]) {
-    let mut ring = Ring::<N>::new();
-    let mut model: VecDeque<usize> = VecDeque::new();
-    let mut handed = [0u64; N];
-    let mut returned = [0u64; N];
-    for &o in ops {
+/// A ring of `N` slots and its model, stepped together by
+/// [`test_support::run_ops`].
+struct Sut<const N: usize> {
+    ring: Ring<N>,
+    /// The given slots, oldest first.
+    model: VecDeque<usize>,
+    /// How often each slot was handed out / came back.
+    handed: [u64; N],
+    returned: [u64; N],
+}
+
+impl<const N: usize> ModelCheck for Sut<N> {
+    type Op = Op;
+    type Stop = Infallible;
+
+    fn step(&mut self, o: Op) -> ControlFlow<Infallible> {
+        let Sut { ring, model, handed, returned } = self;
         match o {
             Op::Give => {
                 let want = ring.next_free();
@@ -77,6 +87,11 @@ fn run_ring<const N: usize>(ops: &[Op]) {
                 }
             }
         }
+        ControlFlow::Continue(())
+    }
+
+    fn check(&self) {
+        let Sut { ring, model, .. } = self;
         assert_eq!(ring.in_flight(), model.len());
         assert_eq!(ring.free(), N - model.len());
         assert_eq!(ring.is_full(), model.len() == N);
@@ -86,6 +101,12 @@ fn run_ring<const N: usize>(ops: &[Op]) {
             assert_eq!(ring.is_given(s), model.contains(&s));
         }
     }
+}
+
+fn run_ring<const N: usize>(ops: &[Op]) {
+    let mut sut = Sut::<N> { ring: Ring::new(), model: VecDeque::new(), handed: [0; N], returned: [0; N] };
+    let _ = run_ops(&mut sut, ops.iter().copied());
+    let Sut { mut ring, mut model, handed, mut returned } = sut;
     // Drain: exactly the given slots come back, oldest first; none is lost.
     while let Some(s) = ring.take() {
         assert_eq!(Some(s), model.pop_front());
@@ -115,7 +136,7 @@ fn rx_status() -> impl Strategy<Value = u32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn ring_never_hands_out_twice_nor_loses(n in 0usize..6, ops in prop::collection::vec(op(), 0..80)) {

@@ -526,14 +526,8 @@ fn corrupt(m: &mut Model, pokes: &[(usize, u64, Poke, bool)]) {
     }
 }
 
-/// PROPTEST_CASES (tools/test.sh sets it), 10,000 by default as in the
-/// other crates.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     /// A well-formed tree: exactly the reference's tables, no read that
     /// would fault, the reads bounded, and any mapped address translates.

@@ -6,13 +6,6 @@
 use proptest::prelude::*;
 use srm_image::{MAX_BOOT_PROGRAM_BLOCKS, read_disklabel, verify_boot_block, write_boot_block};
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000)
-}
-
 fn sector() -> impl Strategy<Value = [u8; 512]> {
     prop::collection::vec(any::<u8>(), 512).prop_map(|v| v.try_into().unwrap())
 }
@@ -24,7 +17,7 @@ fn start_lbn() -> impl Strategy<Value = u64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(test_support::config())]
 
     #[test]
     fn write_then_verify_round_trips(

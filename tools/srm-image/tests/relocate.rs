@@ -298,10 +298,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000),
-        ..ProptestConfig::default()
-    })]
+#![proptest_config(test_support::config())]
 
     /// Every plan the model makes moves the kernel intact and harms nothing;
     /// every refusal is justified.

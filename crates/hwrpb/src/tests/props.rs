@@ -11,14 +11,10 @@ use crate::layout::{PAGE_SIZE, header};
 use crate::{Hwrpb, MagicOrder, MemCluster, cpu_type_name};
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
     ProptestConfig {
         // Keep failure output small: these inputs are big byte vectors.
         max_shrink_iters: 2_000,
-        ..ProptestConfig::with_cases(cases)
+        ..test_support::config()
     }
 }
 

@@ -237,7 +237,7 @@ fn arb_request() -> impl Strategy<Value = (Vec<u8>, String, String, bool)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    #![proptest_config(test_support::config_with_default(500))]
 
     /// Pipelined requests, however the bytes are split, parse to the same
     /// requests, in order, with the same lengths.

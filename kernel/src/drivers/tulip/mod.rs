@@ -1,9 +1,10 @@
 //! DEC 21143 "Tulip" Ethernet (PCI 1011:0019): the DMA API's proof on a
-//! real (emulated) device ([`loopback_selftest`]), and a polled driver in
+//! real (emulated) device ([`loopback_selftest`]), and the running NIC in
 //! normal mode ([`Nic`], the [`crate::net::NetDevice`] `net/` runs smoltcp
-//! over). By concern:
+//! over: interrupt-driven on the machine's routed line, or polled). By
+//! concern:
 //!
-//! * `regs`: CSR access, descriptor words, bus-address checks;
+//! * `regs`: CSR access, descriptor rings (`DescRing`), bus-address checks;
 //! * `probe`: finding the chip's CSR BAR, reset, the serial ROM and the
 //!   station address;
 //! * `media`: the medium (MII PHY or SIA/SYM port) before the NIC starts;

@@ -22,6 +22,7 @@ mod reg {
     pub const LSR: u64 = 5;
     pub const SCR: u64 = 7;
 }
+const LSR_DATA_READY: u8 = 1 << 0;
 const LSR_THR_EMPTY: u8 = 1 << 5;
 const LSR_TX_IDLE: u8 = 1 << 6; // THR and the shift register empty
 const LCR_DLAB: u8 = 0x80;
@@ -111,6 +112,15 @@ impl Uart16550 {
         self.write(reg::DATA, byte);
     }
 
+    /// One received byte, if the receiver has one (LSR's data-ready bit);
+    /// never waits.
+    pub fn try_recv(&mut self) -> Option<u8> {
+        if self.read(reg::LSR) & LSR_DATA_READY == 0 {
+            return None;
+        }
+        Some(self.read(reg::DATA))
+    }
+
     /// Characters dropped because the transmitter never became ready.
     pub fn dropped(&self) -> u64 {
         self.dropped
@@ -181,6 +191,11 @@ pub fn configure_speed(init: UartInit, requested: Option<u32>, refused: bool) {
     );
     CONSOLE.lock().change_divisor(d);
     log::info!("console: COM1 now at {want} baud (divisor {d}, console_baud={want})");
+}
+
+/// One byte typed on the console, if one has arrived (non-blocking).
+pub fn try_read() -> Option<u8> {
+    CONSOLE.lock().try_recv()
 }
 
 /// The console, locked.

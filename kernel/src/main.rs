@@ -1,6 +1,9 @@
 //! The Alpha unikernel's entry: console, traps, command line, logging,
 //! HWRPB banner, the machine vector, the boot configuration, heap, memory,
-//! PCI and DMA, then the self-tests or the crash tests if asked.
+//! PCI and DMA, then the self-tests or the crash tests if asked; unless
+//! the command line asks for such a one-shot run, the kernel stays up:
+//! the network (if there is a device) and the console monitor, until
+//! `halt`, `GET /shutdown` or UDP `STOP`.
 #![no_std]
 #![no_main]
 
@@ -15,6 +18,7 @@ mod drivers;
 mod irq;
 mod logger;
 mod mm;
+mod monitor;
 mod net;
 mod pci;
 mod platform;
@@ -132,10 +136,31 @@ pub extern "C" fn kernel_main() -> ! {
     if params.has_flag("bench") {
         selftest::bench::run();
     }
+    let ctx = drivers::ProbeContext { params, platform: cfg.platform };
     if params.has_flag("net") {
-        net::run(cfg, || drivers::open_net(&drivers::ProbeContext { params, platform: cfg.platform }), drivers::close_net);
+        net::run(cfg, || drivers::open_net(&ctx), drivers::close_net, None);
     }
-    info!("ready; halting (nothing else to do yet)");
+    match bootparam::one_shot(params) {
+        Some(flag) => info!("ready; halting (one-shot run: {flag})"),
+        None => {
+            // Staying up: the network and the monitor in one loop.
+            let mut served = false;
+            monitor::start();
+            if drivers::has_net(&ctx) {
+                let mut side = || monitor::poll() == monitor::Poll::Halt;
+                served = net::run(cfg, || drivers::open_net(&ctx), drivers::close_net, Some(&mut side));
+            } else {
+                info!("net: no network device: the monitor runs alone");
+            }
+            if !served {
+                monitor::run_alone(cfg.platform.chipset_usable());
+                if cfg.memory.is_some() {
+                    mm::boot::reconcile("monitor halt");
+                }
+            }
+            info!("ready; halting (stopped)");
+        }
+    }
     if cfg.platform.chipset_usable() {
         dma::shutdown();
     }

@@ -610,3 +610,16 @@ fn repeated_kept_words() {
     assert_eq!(p.repeated_kept().collect::<Vec<_>>(), [("net_time", 3)]);
     assert_eq!(EarlyParams::parse("test test a=1").repeated_kept().count(), 0);
 }
+
+#[test]
+fn one_shot_runs() {
+    assert_eq!(one_shot(&EarlyParams::parse("")), None);
+    assert_eq!(one_shot(&EarlyParams::parse("cma=64M loglevel=8 hello=world")), None);
+    assert_eq!(one_shot(&EarlyParams::parse("test cma=64M")), Some("test"));
+    assert_eq!(one_shot(&EarlyParams::parse("net net_time=2")), Some("net"));
+    assert_eq!(one_shot(&EarlyParams::parse("crash=panic")), Some("crash"));
+    assert_eq!(one_shot(&EarlyParams::parse("fail_buddy=1")), Some("fail_buddy"));
+    assert_eq!(one_shot(&EarlyParams::parse("dma_debug_test=sync")), Some("dma_debug_test"));
+    // Only the flag itself: a parameter that merely starts like one is not.
+    assert_eq!(one_shot(&EarlyParams::parse("net_time=3 tests")), None);
+}

@@ -53,10 +53,11 @@ pub fn arity(usage: &str) -> (usize, usize) {
     (required, if unbounded { usize::MAX } else { required + optional })
 }
 
-/// The command of `table` the words name, and its arguments. `name` and
+/// The command of `table` the words name, and its arguments. `table` is
+/// any sequence of commands (the kernel chains several slices); `name` and
 /// `usage` read a command's name and usage text.
-pub fn dispatch<'t, 'w, T>(
-    table: &'t [T],
+pub fn dispatch<'t, 'w, T: 't>(
+    table: impl IntoIterator<Item = &'t T>,
     name: impl Fn(&T) -> &'t str,
     usage: impl Fn(&T) -> &'t str,
     words: &'w [&'w str],

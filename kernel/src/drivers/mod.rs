@@ -109,6 +109,13 @@ pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
     Err(missing.join("; "))
 }
 
+/// Whether [`open_net`] has a device to try: `net_dev=loopback`, or a
+/// PCI function a registered driver takes. Probes nothing.
+pub fn has_net(ctx: &ProbeContext) -> bool {
+    ctx.params.get("net_dev") == Some("loopback")
+        || PCI_DRIVERS.iter().any(|d| d.ids().iter().any(|id| crate::pci::find(id.vendor, id.device).is_some()))
+}
+
 /// Closes the network device [`open_net`] gave: its driver's `remove`
 /// (every buffer and mapping given back), or the device's own `down` for
 /// one no PCI driver probed.

@@ -265,11 +265,21 @@ pub fn stats() -> PageStats {
 
 /// `/proc/buddyinfo` and the CMA lines of `/proc/meminfo`.
 pub fn report(w: &mut impl fmt::Write) -> fmt::Result {
-    let pages = PAGES.lock();
-    if let Some(b) = pages.buddy.as_ref() {
-        b.buddyinfo(w)?;
+    buddyinfo(w)?;
+    cma_meminfo(w)
+}
+
+/// `/proc/buddyinfo`'s line (nothing before the buddy allocator is up).
+pub fn buddyinfo(w: &mut impl fmt::Write) -> fmt::Result {
+    match PAGES.lock().buddy.as_ref() {
+        Some(b) => b.buddyinfo(w),
+        None => Ok(()),
     }
-    match pages.cma.as_ref() {
+}
+
+/// The CMA lines of `/proc/meminfo` (`CmaTotal`, `CmaFree`).
+pub fn cma_meminfo(w: &mut impl fmt::Write) -> fmt::Result {
+    match PAGES.lock().cma.as_ref() {
         Some(c) => c.meminfo(w),
         None => writeln!(w, "CmaTotal:              0 kB\nCmaFree:               0 kB"),
     }

@@ -35,6 +35,15 @@
 //! The device comes from `drivers::open_net` through the closure `main`
 //! passes to [`run`]; this module names no driver.
 //!
+//! Staying up: when the kernel stays up after boot (no one-shot flag on
+//! the command line), `main` passes [`run`] a side task (the console
+//! monitor's poll). The loop calls it once per iteration, after the
+//! services and before it sleeps, so the monitor shares the loop and never
+//! blocks the network (nor the network the monitor: the clock's interrupt
+//! ends every sleep); when it returns `true` the run stops as for a UDP
+//! `STOP`, and there is no `net_time=` deadline. Meanwhile [`summary`]
+//! writes the device's counters for the monitor's `net` command.
+//!
 //! Parameters: `net_time=SECONDS`, `net_dev=pci|loopback` and `net_rxbuf=BYTES`
 //! (the drivers': which device, the 21143's receive buffer
 //! length, 64..=2044, multiple of 4; smaller than a frame exercises the
@@ -66,6 +75,7 @@ use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::socket::{icmp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
+use spin::Mutex;
 use status::NetStats;
 
 pub const IP_CIDR: &str = "10.0.2.15/24";
@@ -91,6 +101,8 @@ enum Stop {
     Udp,
     Http,
     Timeout,
+    /// The side task (the console monitor's `halt`).
+    Side,
 }
 
 impl core::fmt::Display for Stop {
@@ -99,6 +111,7 @@ impl core::fmt::Display for Stop {
             Stop::Udp => "UDP STOP",
             Stop::Http => "GET /shutdown",
             Stop::Timeout => "net_time elapsed",
+            Stop::Side => "monitor halt",
         })
     }
 }
@@ -170,21 +183,62 @@ fn irq_mode(params: &bootparam::EarlyParams) -> IrqMode {
     }
 }
 
+/// What the monitor's `net` command shows while the loop runs: the
+/// device's names and counters and the services' counts, refreshed once
+/// per loop iteration; `None` when no device is up.
+#[derive(Clone, Copy)]
+struct Summary {
+    driver: &'static str,
+    chip: &'static str,
+    mac: [u8; 6],
+    counters: Counters,
+    stats: NetStats,
+}
+
+static SUMMARY: Mutex<Option<Summary>> = Mutex::new(None);
+
+/// Writes the running network device's counters (or `no network
+/// device`) for the console monitor's `net` command.
+pub fn summary(w: &mut dyn Write) -> core::fmt::Result {
+    let Some(s) = *SUMMARY.lock() else {
+        return writeln!(w, "no network device");
+    };
+    let c = &s.counters;
+    writeln!(w, "{}: {} {IP_CIDR} gateway {GATEWAY}, MAC {}", s.driver, s.chip, MacDisplay(&s.mac))?;
+    writeln!(w, "  rx {} packets {} bytes, tx {} packets {} bytes", c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes)?;
+    writeln!(
+        w,
+        "  rx errors {}, tx errors {}, rx dropped {}, tx dropped {}, rx ring full {}, tx ring full {}, missed {}",
+        c.rx_errors, c.tx_errors, c.rx_dropped, c.tx_dropped, c.rx_ring_full, c.tx_ring_full, c.rx_missed
+    )?;
+    let h = &s.stats.http;
+    writeln!(
+        w,
+        "  UDP echoed {} datagrams {} bytes (dropped {}); HTTP {} connections, {} requests, {} errors",
+        s.stats.udp_echoed, s.stats.udp_bytes, s.stats.udp_dropped, h.connections, h.requests, h.errors
+    )
+}
+
 /// The network run: opens the device with `open` (after the memory
 /// baseline), serves until a stop, takes the device down with `close` and
-/// checks that everything came back.
+/// checks that everything came back; returns whether a device came up.
+/// `side`: a task polled once per loop
+/// iteration (the console monitor; see the module text); with one the
+/// run has no `net_time=` deadline and also stops when it returns `true`.
 pub fn run(
     cfg: &BootConfig,
     open: impl FnOnce() -> Result<Box<dyn NetDevice>, String>,
     close: impl FnOnce(Box<dyn NetDevice>),
-) {
+    side: Option<&mut dyn FnMut() -> bool>,
+) -> bool {
     let params = &cfg.params;
     let time_s = match params.get("net_time").map(str::parse::<u64>) {
-        None => DEFAULT_TIME_S,
-        Some(Ok(s)) if s > 0 => s,
+        _ if side.is_some() => None,
+        None => Some(DEFAULT_TIME_S),
+        Some(Ok(s)) if s > 0 => Some(s),
         Some(_) => {
             warn!("net_time: expected a positive number of seconds; using {DEFAULT_TIME_S}");
-            DEFAULT_TIME_S
+            Some(DEFAULT_TIME_S)
         }
     };
     let mode = irq_mode(params);
@@ -209,13 +263,14 @@ pub fn run(
     let reason = match open() {
         Ok(dev) => {
             info!("{}: up: {}", dev.driver(), dev.describe());
-            serve(dev, close, time_s, mode, debug_hooks, http_fail, cfg.memory.unwrap_or_default())
+            serve(dev, close, time_s, side, mode, debug_hooks, http_fail, cfg.memory.unwrap_or_default())
         }
         Err(e) => {
             error!("net: NIC not started: {e}");
             None
         }
     };
+    let served = reason.is_some();
     let after = dma::accounting();
     let (a_dma, a_heap) = (after.dma.unwrap_or_default(), after.heap);
     let back = after.diff(&before, Compare::Pages).is_empty();
@@ -244,6 +299,7 @@ pub fn run(
     if let Some(r) = reason {
         info!("net: stopped ({r})");
     }
+    served
 }
 
 /// The service loop; returns why it stopped. Everything it creates is
@@ -251,7 +307,13 @@ pub fn run(
 fn serve(
     mut nic: Box<dyn NetDevice>,
     close: impl FnOnce(Box<dyn NetDevice>),
-    time_s: u64, mode: IrqMode, debug_hooks: bool, http_fail: Option<u64>, memory: MemReport) -> Option<Stop> {
+    time_s: Option<u64>,
+    mut side: Option<&mut dyn FnMut() -> bool>,
+    mode: IrqMode,
+    debug_hooks: bool,
+    http_fail: Option<u64>,
+    memory: MemReport,
+) -> Option<Stop> {
     let line = match mode {
         IrqMode::Off => {
             info!("net: interrupts off (net_irq=off): polling at IPL 7");
@@ -335,15 +397,20 @@ fn serve(
         }
     }
 
+    let until = match time_s {
+        Some(s) => alloc::format!("or after {s} s"),
+        None => String::from("or the monitor's halt"),
+    };
     info!(
-        "net: ready: {IP_CIDR} gateway {GATEWAY}, MAC {}, UDP echo on port {ECHO_PORT}, HTTP on port {HTTP_PORT} ({} connections, {} + {} bytes of buffers each); stops on UDP \"STOP\", GET /shutdown, or after {time_s} s; debug hooks (UDP STALL) {}",
+        "net: ready: {IP_CIDR} gateway {GATEWAY}, MAC {}, UDP echo on port {ECHO_PORT}, HTTP on port {HTTP_PORT} ({} connections, {} + {} bytes of buffers each); stops on UDP \"STOP\", GET /shutdown, {until}; debug hooks (UDP STALL) {}",
         MacDisplay(&mac),
         http::SOCKETS,
         netproto::http::IN_CAP,
         netproto::http::OUT_CAP,
         if debug_hooks { "on (net_debug_hooks)" } else { "off" }
     );
-    let deadline = now() + Duration::from_secs(time_s);
+    let deadline = time_s.map(|s| now() + Duration::from_secs(s));
+    let (driver, chip) = (dev.dev.driver(), dev.dev.chip());
     let mut stats = NetStats { debug_hooks, ..NetStats::default() };
     let mut stop: Option<(Stop, Instant)> = None;
     let mut buf = vec![0u8; 2048];
@@ -355,7 +422,7 @@ fn serve(
         {
             break;
         }
-        if stop.is_none() && t >= deadline {
+        if stop.is_none() && deadline.is_some_and(|d| t >= d) {
             stop = Some((Stop::Timeout, t));
         }
         dev.dev.poll();
@@ -430,6 +497,16 @@ fn serve(
             stop = Some((Stop::Http, t));
         }
         stats.http = web.stats();
+        *SUMMARY.lock() = Some(Summary { driver, chip, mac, counters: dev.dev.counters(), stats });
+
+        // The side task (the monitor) after the services, before the sleep.
+        if let Some(f) = side.as_mut()
+            && f()
+            && stop.is_none()
+        {
+            info!("net: stop requested (monitor halt)");
+            stop = Some((Stop::Side, now()));
+        }
 
         if dev.dev.irq_line().is_some() {
             // Send what the services queued, then sleep if nothing is left:
@@ -456,6 +533,7 @@ fn serve(
     let loop_us = (now() - loop_start).total_micros().max(1);
 
     let reason = stop.map(|s| s.0);
+    *SUMMARY.lock() = None;
     if let Some(r) = reason {
         info!("net: stopping ({r}); {} HTTP connections still open", web.active(&mut sockets));
     }

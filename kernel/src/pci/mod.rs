@@ -311,6 +311,28 @@ pub fn enumerate(params: &bootparam::EarlyParams, driver_name: fn(u16, u16) -> O
     *DEVICES.lock() = found;
 }
 
+/// The functions the scan found, as the boot listing shows them (each
+/// with its BARs and the driver `driver_name` names); for the monitor's
+/// `lspci`.
+pub fn write_list(w: &mut dyn core::fmt::Write, driver_name: fn(u16, u16) -> Option<&'static str>) -> core::fmt::Result {
+    let devices = DEVICES.lock();
+    if devices.is_empty() {
+        return writeln!(w, "pci: no functions (no scan, or nothing answered on bus 0)");
+    }
+    for d in devices.iter() {
+        writeln!(w, "{d}")?;
+        for (i, b) in d.bars.iter().enumerate() {
+            if let Some(b) = b {
+                writeln!(w, "    BAR{i}: {b}")?;
+            }
+        }
+        if let Some(name) = driver_name(d.vendor, d.device) {
+            writeln!(w, "    driver: {name}")?;
+        }
+    }
+    Ok(())
+}
+
 /// The first function with this vendor and device ID.
 pub fn find(vendor: u16, device: u16) -> Option<PciDevice> {
     DEVICES.lock().iter().find(|d| d.vendor == vendor && d.device == device).cloned()

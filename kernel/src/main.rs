@@ -145,7 +145,6 @@ pub extern "C" fn kernel_main() -> ! {
         None => {
             // Staying up: the network and the monitor in one loop.
             let mut served = false;
-            monitor::start();
             if drivers::has_net(&ctx) {
                 let mut side = || monitor::poll() == monitor::Poll::Halt;
                 served = net::run(cfg, || drivers::open_net(&ctx), drivers::close_net, Some(&mut side));

@@ -43,6 +43,8 @@ pub const BYTES_PER_POLL: usize = 64;
 static EDITOR: Mutex<Editor> = Mutex::new(Editor::new());
 /// Set by `halt`; [`poll`] reports it.
 static HALT: AtomicBool = AtomicBool::new(false);
+/// [`start`] has run (the first [`poll`] runs it).
+static STARTED: AtomicBool = AtomicBool::new(false);
 
 /// The monitor's own commands: information about the machine, the log
 /// level, the reconciliation, and `halt`.
@@ -83,8 +85,13 @@ impl Write for Out {
     }
 }
 
-/// Says the monitor is there and shows the first prompt.
+/// Says the monitor is there and shows the first prompt (once; the
+/// first [`poll`] calls it, so that the prompt follows the network's
+/// start-up lines).
 pub fn start() {
+    if STARTED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     info!("monitor: ready on the serial console (type help; halt stops the kernel)");
     let _ = Out.write_str(PROMPT);
 }
@@ -102,6 +109,7 @@ pub enum Poll {
 /// Takes what the console has received (at most [`BYTES_PER_POLL`]
 /// bytes), edits the line, runs completed lines; never waits for input.
 pub fn poll() -> Poll {
+    start();
     for _ in 0..BYTES_PER_POLL {
         let Some(b) = console::try_read() else { break };
         let mut ed = EDITOR.lock();
@@ -158,7 +166,6 @@ fn execute(line: &str) {
 /// The monitor without a network device: polls the console; between
 /// polls sleeps in `wtint` until the next clock tick (1024 Hz under QEMU)
 /// when the machine has a clock to start, else polls. Returns on `halt`.
-/// Call [`start`] first.
 pub fn run_alone(clock: bool) {
     let _ipl = if clock {
         irq::start_clock();

@@ -28,9 +28,12 @@ pub struct Case {
     pub boot: Boot,
     /// Change guest memory through QEMU's gdbstub before the guest runs.
     pub gdb: Option<GdbAction>,
-    /// Once the output contains the first string, write the bytes to the
-    /// serial console's input (QEMU's stdin).
-    pub stdin_on: Option<(&'static str, &'static [u8])>,
+    /// Console input, in order: once the output (after the previous
+    /// input was written) contains the string, write the bytes to the
+    /// serial console's input (QEMU's stdin). A case whose kernel stays up
+    /// ([`stays_up`]) also gets `halt` typed at the monitor's prompt after
+    /// these.
+    pub stdin_on: &'static [(&'static str, &'static [u8])],
     /// The one memory reconciliation allowed to fail: its label and the
     /// difference it must state (every other one must reconcile).
     pub mismatch: Option<(&'static str, i64)>,
@@ -102,6 +105,19 @@ const SELFTEST_DEBUG_OFF_ALLOW: &[&str] = &[
     "fault injection: failing IOMMU PTE write #4",
 ];
 
+/// The monitor's prompt.
+pub const PROMPT: &str = "alpha> ";
+
+/// Whether the kernel stays up after boot in this case (no one-shot flag
+/// on its command line, and the kernel itself boots, not just the SRM
+/// stub that refuses it): the runner types `halt` at the monitor's prompt
+/// and checks that the prompt came and the halt path ran.
+pub fn stays_up(case: &Case) -> bool {
+    matches!(case.boot, Boot::Kernel | Boot::SrmStub { .. })
+        && !case.crash
+        && bootparam::one_shot(&bootparam::EarlyParams::parse(case.append)).is_none()
+}
+
 pub const fn case(name: &'static str, append: &'static str) -> Case {
     Case {
         name,
@@ -116,7 +132,7 @@ pub const fn case(name: &'static str, append: &'static str) -> Case {
         memory: None,
         boot: Boot::Kernel,
         gdb: None,
-        stdin_on: None,
+        stdin_on: &[],
         mismatch: None,
     }
 }
@@ -200,7 +216,7 @@ pub fn all() -> Vec<Case> {
                 "console callbacks: GETC returned 0x0000000000000078: status 0 (success, character received): character 'x' (0x78)",
                 "ready; halting",
             ],
-            stdin_on: Some(("GETC test: calling GETC", b"x")),
+            stdin_on: &[("GETC test: calling GETC", b"x")],
             ..case("console-callbacks-getc", "console_getc_test")
         },
         Case {

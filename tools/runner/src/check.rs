@@ -94,6 +94,7 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
     }
     let mut detail = qemu_common::check_warnings(&run.output, case.allow)?;
     detail.push_str(&check_loglevel(case.append, &run.output)?);
+    detail.push_str(&check_monitor(case, &run.output)?);
     if let Some(func) = case.trap_pc_in {
         in_order(&run.output, &["*** at PC ", "*** kernel halted after an unexpected trap"])?;
         let pc = trap_pc(&run.output).ok_or("no trap PC in the output")?;
@@ -113,6 +114,35 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
         detail.push_str(&check_bench(&run.output)?);
     }
     Ok(detail)
+}
+
+/// A kernel that stays up ([`crate::cases::stays_up`]) shows the
+/// monitor's prompt, answers the `halt` the runner types, and ends with
+/// the halt path's reconciliation and `ready; halting` (at a log level
+/// that prints them); a one-shot run shows no prompt. Crash cases are
+/// judged by their crash reports instead.
+pub fn check_monitor(case: &Case, output: &str) -> Result<String, String> {
+    if case.crash {
+        // A crash case is judged by its crash report.
+        return Ok(String::new());
+    }
+    if !crate::cases::stays_up(case) {
+        if output.contains(crate::cases::PROMPT) {
+            return Err("the monitor's prompt appeared in a one-shot run".into());
+        }
+        return Ok(String::new());
+    }
+    in_order(output, &[crate::cases::PROMPT, "halt\n", "halting\n"]).map_err(|e| format!("monitor: {e}"))?;
+    let level = bootparam::EarlyParams::parse(case.append).loglevel.unwrap_or(qemu_common::DEFAULT_LOGLEVEL);
+    if level >= 7 {
+        let halt = output.rfind("halting\n").unwrap_or(0);
+        let tail = &output[halt..];
+        let reconciled = tail.contains("memory (monitor halt): ") || tail.contains("memory (end of the network run): ");
+        if !reconciled || !tail.contains("ready; halting (stopped)") {
+            return Err("monitor: halt did not end with the reconciliation and \"ready; halting (stopped)\"".into());
+        }
+    }
+    Ok(", monitor halted".into())
 }
 
 /// `selftest NAME: skipped (REASON)` lines as (NAME, REASON).
@@ -518,7 +548,24 @@ mod tests {
         Run { output: output.to_string(), exit: Some(0), timed_out: false, seconds: 1.0 }
     }
 
-    const LINE: &str = "[    0.000100] INFO  ready; halting";
+    /// A run that stays up: the prompt, the `halt` the runner types, the
+    /// halt path's reconciliation and the last line.
+    const LINE: &str = "alpha> halt\nhalting\n[    0.000090] INFO  memory (monitor halt): total 128 pages (1 MiB) = reserved 8 + CMA free 16 + buddy free 100 + owned 4 [iommu-tables 4]: reconciled\n[    0.000100] INFO  ready; halting (stopped)";
+
+    #[test]
+    fn judge_checks_the_monitor_session() {
+        let syms = Symbols::parse("");
+        let up = Case { expect: &["ready; halting"], ..crate::cases::case("t", "") };
+        assert!(judge(&up, &run(LINE), &syms).unwrap().contains("monitor halted"));
+        let no_prompt = "[    0.000100] INFO  ready; halting (stopped)";
+        assert!(judge(&up, &run(no_prompt), &syms).unwrap_err().contains("monitor:"));
+        let no_reconcile = "alpha> halt\nhalting\n[    0.000100] INFO  ready; halting (stopped)";
+        assert!(judge(&up, &run(no_reconcile), &syms).unwrap_err().contains("reconciliation"));
+        // A one-shot run must not offer the prompt.
+        let once = Case { expect: &[], ..crate::cases::case("t", "crash=nonsense") };
+        assert!(judge(&once, &run("[    0.000100] INFO  ready; halting (one-shot run: crash)"), &syms).is_ok());
+        assert!(judge(&once, &run(LINE), &syms).unwrap_err().contains("one-shot"));
+    }
 
     #[test]
     fn judge_rejects_timeouts_crashes_and_forbidden_output() {
@@ -569,7 +616,7 @@ mod tests {
         assert!(judge(&banana, &run(&debug), &syms).is_err());
         let four = Case { expect: &[], ..crate::cases::case("t", "loglevel=4") };
         assert!(judge(&four, &run(LINE), &syms).unwrap_err().contains("loglevel 4 prints only levels below 4"));
-        assert!(judge(&four, &run("no log lines at all"), &syms).is_ok());
+        assert!(judge(&four, &run("alpha> halt\nhalting\n"), &syms).is_ok());
     }
 
     #[test]

@@ -107,7 +107,11 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
         }
         None => None,
     };
-    let stdin = if case.stdin_on.is_some() { Stdio::piped() } else { Stdio::null() };
+    let mut inputs: Vec<(&str, &[u8])> = case.stdin_on.to_vec();
+    if cases::stays_up(case) {
+        inputs.push((cases::PROMPT, b"halt\r"));
+    }
+    let stdin = if inputs.is_empty() { Stdio::null() } else { Stdio::piped() };
     cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-alpha: {e}"))?;
@@ -143,7 +147,11 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
     }
     let deadline = start + Duration::from_secs(case.timeout_s);
     let mut timed_out = false;
-    let mut input = case.stdin_on;
+    let mut inputs = inputs.into_iter();
+    let mut input = inputs.next();
+    // Where the output stood when the last input was written: the next
+    // trigger must come after it.
+    let mut seen_upto = 0;
     let status = loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(st);
@@ -151,12 +159,13 @@ fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
         // Console input once the kernel has said it waits for it (earlier,
         // the UART's FIFO reset at console init would discard it).
         if let Some((trigger, bytes)) = input {
-            let seen = String::from_utf8_lossy(&buf.lock().unwrap()).contains(trigger);
-            if seen {
+            let out = buf.lock().unwrap().clone();
+            if String::from_utf8_lossy(&out[seen_upto..]).contains(trigger) {
                 if let Some(w) = child_stdin.as_mut() {
                     w.write_all(bytes).and_then(|()| w.flush()).map_err(|e| format!("writing QEMU's stdin: {e}"))?;
                 }
-                input = None;
+                seen_upto = out.len();
+                input = inputs.next();
             }
         }
         if Instant::now() >= deadline {

@@ -562,8 +562,10 @@ mod tests {
         assert!(judge(&up, &run(LINE), &syms).unwrap().contains("monitor halted"));
         let no_prompt = "[    0.000100] INFO  ready; halting (stopped)";
         assert!(judge(&up, &run(no_prompt), &syms).unwrap_err().contains("monitor:"));
-        let no_reconcile = "alpha> halt\nhalting\n[    0.000100] INFO  ready; halting (stopped)";
-        assert!(judge(&up, &run(no_reconcile), &syms).unwrap_err().contains("reconciliation"));
+        let boot = "[    0.000010] INFO  memory (boot): total 128 pages (1 MiB) = reserved 8 + CMA free 16 + buddy free 104 + owned 0 []: reconciled";
+        let no_reconcile = format!("{boot}\nalpha> halt\nhalting\n[    0.000100] INFO  ready; halting (stopped)");
+        assert!(judge(&up, &run(&format!("{boot}\n{LINE}")), &syms).is_ok());
+        assert!(judge(&up, &run(&no_reconcile), &syms).unwrap_err().contains("reconciliation"));
         // A one-shot run must not offer the prompt.
         let once = Case { expect: &[], ..crate::cases::case("t", "crash=nonsense") };
         assert!(judge(&once, &run("[    0.000100] INFO  ready; halting (one-shot run: crash)"), &syms).is_ok());

@@ -1274,6 +1274,55 @@ pub fn all() -> Vec<Case> {
             allow: &["platform: system type 38 (Titan) is not of the Tsunami/Typhoon family", "no machine vector for this system: no PCI scan and no DMA"],
             ..case("platform-not-tsunami", "")
         },
+        // The monitor: help lists every command, one line each, and the
+        // halt the runner types ends the run with the reconciliation.
+        Case {
+            expect: &[
+                "monitor: ready on the serial console",
+                "alpha> help",
+                "  help ",
+                "  memblock ",
+                "  meminfo ",
+                "  buddyinfo ",
+                "  heap ",
+                "  owners ",
+                "  lspci ",
+                "  net ",
+                "  log <level> ",
+                "  reconcile ",
+                "  halt ",
+                "alpha> halt",
+                "halting",
+                "memory (monitor halt): ",
+                "ready; halting (stopped)",
+            ],
+            stdin_on: &[(PROMPT, b"help\r")],
+            ..case("monitor-halt", "")
+        },
+        // Binary bytes and a 10 KB line, then meminfo still answers.
+        Case {
+            expect: &[
+                "alpha> ",
+                "error: unknown command 'garbage' (try help)",
+                "error: line too long (max 200)",
+                "alpha> meminfo",
+                "MemTotal:",
+                "MemFree:",
+                "CmaTotal:",
+                "CmaFree:",
+                "iommu-tables",
+                "ready; halting (stopped)",
+            ],
+            stdin_on: &[
+                // No Ctrl-A (0x01): QEMU's stdio multiplexer takes it as its escape.
+                (PROMPT, b"\x00\x02\xff\xfe\x80\x1b[\x1bO\x1b[1;5~\x07\x09\x08\x7f\x15garbage\x1b[A\x1b[B\xc3\xa9\x03\x1b\r"),
+                (PROMPT, b"garbage\r"),
+                (PROMPT, &[b'x'; 10240]),
+                ("", b"\r"),
+                (PROMPT, b"meminfo\r"),
+            ],
+            ..case("monitor-garbage", "")
+        },
     ]
 }
 

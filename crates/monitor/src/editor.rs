@@ -12,7 +12,7 @@
 //! | CR (0x0d) or LF (0x0a) | ends the line; CR LF counts once |
 //! | Ctrl-C (0x03) | drops the line (`^C`) |
 //! | ESC `[` `A` / ESC `[` `B` | the previous / next line of the history |
-//! | any other ESC sequence | ignored |
+//! | any other ESC sequence | ignored (an ESC inside one starts a new one) |
 //! | any other control byte, any byte >= 0x80 | ignored |
 //!
 //! A line longer than [`LINE_MAX`] is never cut silently: the characters
@@ -154,6 +154,11 @@ impl Editor {
             self.hist_pos = 0;
         }
         let after_cr = core::mem::replace(&mut self.after_cr, false);
+        if b == ESC && self.esc != Esc::No {
+            // An ESC inside a sequence abandons it and starts another.
+            self.esc = Esc::Start;
+            return Event::None;
+        }
         match self.esc {
             Esc::No => {}
             Esc::Start => {
@@ -403,6 +408,9 @@ mod tests {
         let (ev, echo) = run(&mut ed, b"a\x1b[Cb\x1b[15~c\x1bOPd\x1bxe\x1b[1;31mf\r");
         assert_eq!(ev, ["line:abcdef"]);
         assert_eq!(echo, b"abcdef\r\n");
+        // An ESC inside a sequence starts a new one.
+        let (ev, _) = run(&mut ed, b"a\x1b[\x1bOPb\x1b\x1b[Ac\r");
+        assert_eq!(ev, ["line:abcdefc"], "the ESC [ A after ESC recalls the history");
         // A parameter flood gives up after ESC_MAX bytes instead of eating everything.
         let mut input = std::vec![0x1b, b'['];
         input.extend(std::iter::repeat_n(b'1', 40));

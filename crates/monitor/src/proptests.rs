@@ -48,6 +48,10 @@ impl Model {
 
     fn feed(&mut self, b: u8) -> Ev {
         let after_cr = core::mem::replace(&mut self.after_cr, false);
+        if b == 0x1b && self.esc != 0 {
+            self.esc = 1;
+            return Ev::None;
+        }
         match self.esc {
             1 => {
                 self.esc = match b {

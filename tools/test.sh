@@ -6,10 +6,13 @@
 #      by tools/runner, which checks what the kernel printed and did;
 #   3. tools/net-test: the kernel with the 21143 under QEMU user networking
 #      (hostfwd to 127.0.0.1 only), 10,000 UDP echoes, HTTP, a bounded soak;
-#   4. tools/check-layers.sh: no chipset address or register outside
+#   4. tools/monitor-test: the console monitor driven through QEMU's serial
+#      console (without a NIC and with the 21143): help, meminfo, buddyinfo,
+#      1,000 random lines, reconcile after each check, halt;
+#   5. tools/check-layers.sh: no chipset address or register outside
 #      kernel/src/platform, no dependency cycle between kernel modules.
 # Each part ends with `N passed, N failed, N skipped` (host: cargo test's
-# "ignored" tests count as skipped; the runner and net-test print their own
+# "ignored" tests count as skipped; the runner, net-test and monitor-test print their own
 # counts); the whole ends with one line: `all: N passed, N failed, N skipped`.
 # Exit status 0 only if nothing failed.
 # The first run bootstraps the Alpha toolchain (~10-15 min, cached).
@@ -53,6 +56,10 @@ echo "== network tests from the host (tools/net-test: UDP echo, HTTP, soak; loop
 cargo run -q --release -p net-test -- --kernel "$ELF" 2>&1 | tee "$LOGDIR/net.log"
 read -r n_passed n_failed n_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/net.log")
 
+echo "== console monitor from the host (tools/monitor-test: no NIC and the 21143; help, meminfo, random lines, halt)"
+cargo run -q --release -p monitor-test -- --kernel "$ELF" --logs "$REPO/target/monitor-logs" 2>&1 | tee "$LOGDIR/monitor.log"
+read -r m_passed m_failed m_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/monitor.log")
+
 echo "== kernel layering (tools/check-layers.sh)"
 tools/check-layers.sh 2>&1 | tee "$LOGDIR/layers.log"
 read -r l_passed l_failed l_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/layers.log")
@@ -60,8 +67,9 @@ read -r l_passed l_failed l_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/laye
 echo "host: $host_passed passed, $host_failed failed, $host_skipped skipped;" \
     "qemu: $q_passed passed, $q_failed failed, $q_skipped skipped;" \
     "net: $n_passed passed, $n_failed failed, $n_skipped skipped;" \
+    "monitor: $m_passed passed, $m_failed failed, $m_skipped skipped;" \
     "layers: $l_passed passed, $l_failed failed, $l_skipped skipped"
-echo "all: $((host_passed + q_passed + n_passed + l_passed)) passed," \
-    "$((host_failed + q_failed + n_failed + l_failed)) failed," \
-    "$((host_skipped + q_skipped + n_skipped + l_skipped)) skipped"
-[ $((host_failed + q_failed + n_failed + l_failed)) -eq 0 ]
+echo "all: $((host_passed + q_passed + n_passed + m_passed + l_passed)) passed," \
+    "$((host_failed + q_failed + n_failed + m_failed + l_failed)) failed," \
+    "$((host_skipped + q_skipped + n_skipped + m_skipped + l_skipped)) skipped"
+[ $((host_failed + q_failed + n_failed + m_failed + l_failed)) -eq 0 ]

@@ -3,10 +3,12 @@
 # minutes once, seconds afterwards) and boots it on QEMU's AlphaServer
 # DS10-like "clipper" machine with the serial console on this terminal.
 #
-#   ./qemu-run.sh                          boot with 256 MiB and the 21143 NIC
+#   ./qemu-run.sh                          boot with 256 MiB and the 21143 NIC; the kernel
+#                                          stays up: network and the monitor (alpha> prompt;
+#                                          help lists the commands, halt stops)
 #   ./qemu-run.sh -m 1G -smp 2             any extra arguments go to QEMU
 #   ./qemu-run.sh -append "test"           run the in-kernel self-tests
-#   ./qemu-run.sh -append "net"            bring the network up (see below)
+#   ./qemu-run.sh -append "net"            a timed network run (net_time=), then halt
 #   ./qemu-run.sh -s -S                    wait for gdb on :1234 (see README)
 #
 # The machine is tools/qemu-machine.args (-M clipper -vga none: no VGA, whose
@@ -17,7 +19,7 @@
 #
 #   -nic user,model=tulip,hostfwd=udp:127.0.0.1:$QEMU_RUN_UDP_PORT-:7,hostfwd=tcp:127.0.0.1:$QEMU_RUN_HTTP_PORT-:80
 #
-# (defaults 5007 and 8080: with -append net, UDP echo and HTTP; try
+# (defaults 5007 and 8080: UDP echo and HTTP while the kernel is up; try
 # `curl http://127.0.0.1:8080/status.json`). Any -nic, -netdev, -net, -device
 # or -nodefaults of your own replaces that NIC (`-nic none` for none).
 #

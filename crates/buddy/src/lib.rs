@@ -709,6 +709,20 @@ impl<'a> BuddyAllocator<'a> {
             .find(|&order| self.free_area[order as usize].nr_free != 0)
     }
 
+    /// The free block holding `pfn`, as `(first pfn, order)`, or `None` when
+    /// `pfn` is allocated, not managed or outside the span.
+    pub fn free_block_of(&self, pfn: usize) -> Option<(usize, u32)> {
+        let meta = self.meta[self.index_of(pfn)?];
+        match meta.state {
+            FREE_HEAD => Some((pfn, u32::from(meta.order))),
+            TAIL => match self.find_head(pfn)? {
+                (head, order, FREE_HEAD) => Some((head, order)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The first pfns of the free blocks of `order`, in free-list order
     /// (empty for an order above `MAX_ORDER`). Handy for debugging dumps.
     pub fn free_blocks(&self, order: u32) -> FreeBlocks<'_> {

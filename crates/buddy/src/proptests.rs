@@ -300,6 +300,15 @@ fn check(b: &BuddyAllocator<'_>, m: &Model) {
     assert_eq!(b.free_pages() + b.allocated_pages() + model_unmanaged, SPAN);
 
     for (i, p) in m.pages.iter().enumerate() {
+        let holder = b.free_block_of(m.base + i);
+        match holder {
+            Some((head, order)) => {
+                assert_eq!(*p, Page::Free, "free_block_of a frame the model does not have free");
+                assert!(head <= m.base + i && m.base + i < head + (1 << order));
+                assert!(b.meta[head - m.base].is_head(FREE_HEAD, order));
+            }
+            None => assert_ne!(*p, Page::Free, "free_block_of misses a free frame"),
+        }
         match p {
             Page::Free => assert!(covered[i], "model-free frame {i} on no free list"),
             Page::Unmanaged => assert_eq!(b.meta[i].state, UNMANAGED),

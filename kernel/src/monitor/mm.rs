@@ -409,7 +409,7 @@ fn dma_alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 2, "dma alloc <size> [monitor|sg|isa|direct]")?;
     let size = parse(args[0], Kind::Size, "size")?;
     if size == 0 || size > DMA_ALLOC_MAX {
-        return Err(format!("dma alloc: size {size} is outside 1..={}", Size(DMA_ALLOC_MAX)));
+        return Err(format!("dma alloc: size {} is outside 1 byte to {}", Size(size), Size(DMA_ALLOC_MAX)));
     }
     let dev = device(args.get(1))?;
     let mut t = TABLE.lock();
@@ -476,7 +476,7 @@ fn dma_map(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     let pa = parse_pa(args[0], "address")?;
     let len = parse(args[1], Kind::Size, "length")?;
     if len == 0 || len > DMA_MAP_MAX {
-        return Err(format!("dma map: length {len} is outside 1..={}", Size(DMA_MAP_MAX)));
+        return Err(format!("dma map: length {} is outside 1 byte to {}", Size(len), Size(DMA_MAP_MAX)));
     }
     let dev = device(args.get(2))?;
     let end = pa.as_u64().checked_add(len).ok_or("dma map: the range wraps around")?;
@@ -527,9 +527,12 @@ fn fragment(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "fragment <order>")?;
     let order = parse(args[0], Kind::Number, "order")?;
     let min = min_fragment_order();
-    if order < u64::from(min) || order > u64::from(MAX_ORDER) {
+    if order > u64::from(MAX_ORDER) {
+        return Err(format!("fragment: order {order} is above the buddy allocator's largest, {MAX_ORDER}"));
+    }
+    if order < u64::from(min) {
         return Err(format!(
-            "fragment: order {order} is outside {min}..={MAX_ORDER} (below {min} the kernel heap, which grows by {}, could not grow)",
+            "fragment: order {order} is below {min}: the kernel heap, which grows by {} blocks, could no longer grow",
             Size(heap::GROW_MIN)
         ));
     }

@@ -207,7 +207,7 @@ pub fn commands() -> Result<String, String> {
         let before = dma::accounting();
         let len = out.len();
         match run(line, &mut out) {
-            Err(e) if !e.is_empty() && !e.contains('\n') => {}
+            Err(e) if !e.is_empty() && !e.contains('\n') => log::info!("monitor-mm: alpha> {line}: error: {e}"),
             Err(e) => return Err(format!("'{line}': error not one line: {e:?}")),
             Ok(()) => return Err(format!("'{line}' accepted: {}", &out[len..])),
         }

@@ -112,7 +112,7 @@ pub fn alloc_pages_at(pa: PhysAddr, order: u32, owner: Owner) -> Result<(), Page
         return Err(PageError::Misaligned(pa));
     }
     let site = Location::caller();
-    let pfn = usize::try_from(phys_to_pfn(pa)).map_err(|_| PageError::Misaligned(pa))?;
+    let pfn = phys_to_pfn(pa) as usize;
     let mut pages = PAGES.lock();
     let Pages { buddy: Some(buddy), owners: Some(owners), .. } = &mut *pages else {
         return Err(PageError::NotReady);

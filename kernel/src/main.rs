@@ -15,6 +15,7 @@ mod drivers;
 mod irq;
 mod logger;
 mod mm;
+mod monitor;
 mod net;
 mod pci;
 mod platform;

@@ -210,20 +210,37 @@ pub enum BuddyError {
         /// The requested order.
         order: u32,
     },
-    /// [`BuddyAllocator::free`]: the pfn is outside the managed span.
+    /// [`BuddyAllocator::free`] or [`BuddyAllocator::alloc_at`]: the pfn is
+    /// outside the managed span.
     OutOfRange {
-        /// The pfn passed to `free`.
+        /// The pfn passed.
         pfn: usize,
         /// First pfn of the managed span.
         span_start: usize,
         /// One past the last pfn of the managed span.
         span_end: usize,
     },
-    /// [`BuddyAllocator::free`]: the pfn was never given to the allocator
-    /// (a hole or reserved memory).
+    /// [`BuddyAllocator::free`] or [`BuddyAllocator::alloc_at`]: the pfn
+    /// was never given to the allocator (a hole or reserved memory).
     NotManaged {
-        /// The pfn passed to `free`.
+        /// The pfn passed.
         pfn: usize,
+    },
+    /// [`BuddyAllocator::alloc_at`]: the pfn is not a multiple of
+    /// `2^order`, so no block of that order starts there.
+    Misaligned {
+        /// The pfn passed.
+        pfn: usize,
+        /// The order passed.
+        order: u32,
+    },
+    /// [`BuddyAllocator::alloc_at`]: the block of `2^order` frames at `pfn`
+    /// is not all free (some frame is allocated, or not managed).
+    NotFree {
+        /// The pfn passed.
+        pfn: usize,
+        /// The order passed.
+        order: u32,
     },
     /// [`BuddyAllocator::free`]: the pfn is currently free (freed twice, or
     /// never allocated).
@@ -296,11 +313,20 @@ impl fmt::Display for BuddyError {
                 span_end,
             } => write!(
                 f,
-                "free of pfn {pfn:#x} outside the managed span [{span_start:#x}, {span_end:#x})"
+                "pfn {pfn:#x} is outside the managed span [{span_start:#x}, {span_end:#x})"
             ),
             BuddyError::NotManaged { pfn } => write!(
                 f,
-                "free of pfn {pfn:#x}, which is not managed (a hole or reserved memory)"
+                "pfn {pfn:#x} is not managed (a hole or reserved memory)"
+            ),
+            BuddyError::Misaligned { pfn, order } => write!(
+                f,
+                "pfn {pfn:#x} is not aligned to an order-{order} block ({} frames)",
+                1usize << order
+            ),
+            BuddyError::NotFree { pfn, order } => write!(
+                f,
+                "the order-{order} block at pfn {pfn:#x} is not all free"
             ),
             BuddyError::DoubleFree { pfn, order } => {
                 write!(f, "double free of pfn {pfn:#x} (order {order})")
@@ -504,8 +530,82 @@ impl<'a> BuddyAllocator<'a> {
         Err(BuddyError::OutOfMemory { order })
     }
 
+    /// Allocates the particular block of `2^order` frames starting at `pfn`
+    /// (which must be a multiple of `2^order`), if all of it is free.
+    ///
+    /// With complete coalescing, a free aligned block lies inside exactly
+    /// one free block of order `>= order`; that block is taken off its list
+    /// and split down to the requested one, the halves that do not hold it
+    /// going back on the free lists of decreasing order (what Linux's
+    /// `take_page_off_buddy` does for one page). O(`MAX_ORDER`). The block
+    /// is freed as any other, with [`free(pfn, order)`](Self::free).
+    ///
+    /// # Errors
+    ///
+    /// Checked before anything is changed, in this order:
+    ///
+    /// * [`BuddyError::InvalidOrder`]: `order > MAX_ORDER`;
+    /// * [`BuddyError::OutOfRange`]: `pfn` outside the span;
+    /// * [`BuddyError::Misaligned`]: `pfn` not a multiple of `2^order`;
+    /// * [`BuddyError::NotManaged`]: `pfn` is a hole / reserved frame;
+    /// * [`BuddyError::NotFree`]: some frame of the block is allocated or
+    ///   not managed (or lies past the span).
+    pub fn alloc_at(&mut self, pfn: usize, order: u32) -> Result<(), BuddyError> {
+        if order > MAX_ORDER {
+            return Err(BuddyError::InvalidOrder { order });
+        }
+        let Some(idx) = self.index_of(pfn) else {
+            return Err(BuddyError::OutOfRange {
+                pfn,
+                span_start: self.base_pfn,
+                span_end: self.end_pfn(),
+            });
+        };
+        if pfn & ((1usize << order) - 1) != 0 {
+            return Err(BuddyError::Misaligned { pfn, order });
+        }
+        let meta = self.meta[idx];
+        // The free block holding `pfn`: (head pfn, its order).
+        let holder = match meta.state {
+            UNMANAGED => return Err(BuddyError::NotManaged { pfn }),
+            FREE_HEAD => Some((pfn, u32::from(meta.order))),
+            TAIL => match self.find_head(pfn) {
+                Some((head, k, FREE_HEAD)) => Some((head, k)),
+                _ => None,
+            },
+            _ => None,
+        };
+        // Both aligned: a free block of order >= `order` holding `pfn`
+        // holds the whole requested block.
+        let Some((mut head, mut k)) = holder.filter(|&(_, k)| k >= order) else {
+            return Err(BuddyError::NotFree { pfn, order });
+        };
+
+        // Validated: take the holder off its list and split it down.
+        self.list_del(head - self.base_pfn, k);
+        while k > order {
+            k -= 1;
+            let upper = head + (1 << k);
+            if pfn >= upper {
+                self.list_add(head - self.base_pfn, k);
+                head = upper;
+            } else {
+                self.list_add(upper - self.base_pfn, k);
+            }
+        }
+        debug_assert_eq!(head, pfn);
+        self.meta[idx] = FrameMeta {
+            prev: NIL,
+            next: NIL,
+            state: ALLOC_HEAD,
+            order: order as u8,
+        };
+        Ok(())
+    }
+
     /// Returns the block of `2^order` frames starting at `pfn`, previously
-    /// returned by [`alloc(order)`](Self::alloc), to the allocator, merging
+    /// returned by [`alloc(order)`](Self::alloc) or
+    /// [`alloc_at(pfn, order)`](Self::alloc_at), to the allocator, merging
     /// it with its free buddies up to `MAX_ORDER` (Linux `__free_one_page`).
     ///
     /// # Errors
@@ -607,6 +707,20 @@ impl<'a> BuddyAllocator<'a> {
         (0..=MAX_ORDER)
             .rev()
             .find(|&order| self.free_area[order as usize].nr_free != 0)
+    }
+
+    /// The free block holding `pfn`, as `(first pfn, order)`, or `None` when
+    /// `pfn` is allocated, not managed or outside the span.
+    pub fn free_block_of(&self, pfn: usize) -> Option<(usize, u32)> {
+        let meta = self.meta[self.index_of(pfn)?];
+        match meta.state {
+            FREE_HEAD => Some((pfn, u32::from(meta.order))),
+            TAIL => match self.find_head(pfn)? {
+                (head, order, FREE_HEAD) => Some((head, order)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The first pfns of the free blocks of `order`, in free-list order

@@ -12,6 +12,8 @@
 //!   buddy of the same order;
 //! * counters: free + allocated + unmanaged = span.
 //!
+//! Operations: `alloc`, `alloc_at` (of a block inside a free block, and of
+//! any pfn and order), `free` (live, again, inside, bogus), `add_free_range`.
 //! Each operation's result must be exactly what the model predicts: an error
 //! (with the exact variant and fields) iff the operation is invalid, and an
 //! allocation failure iff no aligned free block exists.
@@ -49,6 +51,13 @@ enum Op {
     /// `add_free_range(base - 8 + offset, ... + len)`: hot-add of a hole, or
     /// an invalid (overlapping / out of span) range.
     AddRange(usize, usize),
+    /// `alloc_at` of a block inside a free block: the free block (by index
+    /// among those of one order, that order from the `u32`), an offset in
+    /// it, and the order asked for (rounded down to a block the offset
+    /// starts).
+    AllocAtFree(usize, u32, usize, u32),
+    /// `alloc_at(base - 8 + offset, order)`: anything, mostly refused.
+    AllocAtAny(usize, u32),
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -65,6 +74,9 @@ fn op_strategy() -> impl Strategy<Value = Op> {
             .prop_map(|(i, off, o)| Op::FreeInside(i, off, o)),
         5 => (0usize..SPAN + 16, 0u32..=MAX_ORDER + 1).prop_map(|(p, o)| Op::FreeBogus(p, o)),
         5 => (0usize..SPAN + 16, 0usize..80).prop_map(|(p, l)| Op::AddRange(p, l)),
+        15 => (any::<usize>(), 0u32..=MAX_ORDER, any::<usize>(), 0u32..=MAX_ORDER)
+            .prop_map(|(i, k, off, o)| Op::AllocAtFree(i, k, off, o)),
+        5 => (0usize..SPAN + 16, 0u32..=MAX_ORDER + 1).prop_map(|(p, o)| Op::AllocAtAny(p, o)),
     ]
 }
 
@@ -179,6 +191,41 @@ impl Model {
         }
     }
 
+    /// The exact result `alloc_at(pfn, order)` must have.
+    fn expect_alloc_at(&self, pfn: usize, order: u32) -> Result<(), BuddyError> {
+        if order > MAX_ORDER {
+            return Err(BuddyError::InvalidOrder { order });
+        }
+        let Some(i) = self.idx(pfn) else {
+            return Err(BuddyError::OutOfRange {
+                pfn,
+                span_start: self.base,
+                span_end: self.base + SPAN,
+            });
+        };
+        if pfn % (1 << order) != 0 {
+            return Err(BuddyError::Misaligned { pfn, order });
+        }
+        if self.pages[i] == Page::Unmanaged {
+            return Err(BuddyError::NotManaged { pfn });
+        }
+        let all_free = i + (1 << order) <= SPAN && self.pages[i..i + (1 << order)].iter().all(|&p| p == Page::Free);
+        if all_free { Ok(()) } else { Err(BuddyError::NotFree { pfn, order }) }
+    }
+
+    /// Records a successful allocation of `2^order` frames at `pfn`.
+    fn do_alloc(&mut self, pfn: usize, order: u32) {
+        let i = self.idx(pfn).expect("allocation outside span");
+        assert!(i + (1 << order) <= SPAN);
+        let k = self.blocks.len();
+        for p in &mut self.pages[i..i + (1 << order)] {
+            assert_eq!(*p, Page::Free, "allocation overlaps a live or unmanaged frame");
+            *p = Page::Alloc(k);
+        }
+        self.blocks.push((pfn, order, true));
+        self.live.push(k);
+    }
+
     fn do_free(&mut self, k: usize) {
         let (pfn, order, live) = self.blocks[k];
         assert!(live);
@@ -253,6 +300,15 @@ fn check(b: &BuddyAllocator<'_>, m: &Model) {
     assert_eq!(b.free_pages() + b.allocated_pages() + model_unmanaged, SPAN);
 
     for (i, p) in m.pages.iter().enumerate() {
+        let holder = b.free_block_of(m.base + i);
+        match holder {
+            Some((head, order)) => {
+                assert_eq!(*p, Page::Free, "free_block_of a frame the model does not have free");
+                assert!(head <= m.base + i && m.base + i < head + (1 << order));
+                assert!(b.meta[head - m.base].is_head(FREE_HEAD, order));
+            }
+            None => assert_ne!(*p, Page::Free, "free_block_of misses a free frame"),
+        }
         match p {
             Page::Free => assert!(covered[i], "model-free frame {i} on no free list"),
             Page::Unmanaged => assert_eq!(b.meta[i].state, UNMANAGED),
@@ -377,6 +433,45 @@ impl ModelCheck for Sut<'_> {
                         m.do_free(k);
                     }
                     Err(_) => assert_eq!(counts(b), before, "failed free changed state"),
+                }
+            }
+            Op::AllocAtFree(i, k, off, order) => {
+                // A free block of the first non-empty order from `k` up.
+                let Some(kk) = (0..=MAX_ORDER).map(|d| (k + d) % (MAX_ORDER + 1)).find(|&o| b.free_count(o) > 0) else {
+                    return ControlFlow::Continue(());
+                };
+                let blocks: Vec<usize> = b.free_blocks(kk).collect();
+                let Some((_, head)) = pick(&blocks, i) else { return ControlFlow::Continue(()) };
+                let order = order.min(kk);
+                let pfn = head + (off % (1 << kk)) / (1 << order) * (1 << order);
+                let before = counts(b);
+                assert_eq!(m.expect_alloc_at(pfn, order), Ok(()), "model: {pfn:#x} order {order} inside a free block");
+                assert_eq!(b.alloc_at(pfn, order), Ok(()), "alloc_at({pfn:#x}, {order})");
+                m.do_alloc(pfn, order);
+                // The holder of order kk is split: one block less there, one
+                // more at each order in [order, kk).
+                let after = counts(b);
+                for o in 0..=MAX_ORDER {
+                    let o_ = o as usize;
+                    let expected = if o == kk {
+                        before[o_] - 1
+                    } else if o >= order && o < kk {
+                        before[o_] + 1
+                    } else {
+                        before[o_]
+                    };
+                    assert_eq!(after[o_], expected, "alloc_at split: wrong count at order {o}");
+                }
+            }
+            Op::AllocAtAny(off, order) => {
+                let pfn = near(base, off);
+                let expected = m.expect_alloc_at(pfn, order);
+                let before = counts(b);
+                let got = b.alloc_at(pfn, order);
+                assert_eq!(got, expected, "alloc_at({pfn:#x}, {order})");
+                match got {
+                    Ok(()) => m.do_alloc(pfn, order),
+                    Err(_) => assert_eq!(counts(b), before, "failed alloc_at changed state"),
                 }
             }
             Op::AddRange(off, len) => {

@@ -271,7 +271,7 @@ fn free_error_out_of_range() {
     }
     assert_eq!(
         b.free(0x18, 0).unwrap_err().to_string(),
-        "free of pfn 0x18 outside the managed span [0x10, 0x18)"
+        "pfn 0x18 is outside the managed span [0x10, 0x18)"
     );
     assert_eq!(b.free_pages(), 8);
 }
@@ -295,7 +295,7 @@ fn free_error_hole() {
     assert_eq!(e, BuddyError::NotManaged { pfn: 0x105 });
     assert_eq!(
         e.to_string(),
-        "free of pfn 0x105, which is not managed (a hole or reserved memory)"
+        "pfn 0x105 is not managed (a hole or reserved memory)"
     );
 }
 
@@ -405,4 +405,80 @@ fn debug_output_is_short() {
     let s = format!("{b:?}");
     assert!(s.contains("base_pfn: 0x10"), "{s}");
     assert!(s.contains("free_pages: 16"), "{s}");
+}
+
+#[test]
+fn alloc_at_splits_the_holding_block_down_to_the_frame() {
+    // One order-4 block at pfn 0x10 (16 frames).
+    let mut meta = [FrameMeta::UNMANAGED; 16];
+    let mut b = full(0x10, &mut meta);
+    assert_eq!(counts(&b)[4], 1);
+    // Frame 0x15: the halves not holding it go back, one block of each
+    // order 0..=3: 0x14 (order 0), 0x16 (1), 0x10 (2), 0x18 (3).
+    b.alloc_at(0x15, 0).unwrap();
+    assert_eq!(&counts(&b)[..5], &[1, 1, 1, 1, 0]);
+    assert_eq!(b.free_blocks(0).collect::<Vec<_>>(), [0x14]);
+    assert_eq!(b.free_blocks(1).collect::<Vec<_>>(), [0x16]);
+    assert_eq!(b.free_blocks(2).collect::<Vec<_>>(), [0x10]);
+    assert_eq!(b.free_blocks(3).collect::<Vec<_>>(), [0x18]);
+    assert_eq!(b.free_pages(), 15);
+    assert_eq!(b.free_block_of(0x14), Some((0x14, 0)));
+    assert_eq!(b.free_block_of(0x1b), Some((0x18, 3)));
+    assert_eq!(b.free_block_of(0x15), None, "allocated");
+    assert_eq!(b.free_block_of(0x20), None, "outside the span");
+    // The frame is now allocated: a second alloc_at is refused, a free
+    // brings back the order-4 block.
+    assert_eq!(b.alloc_at(0x15, 0), Err(BuddyError::NotFree { pfn: 0x15, order: 0 }));
+    b.free(0x15, 0).unwrap();
+    assert_eq!(counts(&b)[4], 1);
+    assert_eq!(b.free_pages(), 16);
+}
+
+#[test]
+fn alloc_at_of_a_whole_free_block_and_of_a_larger_order() {
+    let mut meta = [FrameMeta::UNMANAGED; 16];
+    let mut b = full(0x10, &mut meta);
+    // The whole block, as it is on its list.
+    b.alloc_at(0x10, 4).unwrap();
+    assert_eq!(b.free_pages(), 0);
+    b.free(0x10, 4).unwrap();
+    // An order-2 block in the upper half.
+    b.alloc_at(0x1c, 2).unwrap();
+    assert_eq!(&counts(&b)[..5], &[0, 0, 1, 1, 0]);
+    assert_eq!(b.free(0x1c, 1), Err(BuddyError::WrongOrder { pfn: 0x1c, order: 1, allocated_order: 2 }));
+    b.free(0x1c, 2).unwrap();
+    assert_eq!(counts(&b)[4], 1);
+}
+
+#[test]
+fn alloc_at_errors_change_nothing() {
+    // Frames 0x100..0x110, of which 0x104..0x108 are a hole.
+    let mut meta = [FrameMeta::UNMANAGED; 16];
+    let mut b = BuddyAllocator::new(0x100, &mut meta).unwrap();
+    b.add_free_range(0x100, 0x104).unwrap();
+    b.add_free_range(0x108, 0x110).unwrap();
+    let p = b.alloc(0).unwrap();
+    let before = counts(&b);
+    assert_eq!(b.alloc_at(0x100, MAX_ORDER + 1), Err(BuddyError::InvalidOrder { order: MAX_ORDER + 1 }));
+    assert_eq!(
+        b.alloc_at(0x110, 0),
+        Err(BuddyError::OutOfRange { pfn: 0x110, span_start: 0x100, span_end: 0x110 })
+    );
+    assert_eq!(b.alloc_at(0x102, 2), Err(BuddyError::Misaligned { pfn: 0x102, order: 2 }));
+    assert_eq!(b.alloc_at(0x105, 0), Err(BuddyError::NotManaged { pfn: 0x105 }));
+    // Spans the hole.
+    assert_eq!(b.alloc_at(0x100, 3), Err(BuddyError::NotFree { pfn: 0x100, order: 3 }));
+    // Holds the allocated frame.
+    assert_eq!(b.alloc_at(p & !1, 1), Err(BuddyError::NotFree { pfn: p & !1, order: 1 }));
+    // Past the span's end.
+    assert_eq!(b.alloc_at(0x108, 4), Err(BuddyError::Misaligned { pfn: 0x108, order: 4 }));
+    assert_eq!(counts(&b), before);
+    assert_eq!(
+        BuddyError::NotFree { pfn: 0x100, order: 3 }.to_string(),
+        "the order-3 block at pfn 0x100 is not all free"
+    );
+    assert_eq!(
+        BuddyError::Misaligned { pfn: 0x102, order: 2 }.to_string(),
+        "pfn 0x102 is not aligned to an order-2 block (4 frames)"
+    );
 }

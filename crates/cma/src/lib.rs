@@ -421,6 +421,29 @@ impl<'a> Cma<'a> {
         pfn >= self.base_pfn && pfn < self.end_pfn()
     }
 
+    /// Whether the page `pfn` is allocated (its bitmap bit is set); `false`
+    /// outside the area.
+    pub fn is_allocated(&self, pfn: usize) -> bool {
+        if !self.contains(pfn) {
+            return false;
+        }
+        let bit = (pfn - self.base_pfn) >> self.order_per_bit;
+        const W: usize = usize::BITS as usize;
+        self.words[bit / W] & (1usize << (bit % W)) != 0
+    }
+
+    /// The longest run of free pages in the area (what the largest
+    /// unaligned `alloc` could get), found from the bitmap a word at a time.
+    pub fn largest_free_run(&self) -> usize {
+        let (mut best, mut at) = (0, 0);
+        while let Some(zero) = next_bit(self.words, at, self.nbits, false) {
+            let end = next_bit(self.words, zero, self.nbits, true).unwrap_or(self.nbits);
+            best = best.max(end - zero);
+            at = end;
+        }
+        best << self.order_per_bit
+    }
+
     /// Allocates `count` physically contiguous pages whose first pfn is a
     /// multiple of `2^align_order`, first fit from the start of the area
     /// (Linux `cma_alloc`). Returns the first pfn.

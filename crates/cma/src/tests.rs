@@ -334,3 +334,31 @@ fn debug_output_is_short() {
         "Cma { base_pfn: 0x100, count: 64, order_per_bit: 0, free_pages: 64 }"
     );
 }
+
+#[test]
+fn is_allocated_and_largest_free_run_follow_the_bitmap() {
+    // 200 pages at pfn 1000, one bit per 2 pages (the area spans 2 words
+    // of bits on 64-bit hosts: 100 bits).
+    let mut bitmap = [0usize; 4];
+    let mut cma = Cma::new(1000, 200, 1, &mut bitmap).unwrap();
+    assert_eq!(cma.largest_free_run(), 200);
+    assert!(!cma.is_allocated(1000));
+    let a = cma.alloc(10, 0).unwrap(); // pfn 1000..1010
+    let b = cma.alloc(130, 0).unwrap(); // 1010..1140, across the word boundary
+    let c = cma.alloc(20, 0).unwrap(); // 1140..1160
+    assert_eq!((a, b, c), (1000, 1010, 1140));
+    cma.release(b, 130).unwrap();
+    assert!(cma.is_allocated(1000) && cma.is_allocated(1009));
+    assert!(!cma.is_allocated(1010) && !cma.is_allocated(1139));
+    assert!(cma.is_allocated(1140) && cma.is_allocated(1159));
+    assert!(!cma.is_allocated(999) && !cma.is_allocated(1200), "outside the area");
+    // Free runs: 130 pages (1010..1140) and 40 at the end (1160..1200).
+    assert_eq!(cma.largest_free_run(), 130);
+    cma.release(c, 20).unwrap();
+    assert_eq!(cma.largest_free_run(), 190);
+    cma.release(a, 10).unwrap();
+    assert_eq!(cma.largest_free_run(), 200);
+    let all = cma.alloc(200, 0).unwrap();
+    assert_eq!(cma.largest_free_run(), 0);
+    cma.release(all, 200).unwrap();
+}

@@ -202,6 +202,12 @@ pub fn stats() -> Option<(iommu_arena::IommuStats, iommu_arena::IommuStats)> {
     ARENAS.lock().as_ref().map(|a| (a.isa.stats(), a.pci.stats()))
 }
 
+/// Runs `f` on both SG arenas (isa, pci), read-only, under their lock
+/// (`None` before [`init`] set them up): for the monitor's `iommu` view.
+pub fn with_arenas<R>(f: impl FnOnce(&IommuArena<'static>, &IommuArena<'static>) -> R) -> Option<R> {
+    ARENAS.lock().as_ref().map(|a| f(&a.isa, &a.pci))
+}
+
 /// Entries of both SG arenas in use (isa, pci).
 pub fn used_entries() -> (usize, usize) {
     ARENAS.lock().as_ref().map_or((0, 0), |a| (a.isa.used_entries(), a.pci.used_entries()))

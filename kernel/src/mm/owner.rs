@@ -14,7 +14,7 @@ use spin::Mutex;
 pub struct Owner(OwnerCode);
 
 /// Fixed owners; codes from [`FIRST_DEVICE`] up name DMA devices.
-const NAMES: [&str; 6] = ["?", "heap", "iommu-tables", "net-buffers", "selftest", "bench"];
+const NAMES: [&str; 7] = ["?", "heap", "iommu-tables", "net-buffers", "selftest", "bench", "monitor"];
 /// Coherent DMA memory of devices beyond the registry's room.
 const OTHER_DEVICES: u8 = 15;
 const FIRST_DEVICE: u8 = 16;
@@ -42,6 +42,9 @@ impl Owner {
     pub const SELFTEST: Owner = fixed(4);
     /// Memory the in-kernel benchmarks allocate.
     pub const BENCH: Owner = fixed(5);
+    /// Memory the console monitor's commands allocate (`alloc`, `cma
+    /// alloc`, the pages `fragment` pins).
+    pub const MONITOR: Owner = fixed(6);
 
     /// Coherent DMA memory of the device called `dev` (one owner per
     /// device name; past 48 devices they share one owner, said by name).

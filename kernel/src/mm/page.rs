@@ -102,7 +102,44 @@ pub fn alloc_pages(order: u32, zero: bool, owner: Owner) -> Result<PhysAddr, Pag
     Ok(pa)
 }
 
-/// Gives back pages from [`alloc_pages`]. A bad free (never allocated,
+/// Allocates the particular block of 2^order pages at `pa` from the buddy
+/// allocator for `owner` (it must be free: the free block holding it is
+/// split down to it, `BuddyAllocator::alloc_at`); not zeroed. The owner
+/// and the caller's location are recorded; [`free_pages`] gives it back.
+#[track_caller]
+pub fn alloc_pages_at(pa: PhysAddr, order: u32, owner: Owner) -> Result<(), PageError> {
+    if !pa.is_aligned(PAGE_SIZE) {
+        return Err(PageError::Misaligned(pa));
+    }
+    let site = Location::caller();
+    let pfn = phys_to_pfn(pa) as usize;
+    let mut pages = PAGES.lock();
+    let Pages { buddy: Some(buddy), owners: Some(owners), .. } = &mut *pages else {
+        return Err(PageError::NotReady);
+    };
+    buddy.alloc_at(pfn, order).map_err(PageError::Buddy)?;
+    if let Err(e) = owners.record(pfn, 1 << order, Source::Buddy, owner.code(), site) {
+        // Never hold a page nobody owns: give it back.
+        let _ = buddy.free(pfn, order);
+        return Err(PageError::Owner(e));
+    }
+    Ok(())
+}
+
+/// Runs `f` on the buddy allocator, read-only, under the page lock (for
+/// the monitor's views). `f` must not allocate from the heap: the heap
+/// grows from this allocator and would wait for the lock forever.
+pub fn with_buddy<R>(f: impl FnOnce(&BuddyAllocator<'static>) -> R) -> Option<R> {
+    PAGES.lock().buddy.as_ref().map(f)
+}
+
+/// Runs `f` on the CMA area, read-only, under the page lock (`None`
+/// without a CMA area). As for [`with_buddy`], `f` must not allocate.
+pub fn with_cma<R>(f: impl FnOnce(&Cma<'static>) -> R) -> Option<R> {
+    PAGES.lock().cma.as_ref().map(f)
+}
+
+/// Gives back pages from [`alloc_pages`] or [`alloc_pages_at`]. A bad free (never allocated,
 /// wrong order, twice) is refused by the owner records or the buddy
 /// allocator and changes nothing. Freeing pages that are still mapped for
 /// DMA is reported by DMA-API debug.

@@ -352,7 +352,6 @@ pub fn select(h: Option<&hwrpb::Hwrpb>) -> Choice {
     })
 }
 
-
 /// The chosen machine vector (the generic Tsunami one before [`select`]:
 /// the boot console runs through its address map from the first line).
 pub fn machine() -> &'static Machine {

@@ -12,6 +12,7 @@ mod arith;
 pub mod bench;
 pub mod dma;
 mod mm;
+mod monitor;
 pub mod crash;
 
 use alloc::string::String;
@@ -61,6 +62,7 @@ const TESTS: &[(&str, Test)] = &[
     ("dma-debug-reports", MaySkip(dma::debug_reports)),
     ("dma-fault-injection", Runs(dma::fault_injection)),
     ("dma-storm", Runs(dma::storm)),
+    ("monitor-mm", Runs(monitor::commands)),
     ("tulip-loopback-sg", MaySkipWith(tulip_sg)),
     ("tulip-loopback-direct", MaySkipWith(tulip_direct)),
 ];

@@ -9,6 +9,7 @@
 //!   long, to fill the receive ring on purpose (the NIC's ring-full path);
 //!   without it, it is echoed like any datagram (counted);
 //! * HTTP/1.1 on port 80 ([`http`]): `/` (HTML), `/status.json`,
+//!   `/memory` (the live picture of physical memory, streamed: [`memory`]),
 //!   `/shutdown` (stops the loop), with bounded connections, buffers and
 //!   backpressure;
 //!
@@ -46,6 +47,7 @@
 
 mod device;
 mod http;
+mod memory;
 mod status;
 
 use crate::dma;
@@ -414,6 +416,7 @@ fn serve(
                     let _ = status::json(&status::snapshot(nic, net, &memory), body);
                     Reply::new(200, "application/json")
                 }
+                p if p == "/memory" || p.starts_with("/memory?") => memory::route(p.get(8..).unwrap_or(""), body),
                 "/shutdown" => {
                     want_stop = true;
                     let _ = body.write_str("stopping\n");
@@ -424,7 +427,7 @@ fn serve(
                     Reply::new(404, "text/plain")
                 }
             }
-        });
+        }, memory::more);
         if want_stop && stop.is_none() {
             info!("net: stop requested (GET /shutdown)");
             stop = Some((Stop::Http, t));

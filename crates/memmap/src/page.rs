@@ -218,7 +218,7 @@ impl fmt::Display for Fill {
             Class::Reserved => f.write_str("#8c8c8c"),
             Class::CmaFree => f.write_str("#f3e27a"),
             // Lighter for small blocks, darker for large ones.
-            Class::BuddyFree(o) => write!(f, "hsl(120,45%,{}%)", 88 - 4 * u32::from(o.min(10))),
+            Class::BuddyFree(o) => write!(f, "hsl({},50%,{}%)", 100 + 4 * u32::from(o.min(10)), 90 - 5 * u32::from(o.min(10))),
             Class::Owned { owner, cma: false } => write!(f, "hsl({},75%,55%)", owner_hue(owner)),
             Class::Owned { owner, cma: true } => write!(f, "hsl({},75%,33%)", owner_hue(owner)),
             Class::Unowned => f.write_str("#ff0000"),

@@ -251,3 +251,54 @@ pub fn check_after_alloc(bin: &Path, udp: u16, http_port: u16, before: &Picture)
     }
     Ok(format!("selftest {b} -> {a} pages; {summary}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOM: &str = r#"<p id="totals"></p><table id="legend"><tr data-key="firmware" data-pages="2"><td></td></tr>
+<tr data-key="kernel" data-pages="3"></tr><tr data-key="free-1" data-pages="4"></tr>
+<tr data-key="own-1" data-pages="1" data-name="heap"></tr><tr data-key="cma-16" data-pages="2" data-name="dma-coherent:tulip"></tr>
+<tr data-key="cma-free" data-pages="4"></tr></table>
+<svg id="map" data-pages-per-cell="1" data-cells="16"><rect x="0" y="0" width="2" height="1" class="k-firmware"><title>pfn 0x0-0x1</title></rect>
+<rect x="2" y="0" width="3" height="1" class="k-kernel"><title>pfn 0x2</title></rect><rect x="5" y="0" width="4" height="1" class="k-free-1"><title>pfn 0x5</title></rect>
+<rect x="9" y="0" width="1" height="1" class="k-own-1"><title>pfn 0x9</title></rect><rect x="10" y="0" width="4" height="1" class="k-cma-free"><title>pfn 0xa</title></rect>
+<rect x="14" y="0" width="2" height="1" class="k-cma-16"><title>pfn 0xe</title></rect></svg>"#;
+
+    fn status() -> Value {
+        serde_json::json!({"memory": {
+            "memblock": {"total_pages": 16, "reserved_pages": 5},
+            "buddy": {"free_blocks_per_order": [0, 2, 0]},
+            "cma": {"free_pages": 4},
+            "owners": {"heap": {"buddy_pages": 1, "cma_pages": 0}, "dma-coherent:tulip": {"buddy_pages": 0, "cma_pages": 2}}
+        }})
+    }
+
+    #[test]
+    fn a_matching_picture_passes() {
+        let p = parse(DOM).unwrap();
+        assert_eq!((p.cells, p.drawn), (16, 16));
+        compare(&p, &status()).unwrap();
+    }
+
+    #[test]
+    fn every_difference_is_named() {
+        let p = parse(DOM).unwrap();
+        let mut j = status();
+        j["memory"]["buddy"]["free_blocks_per_order"][1] = 3.into();
+        j["memory"]["owners"]["heap"]["buddy_pages"] = 2.into();
+        j["memory"]["memblock"]["reserved_pages"] = 6.into();
+        let e = compare(&p, &j).unwrap_err();
+        assert!(e.contains("order 1: picture 4, status.json 6"), "{e}");
+        assert!(e.contains("heap buddy_pages: picture 1, status.json 2"), "{e}");
+        assert!(e.contains("reserved pages"), "{e}");
+        // A cell missing from the map.
+        let p = parse(&DOM.replace(r#"width="4" height="1" class="k-cma-free""#, r#"width="3" height="1" class="k-cma-free""#)).unwrap();
+        let e = compare(&p, &status()).unwrap_err();
+        assert!(e.contains("draws 15 cells"), "{e}");
+        // An owner the status does not know.
+        let mut j = status();
+        j["memory"]["owners"].as_object_mut().unwrap().remove("heap");
+        assert!(compare(&parse(DOM).unwrap(), &j).unwrap_err().contains("owner heap"));
+    }
+}

@@ -758,7 +758,7 @@ pub fn all() -> Vec<Case> {
                 "net: interrupts: none (polled)",
                 "loopback: counters: rx ",
                 "rx errors 0, tx errors 0, rx dropped 0, tx dropped 0;",
-                "net: services: UDP echoed 16 datagrams 9332 bytes (dropped 0, STALL refused 0); HTTP 3 connections, 3 requests, 1 errors;",
+                "net: services: UDP echoed 16 datagrams 9332 bytes (dropped 0, STALL refused 0); HTTP 5 connections, 5 requests, 2 errors;",
                 "loopback: client: all checks passed (16 UDP echoes, 5 HTTP requests)",
                 "loopback: down: DMA mappings live 0 -> 0",
                 "DMA mappings live 0 (start 0): all back",

@@ -278,6 +278,7 @@ pub fn write_chunk(mem: &impl Memory, st: &mut PageState, out: &mut impl Sink) -
                 head(mem, st, out)?;
                 st.phase = LEGEND;
                 st.cursor = 0;
+                st.opened = false;
             }
             LEGEND => {
                 if legend(mem, st, out)? {
@@ -371,8 +372,9 @@ fn head(mem: &impl Memory, st: &PageState, o: &mut impl Sink) -> fmt::Result {
 /// Legend rows from class index `st.cursor` on; true when all are written.
 fn legend(mem: &impl Memory, st: &mut PageState, o: &mut impl Sink) -> Result<bool, fmt::Error> {
     let counts = count(mem, st.from, st.to);
-    if st.cursor == 0 {
+    if !st.opened {
         o.write_str("<table id=\"legend\">\n")?;
+        st.opened = true;
     }
     for (c, pages) in counts.iter().filter(|(c, _)| c.index() as u64 >= st.cursor) {
         if o.room() < RECORD_MAX {

@@ -152,6 +152,10 @@ pub fn check_page(mem: &Synthetic, query: &str, room: usize) {
         st = PageState::decode(st.encode());
     }
     assert!(html.ends_with("</body></html>\n"));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for once in ["<table id=\"legend\">", "</table>", "<svg id=\"map\"", "<h1>", "</style>"] {
+        assert_eq!(html.matches(once).count(), 1, "{once} not exactly once");
+    }
     let (from, to) = (st.from, st.to);
     let model = &mem.pages[(from - mem.base) as usize..(to - mem.base) as usize];
     // The legend: the model's pages per class, and nothing else.

@@ -78,3 +78,20 @@ fn scaled_page_cell_by_cell() {
     check_page(&mem, "", 16 * 1024);
     check_page(&mem, "from=0x200&to=0x9000", HEAD_MAX);
 }
+
+#[test]
+fn a_long_legend_is_split_over_chunks() {
+    // Every owner from both allocators and every order: 140 legend rows,
+    // more than one chunk holds.
+    let mut pages = Vec::new();
+    for o in 0..=MAX_ORDER {
+        pages.extend(core::iter::repeat_n(Class::BuddyFree(o), 3));
+    }
+    for owner in 1..OWNERS as u8 {
+        pages.push(Class::Owned { owner, cma: false });
+        pages.push(Class::Owned { owner, cma: true });
+    }
+    pages.extend([Class::Hole, Class::Firmware, Class::Kernel, Class::Reserved, Class::CmaFree, Class::Unowned]);
+    let mem = Synthetic::new(0x30, pages, 5);
+    check_page(&mem, "", HEAD_MAX);
+}

@@ -58,8 +58,9 @@ run_step() {
 }
 
 # ---------------------------------------------------------------- 1. packages
+# chromium: the headless browser of net-test's /memory check.
 PKGS=(binutils-alpha-linux-gnu qemu-system-misc gcc-12-source libgmp-dev libmpfr-dev
-      libmpc-dev flex bison make xz-utils gdb-multiarch python3)
+      libmpc-dev flex bison make xz-utils gdb-multiarch python3 chromium)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -709,20 +709,6 @@ impl<'a> BuddyAllocator<'a> {
             .find(|&order| self.free_area[order as usize].nr_free != 0)
     }
 
-    /// The free block holding `pfn`, as `(first pfn, order)`, or `None` when
-    /// `pfn` is allocated, not managed or outside the span.
-    pub fn free_block_of(&self, pfn: usize) -> Option<(usize, u32)> {
-        let meta = self.meta[self.index_of(pfn)?];
-        match meta.state {
-            FREE_HEAD => Some((pfn, u32::from(meta.order))),
-            TAIL => match self.find_head(pfn)? {
-                (head, order, FREE_HEAD) => Some((head, order)),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
     /// The first pfns of the free blocks of `order`, in free-list order
     /// (empty for an order above `MAX_ORDER`). Handy for debugging dumps.
     pub fn free_blocks(&self, order: u32) -> FreeBlocks<'_> {
@@ -731,6 +717,25 @@ impl<'a> BuddyAllocator<'a> {
             base_pfn: self.base_pfn,
             next: self.free_area.get(order as usize).map_or(NIL, |a| a.head),
         }
+    }
+
+    /// The block (free or allocated) that frame `pfn` belongs to, or `None`
+    /// for a frame the allocator does not manage (a hole, reserved memory)
+    /// or outside the span. O(`MAX_ORDER`): a head answers at once, a tail
+    /// probes its aligned candidate heads. For pictures of memory that walk
+    /// the span block by block (`crates/memmap`, the kernel's `/memory`).
+    pub fn block_at(&self, pfn: usize) -> Option<BlockInfo> {
+        let meta = self.meta[self.index_of(pfn)?];
+        let (head_pfn, order, state) = match meta.state {
+            FREE_HEAD | ALLOC_HEAD => (pfn, u32::from(meta.order), meta.state),
+            TAIL => self.find_head(pfn)?,
+            _ => return None,
+        };
+        Some(BlockInfo {
+            head_pfn,
+            order,
+            free: state == FREE_HEAD,
+        })
     }
 
     /// Writes one line in the format of Linux's `/proc/buddyinfo`: the
@@ -846,6 +851,17 @@ impl<'a> BuddyAllocator<'a> {
             ))
         })
     }
+}
+
+/// What [`BuddyAllocator::block_at`] found: the block holding a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The block's first frame.
+    pub head_pfn: usize,
+    /// The block holds `2^order` frames.
+    pub order: u32,
+    /// On a free list (else handed out by [`BuddyAllocator::alloc`]).
+    pub free: bool,
 }
 
 /// Iterator over the first pfns of the free blocks of one order, returned by

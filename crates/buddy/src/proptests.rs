@@ -247,6 +247,8 @@ impl Model {
 /// Checks all structural invariants of `b` against the model.
 fn check(b: &BuddyAllocator<'_>, m: &Model) {
     let mut covered = vec![false; SPAN];
+    // The free block (head pfn, order) each frame belongs to.
+    let mut free_block = vec![None; SPAN];
     let mut free_total = 0;
     for order in 0..=MAX_ORDER {
         let size = 1usize << order;
@@ -265,6 +267,7 @@ fn check(b: &BuddyAllocator<'_>, m: &Model) {
             for j in i..i + size {
                 assert!(!covered[j], "frame {j} on two free lists");
                 covered[j] = true;
+                free_block[j] = Some((pfn, order));
                 assert_eq!(m.pages[j], Page::Free, "allocator-free frame not free in model");
                 if j != i {
                     assert_eq!(b.meta[j].state, TAIL);
@@ -300,21 +303,21 @@ fn check(b: &BuddyAllocator<'_>, m: &Model) {
     assert_eq!(b.free_pages() + b.allocated_pages() + model_unmanaged, SPAN);
 
     for (i, p) in m.pages.iter().enumerate() {
-        let holder = b.free_block_of(m.base + i);
-        match holder {
-            Some((head, order)) => {
-                assert_eq!(*p, Page::Free, "free_block_of a frame the model does not have free");
-                assert!(head <= m.base + i && m.base + i < head + (1 << order));
-                assert!(b.meta[head - m.base].is_head(FREE_HEAD, order));
-            }
-            None => assert_ne!(*p, Page::Free, "free_block_of misses a free frame"),
-        }
+        let at = b.block_at(m.base + i);
         match p {
-            Page::Free => assert!(covered[i], "model-free frame {i} on no free list"),
-            Page::Unmanaged => assert_eq!(b.meta[i].state, UNMANAGED),
+            Page::Free => {
+                assert!(covered[i], "model-free frame {i} on no free list");
+                let (head_pfn, order) = free_block[i].unwrap();
+                assert_eq!(at, Some(BlockInfo { head_pfn, order, free: true }), "block_at of free frame {i}");
+            }
+            Page::Unmanaged => {
+                assert_eq!(b.meta[i].state, UNMANAGED);
+                assert_eq!(at, None, "block_at of unmanaged frame {i}");
+            }
             Page::Alloc(k) => {
                 let (pfn, order, live) = m.blocks[*k];
                 assert!(live);
+                assert_eq!(at, Some(BlockInfo { head_pfn: pfn, order, free: false }), "block_at of allocated frame {i}");
                 let head = pfn - m.base;
                 if i == head {
                     assert!(b.meta[i].is_head(ALLOC_HEAD, order));

@@ -422,10 +422,10 @@ fn alloc_at_splits_the_holding_block_down_to_the_frame() {
     assert_eq!(b.free_blocks(2).collect::<Vec<_>>(), [0x10]);
     assert_eq!(b.free_blocks(3).collect::<Vec<_>>(), [0x18]);
     assert_eq!(b.free_pages(), 15);
-    assert_eq!(b.free_block_of(0x14), Some((0x14, 0)));
-    assert_eq!(b.free_block_of(0x1b), Some((0x18, 3)));
-    assert_eq!(b.free_block_of(0x15), None, "allocated");
-    assert_eq!(b.free_block_of(0x20), None, "outside the span");
+    assert_eq!(b.block_at(0x14), Some(BlockInfo { head_pfn: 0x14, order: 0, free: true }));
+    assert_eq!(b.block_at(0x1b), Some(BlockInfo { head_pfn: 0x18, order: 3, free: true }));
+    assert!(!b.block_at(0x15).expect("managed").free, "allocated");
+    assert_eq!(b.block_at(0x20), None, "outside the span");
     // The frame is now allocated: a second alloc_at is refused, a free
     // brings back the order-4 block.
     assert_eq!(b.alloc_at(0x15, 0), Err(BuddyError::NotFree { pfn: 0x15, order: 0 }));

@@ -416,6 +416,17 @@ impl<'a> Cma<'a> {
         self.count - (used << self.order_per_bit)
     }
 
+    /// Whether page `pfn` of the area is free by the bitmap (`false` for a
+    /// page outside the area). For pictures of memory page by page.
+    pub fn is_free(&self, pfn: usize) -> bool {
+        if !self.contains(pfn) {
+            return false;
+        }
+        let bit = (pfn - self.base_pfn) >> self.order_per_bit;
+        let w = usize::BITS as usize;
+        self.words[bit / w] & (1usize << (bit % w)) == 0
+    }
+
     /// Whether `pfn` lies in the area (Linux `cma_pages_valid` for one page).
     pub fn contains(&self, pfn: usize) -> bool {
         pfn >= self.base_pfn && pfn < self.end_pfn()

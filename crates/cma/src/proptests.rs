@@ -162,6 +162,10 @@ fn check(cma: &Cma<'_>, m: &Model) {
     for (i, c) in m.chunks.iter().enumerate() {
         assert_eq!(cma.bits()[i], c.is_some(), "bitmap bit {i} differs from model");
     }
+    for p in m.base.saturating_sub(2)..m.end() + 2 {
+        let free = p >= m.base && p < m.end() && m.chunks[(p - m.base) >> m.opb].is_none();
+        assert_eq!(cma.is_free(p), free, "is_free({p:#x})");
+    }
     let used = m.chunks.iter().filter(|c| c.is_some()).count();
     assert_eq!(cma.used_bits, used);
     assert_eq!(cma.free_pages(), (m.chunks.len() - used) << m.opb, "lost pages");

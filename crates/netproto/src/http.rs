@@ -14,7 +14,13 @@
 //!   by the socket; a request is parsed only when [`RESP_MAX`] bytes are
 //!   free there (a response's largest size), and nothing is read while
 //!   they are not: a peer that never reads stops being read;
-//! * a response body larger than [`BODY_MAX`] is replaced by a 503.
+//! * a response body larger than [`BODY_MAX`] is replaced by a 503, unless
+//!   the route streams it: [`Body::stream`] keeps a small state (four
+//!   words) with the connection, and [`Conn::process_streaming`] asks for
+//!   the next piece of at most [`BODY_MAX`] bytes each time the output has
+//!   room for one, sent with `Transfer-Encoding: chunked` (HTTP/1.0:
+//!   until the connection closes). A response of any length thus needs
+//!   no more buffer than a bounded one; requests pipelined behind it wait.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -198,9 +204,24 @@ pub struct Body<'a> {
     buf: &'a mut Vec<u8>,
     limit: usize,
     overflow: bool,
+    /// Set by [`Body::stream`]: more of the body follows.
+    stream: Option<[u64; 4]>,
 }
 
 impl Body<'_> {
+    /// Bytes that can still be written to this body (or piece of one).
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.buf.len())
+    }
+
+    /// What is written so far is the first piece of a longer body: the
+    /// response is sent chunked, and `state` is handed back to the
+    /// `more` function of [`Conn::process_streaming`] for each next piece
+    /// until it says the body is complete.
+    pub fn stream(&mut self, state: [u64; 4]) {
+        self.stream = Some(state);
+    }
+
     /// Appends bytes; past [`BODY_MAX`] nothing more is written and the
     /// response becomes a 503.
     pub fn write_bytes(&mut self, b: &[u8]) -> fmt::Result {
@@ -265,6 +286,17 @@ pub struct Counts {
     pub unavailable: u64,
 }
 
+/// A streamed response in progress.
+#[derive(Clone, Copy, Debug)]
+struct Streaming {
+    /// The route's state for its next piece.
+    state: [u64; 4],
+    /// Pieces are chunks (HTTP/1.1); else raw bytes until the close.
+    chunked: bool,
+    /// Close the connection when the body is complete.
+    close: bool,
+}
+
 /// One connection's buffers and state.
 pub struct Conn {
     input: Vec<u8>,
@@ -272,6 +304,8 @@ pub struct Conn {
     sent: usize,
     /// A response said `Connection: close`: nothing more is read or parsed.
     closing: bool,
+    /// A streamed body being sent: no request is answered until it ends.
+    streaming: Option<Streaming>,
 }
 
 impl Conn {
@@ -289,7 +323,7 @@ impl Conn {
         input.try_reserve_exact(IN_CAP).ok()?;
         let mut buf = Vec::new();
         buf.try_reserve_exact(out.max(OUT_CAP)).ok()?;
-        Some(Conn { input, out: buf, sent: 0, closing: false })
+        Some(Conn { input, out: buf, sent: 0, closing: false, streaming: None })
     }
 
     /// Unsent response bytes.
@@ -352,9 +386,10 @@ impl Conn {
         self.closing && self.out.is_empty()
     }
 
-    /// Whether a complete request (or an error to answer) is buffered.
+    /// Whether a complete request (or an error to answer) is buffered, or
+    /// a streamed body is still being written.
     pub fn has_request(&self) -> bool {
-        !self.closing && !matches!(parse(&self.input), Parse::Partial)
+        self.streaming.is_some() || (!self.closing && !matches!(parse(&self.input), Parse::Partial))
     }
 
     /// After the peer's end of input: nothing left to answer or send, so
@@ -366,14 +401,55 @@ impl Conn {
     /// Answers buffered requests one by one while the output has room for
     /// a response; `route(path, counts, body)` answers a `GET` or `HEAD`
     /// (for `HEAD` its body is dropped after its length is taken).
-    pub fn process(&mut self, counts: &mut Counts, mut route: impl FnMut(&str, &Counts, &mut Body) -> Reply) {
-        while !self.closing && self.has_room() {
+    pub fn process(&mut self, counts: &mut Counts, route: impl FnMut(&str, &Counts, &mut Body) -> Reply) {
+        // No route here streams: a `more` call would be a bug; it ends the body.
+        self.process_streaming(counts, route, |_, _| true)
+    }
+
+    /// As [`Conn::process`], for routes that may stream ([`Body::stream`]):
+    /// `more(state, body)` writes the next piece of at most [`BODY_MAX`]
+    /// bytes, updates `state`, and returns whether the body is complete.
+    /// A piece that overflows its body ends the response there: the
+    /// connection is closed without the last chunk, so the client sees an
+    /// incomplete body (counted as a 503).
+    pub fn process_streaming(
+        &mut self,
+        counts: &mut Counts,
+        mut route: impl FnMut(&str, &Counts, &mut Body) -> Reply,
+        mut more: impl FnMut(&mut [u64; 4], &mut Body) -> bool,
+    ) {
+        while self.has_room() && (self.streaming.is_some() || !self.closing) {
             // Keep the unsent bytes at the front when the tail is short.
             if OUT_CAP - self.out.len() < RESP_MAX {
                 self.out.drain(..self.sent);
                 self.sent = 0;
             }
-            let Conn { input, out, closing, .. } = self;
+            if let Some(mut s) = self.streaming {
+                let start = self.out.len();
+                let mut body = Body { buf: &mut self.out, limit: start + BODY_MAX, overflow: false, stream: None };
+                let done = more(&mut s.state, &mut body);
+                if body.overflow {
+                    self.out.truncate(start);
+                    counts.unavailable += 1;
+                    self.streaming = None;
+                    self.closing = true;
+                    break;
+                }
+                if s.chunked {
+                    frame_chunk(&mut self.out, start);
+                    if done {
+                        self.out.extend_from_slice(b"0\r\n\r\n");
+                    }
+                }
+                if done {
+                    self.streaming = None;
+                    self.closing |= s.close;
+                } else {
+                    self.streaming = Some(s);
+                }
+                continue;
+            }
+            let Conn { input, out, closing, streaming, .. } = self;
             let used = match parse(input) {
                 Parse::Partial => break,
                 Parse::Error(status) => {
@@ -382,7 +458,7 @@ impl Conn {
                         505 => b"only HTTP/1.x\n",
                         _ => b"bad request\n",
                     };
-                    respond(out, counts, false, |_, b| {
+                    respond(out, counts, false, true, |_, b| {
                         let _ = b.write_bytes(body);
                         Reply { status, content_type: "text/plain", close: true }
                     });
@@ -392,19 +468,26 @@ impl Conn {
                 Parse::Request(req, len) => {
                     let head_only = req.method == "HEAD";
                     let close = req.close || req.body;
-                    let c = if req.method == "GET" || head_only {
-                        respond(out, counts, head_only, |counts, b| {
+                    let chunked = req.minor >= 1;
+                    let (c, s) = if req.method == "GET" || head_only {
+                        respond_streaming(out, counts, head_only, chunked, |counts, b| {
                             let mut r = route(req.path, counts, b);
                             r.close |= close;
                             r
                         })
                     } else {
-                        respond(out, counts, false, |_, b| {
+                        let c = respond(out, counts, false, chunked, |_, b| {
                             let _ = b.write_bytes(b"only GET and HEAD\n");
                             Reply { status: 405, content_type: "text/plain", close: true }
-                        })
+                        });
+                        (c, None)
                     };
-                    *closing = c;
+                    match s {
+                        // The rest of the body comes first; the close (if
+                        // any) once it is complete.
+                        Some(state) => *streaming = Some(Streaming { state, chunked, close: c }),
+                        None => *closing = c,
+                    }
                     len
                 }
             };
@@ -413,18 +496,55 @@ impl Conn {
     }
 }
 
+/// Puts the chunk-size line before the bytes of `out` from `start` and the
+/// CRLF after them (nothing for an empty piece: a zero-size chunk would
+/// end the body).
+fn frame_chunk(out: &mut Vec<u8>, start: usize) {
+    use fmt::Write;
+    let len = out.len() - start;
+    if len == 0 {
+        return;
+    }
+    let mut h = HeadBuf { b: [0; HEADER_MAX], n: 0 };
+    let _ = write!(h, "{len:x}\r\n");
+    out.extend_from_slice(&h.b[..h.n]);
+    out[start..].rotate_right(h.n);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Writes one response into `out` (which has [`RESP_MAX`] bytes free
 /// within its capacity); returns whether it closes the connection.
 fn respond(
     out: &mut Vec<u8>,
     counts: &mut Counts,
     head_only: bool,
+    chunked: bool,
     route: impl FnOnce(&Counts, &mut Body) -> Reply,
 ) -> bool {
+    respond_streaming(out, counts, head_only, chunked, route).0
+}
+
+/// [`respond`], where the route may start a streamed body: returns whether
+/// the response closes the connection and, for a streamed body, the
+/// route's state for the next piece (`None` for `HEAD`, whose body is
+/// never sent).
+fn respond_streaming(
+    out: &mut Vec<u8>,
+    counts: &mut Counts,
+    head_only: bool,
+    chunked: bool,
+    route: impl FnOnce(&Counts, &mut Body) -> Reply,
+) -> (bool, Option<[u64; 4]>) {
     use fmt::Write;
     let start = out.len();
-    let mut body = Body { buf: out, limit: start + BODY_MAX, overflow: false };
+    let mut body = Body { buf: out, limit: start + BODY_MAX, overflow: false, stream: None };
     let mut r = route(counts, &mut body);
+    let stream = body.stream.filter(|_| !body.overflow);
+    if stream.is_some() {
+        // HTTP/1.0 has no chunks: the body ends with the connection.
+        r.close |= !chunked;
+        return (stream_head(out, start, counts, head_only, chunked, r), stream.filter(|_| !head_only));
+    }
     if body.overflow {
         out.truncate(start);
         out.extend_from_slice(b"response too large\n");
@@ -451,6 +571,38 @@ fn respond(
     if head_only {
         out.truncate(start + h.n);
     }
+    counts.requests += 1;
+    if r.status >= 400 {
+        counts.errors += 1;
+    }
+    (r.close, None)
+}
+
+/// The head of a streamed response before its first piece (at `start`,
+/// already in `out`), which becomes the first chunk.
+fn stream_head(out: &mut Vec<u8>, start: usize, counts: &mut Counts, head_only: bool, chunked: bool, r: Reply) -> bool {
+    use fmt::Write;
+    let mut h = HeadBuf { b: [0; HEADER_MAX], n: 0 };
+    let conn = if r.close { "close" } else { "keep-alive" };
+    let framing = if chunked { "Transfer-Encoding: chunked\r\n" } else { "" };
+    let w = write!(
+        h,
+        "HTTP/1.1 {} {}\r\nServer: alpha-unikernel\r\nContent-Type: {}\r\n{framing}Cache-Control: no-store\r\nConnection: {conn}\r\n\r\n",
+        r.status,
+        reason(r.status),
+        r.content_type,
+    );
+    if w.is_err() {
+        h.n = 0;
+        let _ = write!(h, "HTTP/1.1 {} {}\r\n{framing}Connection: {conn}\r\n\r\n", r.status, reason(r.status));
+    }
+    if head_only {
+        out.truncate(start);
+    } else if chunked {
+        frame_chunk(out, start);
+    }
+    out.extend_from_slice(&h.b[..h.n]);
+    out[start..].rotate_right(h.n);
     counts.requests += 1;
     if r.status >= 400 {
         counts.errors += 1;

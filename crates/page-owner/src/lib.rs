@@ -319,6 +319,12 @@ impl<'a, S: Copy> PageOwners<'a, S> {
         (lowest..=i).rev().find_map(|j| self.record_at(j)).filter(|r| r.pfn + r.pages > pfn)
     }
 
+    /// The block whose first frame is `pfn`, if one starts there: O(1),
+    /// unlike [`lookup`](Self::lookup), for walks that go block by block.
+    pub fn record_starting_at(&self, pfn: usize) -> Option<Record<S>> {
+        self.record_at(self.index(pfn, 1).ok()?)
+    }
+
     /// Every recorded block, lowest frame first.
     pub fn records(&self) -> impl Iterator<Item = Record<S>> + '_ {
         (0..self.slots.len()).filter_map(move |i| self.record_at(i))

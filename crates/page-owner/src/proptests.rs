@@ -152,6 +152,9 @@ proptest! {
         for f in 0..FRAMES {
             let got = sut.t.lookup(BASE + f).map(|r| r.pfn - BASE);
             prop_assert_eq!(got, sut.frame_owner[f]);
+            // The O(1) query finds exactly the blocks that start here.
+            let starts = sut.t.record_starting_at(BASE + f).map(|r| r.pfn - BASE);
+            prop_assert_eq!(starts, sut.frame_owner[f].filter(|&h| h == f));
         }
         prop_assert!(sut.t.lookup(BASE - 1).is_none());
         prop_assert!(sut.t.lookup(BASE + FRAMES).is_none());

@@ -354,3 +354,49 @@ pub fn unmap_sg(sg: &[SgEntry]) {
     }
     free_run(first.bus.align_down(PAGE_SIZE), sg_pages(sg));
 }
+
+/// Scatter-gather arena `i` (0: the ISA window, 1: the PCI window): its
+/// name and number of entries, for the picture of memory.
+pub fn arena(i: usize) -> Option<(&'static str, u64)> {
+    let guard = ARENAS.lock();
+    let a = guard.as_ref()?;
+    match i {
+        0 => Some(("ISA scatter-gather window", a.isa.total_entries() as u64)),
+        1 => Some(("PCI scatter-gather window", a.pci.total_entries() as u64)),
+        _ => None,
+    }
+}
+
+/// Runs of arena `i`'s entries from `from`: (first entry, entries, state:
+/// 0 free, 1 mapped (a PTE is set), 2 freed but waiting for the TLB
+/// invalidation before reuse); returns how many were written to `out`.
+pub fn arena_runs(i: usize, from: u64, out: &mut [(u64, u64, u8)]) -> usize {
+    let guard = ARENAS.lock();
+    let Some(a) = guard.as_ref() else { return 0 };
+    let arena = match i {
+        0 => &a.isa,
+        1 => &a.pci,
+        _ => return 0,
+    };
+    let state = |e: usize| {
+        if arena.pte(e).unwrap_or(0) != 0 {
+            1
+        } else if arena.is_dirty(e) {
+            2
+        } else {
+            0
+        }
+    };
+    let total = arena.total_entries();
+    let (mut e, mut n) = (from as usize, 0);
+    while e < total && n < out.len() {
+        let s = state(e);
+        let start = e;
+        while e < total && state(e) == s {
+            e += 1;
+        }
+        out[n] = (start as u64, (e - start) as u64, s);
+        n += 1;
+    }
+    n
+}

@@ -36,6 +36,21 @@ pub struct MemReport {
 /// the boot configuration).
 static REPORT: Mutex<MemReport> = Mutex::new(MemReport { total_pages: 0, reserved_pages: 0, cma_pages: 0 });
 
+/// Which memblock reservations are the firmware's and which the kernel
+/// image (page frame ranges), for the picture of memory (`super::map`);
+/// every other reservation is "other".
+pub(super) static NAMED: Mutex<[(u64, u64, super::map::Reservation); 16]> =
+    Mutex::new([(0, 0, super::map::Reservation::Other); 16]);
+
+/// Remembers that `[base, base + size)` is a reservation of `kind`
+/// (rounded out to whole pages; past 16 ranges the rest count as other).
+fn name_reservation(kind: super::map::Reservation, base: u64, size: u64) {
+    let (b, e) = (base / PAGE_SIZE, (base + size).div_ceil(PAGE_SIZE));
+    if let Some(slot) = NAMED.lock().iter_mut().find(|r| r.0 == r.1) {
+        *slot = (b, e, kind);
+    }
+}
+
 fn reserve(mb: &mut Memblock<128>, what: &str, base: u64, size: u64) {
     let (b, e) = (base & !(PAGE_SIZE - 1), (base + size).next_multiple_of(PAGE_SIZE));
     match mb.reserve(b, e - b) {
@@ -90,11 +105,13 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
                 format!("(cluster {} with usage {:#x})", c.index, k.usage)
             };
             reserve(&mut mb, &what, k.start_addr(), k.size_bytes());
+            name_reservation(super::map::Reservation::Firmware, k.start_addr(), k.size_bytes());
         }
     }
     for o in map.overlaps() {
         let what = format!("(pfn {:#x}-{:#x} in both clusters {} and {})", o.start_pfn, o.end_pfn, o.first, o.second);
         reserve(&mut mb, &what, o.start_addr(), o.end_addr() - o.start_addr());
+        name_reservation(super::map::Reservation::Firmware, o.start_addr(), o.end_addr() - o.start_addr());
     }
 
     // 2. mem=: keep only the first N bytes of memory (never the kernel).
@@ -122,6 +139,7 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     // 3. What is already in use.
     let image_start = virt_to_phys(image::start() as *const u8).as_u64();
     reserve(&mut mb, "(kernel image, early heap, boot stack)", image_start, kernel_end - image_start);
+    name_reservation(super::map::Reservation::Kernel, image_start, kernel_end - image_start);
     reserve(&mut mb, "(command line page)", virt_to_phys(image::cmdline() as *const u8).as_u64(), PAGE_SIZE);
     let hd = hwrpb.header();
     reserve(&mut mb, "(HWRPB)", hd.phys_addr, hwrpb.bytes().len() as u64);
@@ -203,6 +221,10 @@ pub fn init(hwrpb: &hwrpb::Hwrpb, map: &hwrpb::MemoryMap, params: &bootparam::Ea
     let _ = super::page::report(&mut out);
     drop(out);
     reconcile("boot");
+    if params.has_flag("memmap") {
+        // The text map of memory (the monitor's `map`), once at boot.
+        let _ = super::map::render_text_map(100, &mut LogLines::new());
+    }
     Some(report)
 }
 

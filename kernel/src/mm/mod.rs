@@ -6,6 +6,7 @@
 pub mod accounting;
 pub mod boot;
 pub mod heap;
+pub mod map;
 pub mod owner;
 pub mod page;
 

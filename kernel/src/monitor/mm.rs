@@ -612,7 +612,7 @@ fn pfn(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     let in_cma = page::with_cma(|c| c.contains(p).then(|| (c.base_pfn(), c.end_pfn(), c.is_allocated(p)))).flatten();
     if let Some(info) = page::page_owner(pfn) {
         say!(out, "  {info}");
-    } else if let Some((head, order)) = page::with_buddy(|b| b.free_block_of(p)).flatten() {
+    } else if let Some((head, order)) = page::with_buddy(|b| b.block_at(p).filter(|i| i.free).map(|i| (i.head_pfn, i.order))).flatten() {
         say!(out, "  free: in the free order-{order} buddy block at pfn {head:#x} ({} page(s))", 1u64 << order);
     } else if let Some((_, _, false)) = in_cma {
         say!(out, "  free: in the CMA area (its bitmap bit is clear)");

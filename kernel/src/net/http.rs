@@ -105,12 +105,15 @@ impl Server {
     }
 
     /// Serves what the sockets hold; `route(path, stats, body)` answers
-    /// each `GET`/`HEAD`, writing its body to `body`.
+    /// each `GET`/`HEAD`, writing its body to `body`; a body the route
+    /// streams (`Body::stream`) is continued by `more(state, body)`
+    /// (`netproto::http::Conn::process_streaming`).
     pub fn service(
         &mut self,
         sockets: &mut SocketSet<'static>,
         now: Instant,
         mut route: impl FnMut(&str, &HttpStats, &mut Body) -> Reply,
+        mut more: impl FnMut(&mut [u64; 4], &mut Body) -> bool,
     ) {
         let Server { port, slots, counts, stats, fail_conn } = self;
         let mut listening = 0;
@@ -180,7 +183,7 @@ impl Server {
                     let _ = s.recv(|b| (b.len(), ()));
                 }
                 let base = *stats;
-                c.process(counts, |path, counts, body| route(path, &with_counts(base, counts), body));
+                c.process_streaming(counts, |path, counts, body| route(path, &with_counts(base, counts), body), &mut more);
                 let blocked = c.blocked();
                 if blocked && !slot.blocked {
                     stats.throttled += 1;

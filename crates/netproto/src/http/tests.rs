@@ -313,3 +313,133 @@ fn an_impossible_reservation_is_refused() {
     assert!(Conn::reserving(isize::MAX as usize - 1).is_none());
     assert!(Conn::reserving(0).is_some_and(|c| c.out.capacity() >= OUT_CAP));
 }
+
+/// A route that streams `pieces` pieces of 10,000 bytes (piece k filled
+/// with byte b'a' + k % 26) after a first piece "start\n".
+fn streaming_route(pieces: u64) -> impl FnMut(&str, &Counts, &mut Body) -> Reply {
+    move |path, c, b| {
+        if path == "/big" {
+            let _ = b.write_bytes(b"start\n");
+            b.stream([0, pieces, 0, 0]);
+            Reply::new(200, "text/plain")
+        } else {
+            route(path, c, b)
+        }
+    }
+}
+
+fn more(s: &mut [u64; 4], b: &mut Body) -> bool {
+    let k = s[0];
+    assert!(b.room() >= 10_000);
+    let _ = b.write_bytes(&[b'a' + (k % 26) as u8; 10_000]);
+    s[0] += 1;
+    s[0] == s[1]
+}
+
+fn expected_big(pieces: u64) -> Vec<u8> {
+    let mut v = b"start\n".to_vec();
+    for k in 0..pieces {
+        v.extend(core::iter::repeat_n(b'a' + (k % 26) as u8, 10_000));
+    }
+    v
+}
+
+/// Runs a connection until it has nothing more to send; returns the bytes.
+fn drain(c: &mut Conn, counts: &mut Counts, pieces: u64) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut route = streaming_route(pieces);
+    for _ in 0..10_000 {
+        c.process_streaming(counts, &mut route, more);
+        assert!(c.unsent() <= OUT_CAP, "the output grew past its capacity");
+        if c.pending().is_empty() {
+            break;
+        }
+        got.extend_from_slice(c.pending());
+        let n = c.pending().len();
+        c.advance(n);
+    }
+    got
+}
+
+/// Decodes one chunked body at the start of `b`; returns it and the rest.
+fn dechunk(mut b: &[u8]) -> (Vec<u8>, &[u8]) {
+    let mut body = Vec::new();
+    loop {
+        let eol = find(b, b"\r\n").unwrap();
+        let n = usize::from_str_radix(core::str::from_utf8(&b[..eol]).unwrap(), 16).unwrap();
+        b = &b[eol + 2..];
+        if n == 0 {
+            assert_eq!(&b[..2], b"\r\n");
+            return (body, &b[2..]);
+        }
+        body.extend_from_slice(&b[..n]);
+        assert_eq!(&b[n..n + 2], b"\r\n");
+        b = &b[n + 2..];
+    }
+}
+
+#[test]
+fn a_streamed_body_is_chunked_and_pipelined_requests_wait() {
+    let mut c = Conn::new().unwrap();
+    let caps = (c.input.capacity(), c.out.capacity());
+    let mut input = req("/big", false);
+    input.extend(req("/status.json", true));
+    c.feed(&input);
+    let mut counts = Counts::default();
+    let out = drain(&mut c, &mut counts, 40);
+    assert_eq!((c.input.capacity(), c.out.capacity()), caps, "buffers grew");
+    let end = find(&out, b"\r\n\r\n").unwrap();
+    let head = core::str::from_utf8(&out[..end]).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Transfer-Encoding: chunked\r\n"));
+    assert!(!head.contains("Content-Length"));
+    let (body, rest) = dechunk(&out[end + 4..]);
+    assert_eq!(body, expected_big(40));
+    // The pipelined request is answered after the stream, then the close.
+    assert_eq!(responses(rest).iter().map(|r| r.0).collect::<Vec<_>>(), [200]);
+    assert!(c.done());
+    assert_eq!(counts.requests, 2);
+}
+
+#[test]
+fn a_streamed_body_over_http_1_0_ends_with_the_connection() {
+    let mut c = Conn::new().unwrap();
+    c.feed(b"GET /big HTTP/1.0\r\n\r\n");
+    let mut counts = Counts::default();
+    let out = drain(&mut c, &mut counts, 7);
+    let end = find(&out, b"\r\n\r\n").unwrap();
+    let head = core::str::from_utf8(&out[..end]).unwrap();
+    assert!(head.contains("Connection: close") && !head.contains("chunked") && !head.contains("Content-Length"));
+    assert_eq!(&out[end + 4..], &expected_big(7)[..]);
+    assert!(c.done());
+}
+
+#[test]
+fn head_of_a_streamed_route_sends_no_body() {
+    let mut c = Conn::new().unwrap();
+    c.feed(b"HEAD /big HTTP/1.1\r\n\r\nGET /status.json HTTP/1.1\r\n\r\n");
+    let mut counts = Counts::default();
+    let out = drain(&mut c, &mut counts, 5);
+    let end = find(&out, b"\r\n\r\n").unwrap();
+    assert!(core::str::from_utf8(&out[..end]).unwrap().contains("Transfer-Encoding: chunked"));
+    assert_eq!(responses(&out[end + 4..]).len(), 1);
+}
+
+#[test]
+fn an_overflowing_piece_ends_the_response_and_closes() {
+    let mut c = Conn::new().unwrap();
+    c.feed(&req("/big", false));
+    let mut counts = Counts::default();
+    let mut route = streaming_route(3);
+    let mut out = Vec::new();
+    for _ in 0..10 {
+        c.process_streaming(&mut counts, &mut route, |_, b| b.write_bytes(&[0; BODY_MAX + 1]).is_ok());
+        out.extend_from_slice(c.pending());
+        let n = c.pending().len();
+        c.advance(n);
+    }
+    assert!(c.done(), "closed");
+    assert_eq!(counts.unavailable, 1);
+    let end = find(&out, b"\r\n\r\n").unwrap();
+    // Only the first chunk, no terminating zero chunk.
+    assert_eq!(&out[end + 4..], b"6\r\nstart\n\r\n");
+}

@@ -9,7 +9,10 @@
 //!    HTTP code promises for a 200 `application/json` reply with a
 //!    `Content-Length` equal to the body's length, and the body a JSON
 //!    object whose `udp_echoed` is [`ECHOES`];
-//! 3. `GET /nope` and `GET /shutdown`: the whole replies, byte for byte
+//! 3. `GET /memory?from=5&to=1`: the whole 400 reply, byte for byte;
+//!    `GET /memory`: the exact head of a chunked HTML reply, and chunks
+//!    that decode to the whole page with its map;
+//! 4. `GET /nope` and `GET /shutdown`: the whole replies, byte for byte
 //!    (404 `not found`, 200 `stopping`); the second stops the server.
 //!
 //! A failed check is an `ERROR` line, and a UDP `STOP` then ends the
@@ -43,17 +46,33 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
 /// The largest HTTP response kept.
 const RESPONSE_MAX: usize = 64 * 1024;
 
-/// The HTTP requests, in order: path, and the whole expected response
-/// (`None`: `/status.json`, whose body changes, checked in parts).
-const REQUESTS: [(&str, Option<&str>); 3] = [
-    ("/status.json", None),
+/// What a response must be.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Want {
+    /// Exactly these bytes.
+    Exact(&'static str),
+    /// `/status.json`, whose body changes: checked in parts.
+    StatusJson,
+    /// `/memory`: a streamed (chunked) HTML page, checked in parts.
+    MemoryPage,
+}
+
+/// The HTTP requests, in order: path, and what the response must be.
+const REQUESTS: [(&str, Want); 5] = [
+    ("/status.json", Want::StatusJson),
+    (
+        "/memory?from=5&to=1",
+        Want::Exact("HTTP/1.1 400 Bad Request\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 54\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nthe range is empty or reversed: from must be below to\n"),
+    ),
+    ("/memory", Want::MemoryPage),
     (
         "/nope",
-        Some("HTTP/1.1 404 Not Found\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nnot found\n"),
+        Want::Exact("HTTP/1.1 404 Not Found\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nnot found\n"),
     ),
     (
         "/shutdown",
-        Some("HTTP/1.1 200 OK\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nstopping\n"),
+        Want::Exact("HTTP/1.1 200 OK\r\nServer: alpha-unikernel\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nstopping\n"),
     ),
 ];
 
@@ -315,8 +334,9 @@ impl Client {
         }
         s.close();
         let result = match want {
-            Some(w) => check_exact(&self.response, w),
-            None => check_status_json(&self.response),
+            Want::Exact(w) => check_exact(&self.response, w),
+            Want::StatusJson => check_status_json(&self.response),
+            Want::MemoryPage => check_memory_page(&self.response),
         };
         match result {
             Ok(what) => info!("loopback: client: GET {path}: {what}"),
@@ -355,6 +375,42 @@ fn check_exact(got: &[u8], want: &str) -> Result<String, String> {
         got.len(),
         String::from_utf8_lossy(&got[..got.len().min(200)])
     ))
+}
+
+/// `/memory`: the exact head of a chunked HTML response, chunks that
+/// decode to the whole page (from the doctype to `</body></html>`, with
+/// the map), and the terminating zero-size chunk.
+fn check_memory_page(got: &[u8]) -> Result<String, String> {
+    let split = got.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no end of head")? + 4;
+    let (head, mut rest) = got.split_at(split);
+    let want = "HTTP/1.1 200 OK\r\nServer: alpha-unikernel\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+    if head != want.as_bytes() {
+        return Err(format!("head {:?}, expected {want:?}", String::from_utf8_lossy(head)));
+    }
+    let mut body = alloc::vec::Vec::new();
+    let mut chunks = 0;
+    loop {
+        let eol = rest.windows(2).position(|w| w == b"\r\n").ok_or("a chunk without its size line")?;
+        let size = core::str::from_utf8(&rest[..eol]).ok().and_then(|s| usize::from_str_radix(s, 16).ok()).ok_or("a bad chunk size")?;
+        rest = &rest[eol + 2..];
+        if size == 0 {
+            if rest != b"\r\n" {
+                return Err(format!("{} bytes after the last chunk", rest.len()));
+            }
+            break;
+        }
+        if rest.len() < size + 2 || &rest[size..size + 2] != b"\r\n" {
+            return Err(format!("chunk {chunks} of {size} bytes is cut short or not followed by CRLF"));
+        }
+        body.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+        chunks += 1;
+    }
+    let text = core::str::from_utf8(&body).map_err(|e| format!("body is not UTF-8: {e}"))?;
+    if !text.starts_with("<!DOCTYPE html>") || !text.ends_with("</body></html>\n") || !text.contains("<svg id=\"map\"") {
+        return Err(format!("not the whole page ({} bytes): {:?}", text.len(), &text[..text.len().min(80)]));
+    }
+    Ok(format!("200 OK, chunked, {chunks} chunks, {} bytes of HTML with {} rectangles", body.len(), text.matches("<rect ").count()))
 }
 
 /// `/status.json`: the exact head for its length, and a JSON object

@@ -714,3 +714,57 @@ fn iommu(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     );
     Ok(())
 }
+
+// ----------------------------------------------------------------------
+// halt
+// ----------------------------------------------------------------------
+
+/// Gives back everything the monitor holds (mappings first, then buffers,
+/// blocks, CMA runs and pinned pages), so that `halt` ends with nothing
+/// lost: the leak checks and the reconciliation that follow see the
+/// memory where it was before the session. Says what it gave back.
+pub fn release_all(out: &mut dyn Write) {
+    let held: Vec<Held> = TABLE.lock().slots.iter_mut().filter_map(Option::take).collect();
+    let pins = core::mem::take(&mut *PINS.lock());
+    if held.is_empty() && pins.is_empty() {
+        return;
+    }
+    let (mut maps, mut bufs, mut blocks, mut runs, mut failed) = (0, 0, 0, 0, 0);
+    let mut note = |r: Result<(), String>| {
+        if let Err(e) = r {
+            failed += 1;
+            log::error!("monitor: giving back at halt: {e}");
+        }
+    };
+    // Mappings before the memory they map.
+    let (mappings, rest): (Vec<Held>, Vec<Held>) = held.into_iter().partition(|h| matches!(h, Held::Mapping { .. }));
+    for h in mappings.into_iter().chain(rest) {
+        match h {
+            Held::Mapping { map, .. } => {
+                maps += 1;
+                note(map.unmap().map_err(|e| format!("a mapping: {e}")));
+            }
+            Held::Coherent { buf, .. } => {
+                bufs += 1;
+                note(buf.free().map_err(|e| format!("a coherent buffer: {e}")));
+            }
+            Held::Pages { pa, order } => {
+                blocks += 1;
+                note(page::free_pages(pa, order).map_err(|e| format!("block {pa:#x}: {e}")));
+            }
+            Held::Cma { pa, pages } => {
+                runs += 1;
+                note(page::cma_release(pa, pages).map_err(|e| format!("CMA run {pa:#x}: {e}")));
+            }
+        }
+    }
+    for &pa in &pins {
+        note(page::free_pages(pa, 0).map_err(|e| format!("pinned page {pa:#x}: {e}")));
+    }
+    let _ = writeln!(
+        out,
+        "monitor: gave back what it held: {maps} mapping(s), {bufs} coherent buffer(s), {blocks} block(s), {runs} CMA run(s), {} pinned page(s){}",
+        pins.len(),
+        if failed > 0 { " (some failed: see the log)" } else { "" }
+    );
+}

@@ -64,7 +64,7 @@ pub const INFO_COMMANDS: &[Command] = &[
     Command { name: "net", usage: "", help: "the network device's counters (or that there is none)", run: net_cmd },
     Command { name: "log", usage: "<level>", help: "set the console log level (Linux's loglevel: 0-3 none, 4 errors, 7 info, 8 all)", run: log_cmd },
     Command { name: "reconcile", usage: "", help: "check that every page is reserved, free or owned (the memory reconciliation)", run: reconcile },
-    Command { name: "halt", usage: "", help: "stop: take the network down, check for leaks, halt the machine", run: halt },
+    Command { name: "halt", usage: "", help: "stop: give back what the monitor holds, take the network down, check for leaks, halt the machine", run: halt },
 ];
 
 /// Every command `help` lists and the dispatcher knows.
@@ -283,6 +283,7 @@ fn reconcile(_: &[&str], out: &mut dyn Write) -> Res {
 }
 
 fn halt(_: &[&str], out: &mut dyn Write) -> Res {
+    mm::release_all(out);
     HALT.store(true, Ordering::Relaxed);
     w(writeln!(out, "halting"))
 }

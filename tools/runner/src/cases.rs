@@ -1341,6 +1341,22 @@ pub fn all() -> Vec<Case> {
             ],
             ..case("monitor-garbage", "")
         },
+        // What the monitor holds at halt is given back before the checks:
+        // the reconciliation owes nothing to the owner `monitor`.
+        Case {
+            expect: &[
+                "alpha> alloc 3",
+                "alpha> cma alloc 8",
+                "alpha> fragment 9",
+                "monitor: gave back what it held: 0 mapping(s), 0 coherent buffer(s), 1 block(s), 1 CMA run(s),",
+                "memory (monitor halt): total",
+                "ready; halting (stopped)",
+            ],
+            stdin_on: &[(PROMPT, b"alloc 3\r"), (PROMPT, b"cma alloc 8\r"), (PROMPT, b"fragment 9\r")],
+            // The owner would be listed in the halt's reconciliation line.
+            forbid: &["FAILED", "[monitor ", ", monitor "],
+            ..case("monitor-halt-gives-back", "")
+        },
     ]
 }
 

@@ -23,6 +23,11 @@ The HTTP and UDP ports forwarded from 127.0.0.1 (QEMU_RUN_HTTP_PORT,
 QEMU_RUN_UDP_PORT) are picked free. Any step that does not answer as the
 tour expects stops the run with a message naming the step; QEMU is then
 killed (only the process this script started).
+
+Last, every line docs/tour.md quotes in its output blocks (all but the
+`sh` block and the `...` lines) must appear in the new session, timestamps
+aside; the lines that no longer do are listed and the exit status is 1, so
+a change in what the kernel prints shows where the tour needs updating.
 """
 
 import os
@@ -213,6 +218,23 @@ def find(pattern, text, step):
     return m.group(1)
 
 
+TIMESTAMP = re.compile(r"^\[ *[0-9]+\.[0-9]+\] ")
+
+
+def check_tour(session):
+    """The lines docs/tour.md quotes that the session does not contain."""
+    seen = {TIMESTAMP.sub("", line.rstrip()) for line in session.splitlines()}
+    doc = open(os.path.join(REPO, "docs", "tour.md")).read()
+    missing = []
+    for lang, block in re.findall(r"```(\w*)\n(.*?)```", doc, re.S):
+        if lang == "sh":
+            continue
+        for line in block.splitlines():
+            if line.strip() != "..." and TIMESTAMP.sub("", line.rstrip()) not in seen:
+                missing.append(line)
+    return missing
+
+
 def main():
     shots = "--no-screenshots" not in sys.argv[1:]
     os.makedirs(OUT_DIR, exist_ok=True)
@@ -270,6 +292,12 @@ def main():
         with open(os.path.join(OUT_DIR, "session.txt"), "w") as f:
             f.write(s.output())
         print(f"[tour] console output in {os.path.join(OUT_DIR, 'session.txt')}", file=sys.stderr)
+    missing = check_tour(s.output())
+    for line in missing:
+        print(f"[tour] docs/tour.md quotes a line this run did not print: {line}", file=sys.stderr)
+    if missing:
+        sys.exit(1)
+    print("[tour] every line docs/tour.md quotes was printed by this run", file=sys.stderr)
 
 
 if __name__ == "__main__":

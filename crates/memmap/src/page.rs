@@ -540,7 +540,17 @@ fn cma(mem: &impl Memory, st: &mut PageState, o: &mut impl Sink) -> Result<bool,
             if o.room() < RECORD_MAX {
                 return Ok(false);
             }
-            write!(o, "<rect x=\"{}\" y=\"0\" width=\"{}\" height=\"1\" class=\"k-{}\">", r.start - base, r.pages, Key(r.class))?;
+            // The fill is given here too: the head's style rules cover the
+            // classes inside the picture's range, which a zoom may leave
+            // without any CMA class.
+            write!(
+                o,
+                "<rect x=\"{}\" y=\"0\" width=\"{}\" height=\"1\" class=\"k-{}\" fill=\"{}\">",
+                r.start - base,
+                r.pages,
+                Key(r.class),
+                Fill(r.class)
+            )?;
             title(mem, o, r.start, r.end(), r.class, false)?;
             o.write_str("</rect>\n")?;
             st.cursor = r.end();

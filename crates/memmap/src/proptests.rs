@@ -205,6 +205,9 @@ pub fn check_page(mem: &Synthetic, query: &str, room: usize) {
         for rect in strip.split("<rect ").skip(1) {
             let (x, w) = (attr(rect, "x").parse::<u64>().unwrap(), attr(rect, "width").parse::<u64>().unwrap());
             assert_eq!(x, next, "CMA strip gap or overlap");
+            // Coloured by itself: a zoom outside the area leaves the head
+            // without the CMA classes' style rules.
+            assert_eq!(attr(rect, "fill"), Fill(mem.class(cb + x)).to_string(), "CMA strip rect without its fill");
             for p in x..x + w {
                 assert_eq!(&attr(rect, "class")[2..], Key(mem.class(cb + p)).to_string());
             }

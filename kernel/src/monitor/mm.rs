@@ -621,7 +621,16 @@ fn pfn(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     } else {
         let managed = page::with_buddy(|b| b.base_pfn() <= p && p < b.end_pfn()).unwrap_or(false);
         if managed {
-            say!(out, "  not handed out by the buddy allocator or CMA: reserved at boot (firmware, kernel image, allocator metadata) or a hole");
+            // What the picture of memory calls it (one source for both).
+            let mut run = [memmap::Run::new(0, 0, memmap::Class::Hole)];
+            let what = match (crate::mm::map::runs(pfn, pfn + 1, &mut run), run[0].class) {
+                (1, memmap::Class::Firmware) => "firmware/PALcode (a console cluster memblock keeps)",
+                (1, memmap::Class::Kernel) => "the kernel image (with its early heap and boot stack)",
+                (1, memmap::Class::Reserved) => "a memblock reservation (HWRPB, command line page, console page tables or allocator metadata)",
+                (1, memmap::Class::Hole) => "a hole (not memory)",
+                _ => "reserved at boot or a hole",
+            };
+            say!(out, "  not handed out by the buddy allocator or CMA: {what}");
         } else {
             say!(out, "  outside the memory the page allocators manage");
         }
@@ -694,7 +703,7 @@ fn iommu(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     for (name, v) in [("ISA", &isa), ("PCI", &pci)] {
         say!(
             out,
-            "iommu: {name} SG window bus {:#010x}-{:#010x} ({}, {} entries): {} used, {} free (largest run {}), {} freed awaiting TLB invalidation, {} invalidations so far",
+            "iommu: {name} SG window bus {:#010x}-{:#010x} ({}, {} entries): {} used, {} free (largest run {}), {} freed awaiting TLB invalidation, TLB invalidations so far: {}",
             v.base,
             v.base + (v.size - 1),
             Size(v.size),

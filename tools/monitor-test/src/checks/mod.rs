@@ -8,6 +8,7 @@ use crate::session::Session;
 
 mod garbage;
 mod info;
+mod mm;
 
 /// One check: its name and its function.
 pub struct Check {
@@ -28,5 +29,8 @@ pub const ALL: &[Check] = &[
     Check { name: "meminfo", run: info::meminfo },
     Check { name: "buddyinfo", run: info::buddyinfo },
     Check { name: "errors", run: info::errors },
+    Check { name: "alloc-free", run: mm::alloc_free },
+    Check { name: "fragment-cma", run: mm::fragment_cma },
+    Check { name: "map", run: mm::map },
     Check { name: "random-lines", run: garbage::random_lines },
 ];

@@ -81,8 +81,9 @@ pub fn alloc_free(s: &mut Session, _: &Options) -> Result<String, String> {
     if line2 != line0 || free2 != free0 {
         return Err(format!("after free: {line2:?}, MemFree {free2} kB; before alloc: {line0:?}, MemFree {free0} kB"));
     }
-    let split = c0.iter().zip(&c1).position(|(a, b)| b < a).unwrap_or(3);
-    Ok(format!("alloc 3 at {pa:#x} split an order-{split} block ({line0:?} -> {line1:?}), MemFree -64 kB; free brought both back exactly"))
+    let from = c0.iter().zip(&c1).position(|(a, b)| b < a).unwrap_or(3);
+    let how = if from == 3 { String::from("took a free order-3 block") } else { format!("split an order-{from} block") };
+    Ok(format!("alloc 3 at {pa:#x} {how} ({line0:?} -> {line1:?}), MemFree -64 kB; free brought both back exactly"))
 }
 
 pub fn fragment_cma(s: &mut Session, _: &Options) -> Result<String, String> {

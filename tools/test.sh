@@ -8,6 +8,8 @@
 #      (hostfwd to 127.0.0.1 only), 10,000 UDP echoes, HTTP, a bounded soak;
 #   4. tools/monitor-test: the console monitor driven through QEMU's serial
 #      console (without a NIC and with the 21143): help, meminfo, buddyinfo,
+#      alloc/free, fragment then dma alloc 4M from CMA, map, /memory in
+#      chromium before and after the monitor allocates (with the 21143),
 #      1,000 random lines, reconcile after each check, halt;
 #   5. tools/check-layers.sh: no chipset address or register outside
 #      kernel/src/platform, no dependency cycle between kernel modules.
@@ -56,7 +58,7 @@ echo "== network tests from the host (tools/net-test: UDP echo, HTTP, soak; loop
 cargo run -q --release -p net-test -- --kernel "$ELF" 2>&1 | tee "$LOGDIR/net.log"
 read -r n_passed n_failed n_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/net.log")
 
-echo "== console monitor from the host (tools/monitor-test: no NIC and the 21143; help, meminfo, random lines, halt)"
+echo "== console monitor from the host (tools/monitor-test: no NIC and the 21143; help, meminfo, alloc/free, fragment/CMA, map, /memory in chromium, random lines, halt)"
 cargo run -q --release -p monitor-test -- --kernel "$ELF" --logs "$REPO/target/monitor-logs" 2>&1 | tee "$LOGDIR/monitor.log"
 read -r m_passed m_failed m_skipped < <(summary "${PIPESTATUS[0]}" "$LOGDIR/monitor.log")
 

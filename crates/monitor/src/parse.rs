@@ -1,8 +1,9 @@
 //! Splitting a line into words, and reading the arguments commands take:
 //! numbers (decimal, or hexadecimal with `0x`), sizes (`8192`, `64K`,
-//! `4M`, `1G`; binary units, as Linux's `memparse`) and addresses or page
-//! frame numbers (`pfn 0x2000` is a physical address, `pfn 8192` a PFN:
-//! see [`addr_or_pfn`]).
+//! `4M`, `1G`; binary units, as Linux's `memparse`), physical addresses,
+//! and page frames named by number or by an address inside them
+//! (`pfn 8192`, `pfn 0x2000`, `pfn @0x4000000`: see [`pfn_or_addr`]).
+//! Every error names the word (shortened) and what was expected.
 
 use core::fmt;
 
@@ -52,12 +53,19 @@ pub enum Expected {
     Address,
 }
 
-/// An argument that could not be read: the text (shortened when shown)
-/// and what was expected.
+/// An argument that could not be read: the text (shortened when shown),
+/// what was expected, and whether it was one but too large for 64 bits.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadArg<'a> {
     pub text: &'a str,
     pub expected: Expected,
+    pub too_large: bool,
+}
+
+impl<'a> BadArg<'a> {
+    fn new(text: &'a str, expected: Expected) -> Self {
+        BadArg { text, expected, too_large: false }
+    }
 }
 
 /// Longest piece of a bad argument an error message repeats.
@@ -68,18 +76,27 @@ impl fmt::Display for BadArg<'_> {
         let what = match self.expected {
             Expected::Number => "a number (decimal, or hex with 0x)",
             Expected::Size => "a size (bytes, or with K, M or G: 8192, 64K, 4M)",
-            Expected::Address => "an address (hex with 0x) or a page frame number (decimal)",
+            Expected::Address => "an address (decimal, or hex with 0x)",
         };
-        let shown = &self.text[..self.text.len().min(SHOW_MAX)];
-        let more = if self.text.len() > SHOW_MAX { "..." } else { "" };
-        write!(f, "'{shown}{more}' is not {what}")
+        // At most SHOW_MAX bytes, cut at a character boundary.
+        let mut end = self.text.len().min(SHOW_MAX);
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let shown = &self.text[..end];
+        let more = if end < self.text.len() { "..." } else { "" };
+        if self.too_large {
+            write!(f, "'{shown}{more}' is too large")
+        } else {
+            write!(f, "'{shown}{more}' is not {what}")
+        }
     }
 }
 
 /// A decimal number, or a hexadecimal one after `0x`/`0X`; no sign, no
 /// overflow.
 pub fn number(s: &str) -> Result<u64, BadArg<'_>> {
-    let bad = BadArg { text: s, expected: Expected::Number };
+    let bad = BadArg::new(s, Expected::Number);
     let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(h) => (h, 16),
         None => (s, 10),
@@ -87,55 +104,55 @@ pub fn number(s: &str) -> Result<u64, BadArg<'_>> {
     if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
         return Err(bad);
     }
-    u64::from_str_radix(digits, radix).map_err(|_| bad)
+    // Only digits are left: the one way to fail is overflow.
+    u64::from_str_radix(digits, radix).map_err(|_| BadArg { too_large: true, ..bad })
 }
 
 /// A size in bytes: a number, optionally followed by `K`, `M` or `G`
 /// (either case; KiB, MiB, GiB).
 pub fn size(s: &str) -> Result<u64, BadArg<'_>> {
-    let bad = BadArg { text: s, expected: Expected::Size };
+    let bad = BadArg::new(s, Expected::Size);
     let (num, shift) = match s.as_bytes().last() {
         Some(b'k' | b'K') => (&s[..s.len() - 1], 10),
         Some(b'm' | b'M') => (&s[..s.len() - 1], 20),
         Some(b'g' | b'G') => (&s[..s.len() - 1], 30),
         _ => (s, 0),
     };
-    let n = number(num).map_err(|_| BadArg { ..bad })?;
-    n.checked_mul(1 << shift).ok_or(bad)
+    let n = number(num).map_err(|e| BadArg { too_large: e.too_large, ..bad })?;
+    n.checked_mul(1 << shift).ok_or(BadArg { too_large: true, ..bad })
 }
 
-/// An address or a page frame number, as `pfn <n|addr>` takes it.
+/// A page frame, as `pfn` takes it: a page frame number, or `@` and a
+/// physical address inside the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddrOrPfn {
-    /// Written in hex (`0x...`): a physical address.
-    Addr(u64),
-    /// Written in decimal: a page frame number.
+pub enum PfnOrAddr {
+    /// `<n>`: a page frame number (decimal, or hex with `0x`).
     Pfn(u64),
+    /// `@<addr>`: a physical address.
+    Addr(u64),
 }
 
-impl AddrOrPfn {
+impl PfnOrAddr {
     /// The page frame number, with pages of `2^page_shift` bytes.
     pub fn pfn(self, page_shift: u32) -> u64 {
         match self {
-            AddrOrPfn::Addr(a) => a >> page_shift,
-            AddrOrPfn::Pfn(p) => p,
+            PfnOrAddr::Addr(a) => a >> page_shift,
+            PfnOrAddr::Pfn(p) => p,
         }
     }
 }
 
-/// Hex (`0x...`) is an address, decimal a page frame number.
-pub fn addr_or_pfn(s: &str) -> Result<AddrOrPfn, BadArg<'_>> {
-    let hex = s.starts_with("0x") || s.starts_with("0X");
-    match number(s) {
-        Ok(n) if hex => Ok(AddrOrPfn::Addr(n)),
-        Ok(n) => Ok(AddrOrPfn::Pfn(n)),
-        Err(_) => Err(BadArg { text: s, expected: Expected::Address }),
+/// `@<addr>` is a physical address, anything else a page frame number.
+pub fn pfn_or_addr(s: &str) -> Result<PfnOrAddr, BadArg<'_>> {
+    match s.strip_prefix('@') {
+        Some(a) => address(a).map(PfnOrAddr::Addr),
+        None => number(s).map(PfnOrAddr::Pfn),
     }
 }
 
 /// A physical address: a number in either base.
 pub fn address(s: &str) -> Result<u64, BadArg<'_>> {
-    number(s).map_err(|_| BadArg { text: s, expected: Expected::Address })
+    number(s).map_err(|e| BadArg { expected: Expected::Address, ..e })
 }
 
 #[cfg(test)]
@@ -180,12 +197,39 @@ mod tests {
 
     #[test]
     fn addresses_and_pfns() {
-        assert_eq!(addr_or_pfn("0x4000"), Ok(AddrOrPfn::Addr(0x4000)));
-        assert_eq!(addr_or_pfn("0x4000").unwrap().pfn(13), 2);
-        assert_eq!(addr_or_pfn("12"), Ok(AddrOrPfn::Pfn(12)));
-        assert_eq!(addr_or_pfn("12").unwrap().pfn(13), 12);
-        assert!(addr_or_pfn("page").is_err());
+        assert_eq!(pfn_or_addr("@0x4000"), Ok(PfnOrAddr::Addr(0x4000)));
+        assert_eq!(pfn_or_addr("@0x4000").unwrap().pfn(13), 2);
+        assert_eq!(pfn_or_addr("@16384").unwrap().pfn(13), 2);
+        assert_eq!(pfn_or_addr("12"), Ok(PfnOrAddr::Pfn(12)));
+        assert_eq!(pfn_or_addr("0x12"), Ok(PfnOrAddr::Pfn(0x12)));
+        assert_eq!(pfn_or_addr("12").unwrap().pfn(13), 12);
+        for bad in ["page", "@", "@0xz", "@@1", "1@"] {
+            assert!(pfn_or_addr(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(pfn_or_addr("@x").unwrap_err().expected, Expected::Address);
+        assert_eq!(pfn_or_addr("x").unwrap_err().expected, Expected::Number);
         assert_eq!(address("4096"), Ok(4096));
+        assert!(address("0x1g").unwrap_err().to_string().contains("is not an address"));
+    }
+
+    #[test]
+    fn overflow_says_too_large() {
+        assert_eq!(number("18446744073709551616").unwrap_err().to_string(), "'18446744073709551616' is too large");
+        assert!(number("0x10000000000000000").unwrap_err().too_large);
+        assert!(size("17179869184G").unwrap_err().too_large);
+        assert!(size("18446744073709551616K").unwrap_err().too_large);
+        assert!(address("0xffffffffffffffffff").unwrap_err().to_string().contains("too large"));
+        // Not digits at all: not "too large".
+        assert!(!number("12a").unwrap_err().too_large);
+        assert!(!size("4T").unwrap_err().too_large);
+    }
+
+    #[test]
+    fn error_text_cuts_at_a_character_boundary() {
+        let word = "\u{e9}".repeat(30);
+        let msg = number(&word).unwrap_err().to_string();
+        assert!(msg.starts_with("'\u{e9}") && msg.contains("...' is not a number"), "{msg}");
+        assert!(msg.len() < 100, "{msg}");
     }
 
     #[test]

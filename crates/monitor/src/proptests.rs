@@ -191,7 +191,7 @@ proptest! {
                 if let Ok(w) = parse::words(l) {
                     let _ = dispatch(TABLE, |c| c.0, |c| c.1, w.as_slice());
                     for a in w.as_slice() {
-                        let _ = (parse::number(a), parse::size(a), parse::addr_or_pfn(a));
+                        let _ = (parse::number(a), parse::size(a), parse::pfn_or_addr(a));
                     }
                 }
             }

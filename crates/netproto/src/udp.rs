@@ -3,17 +3,9 @@
 //! stop polling for that long before echoing (at most [`STALL_MAX_MS`]) —
 //! but only with the debug hooks on (`net_debug_hooks`): otherwise any
 //! peer could freeze the kernel, and it is echoed like any datagram.
-//! Likewise `ALLOC <order>` (take a block of 2^order pages, at most
-//! [`ALLOC_MAX_ORDER`], owned by `selftest`, so that the picture of memory
-//! changes while the test watches) and `FREE` (give every such block
-//! back) act only with the debug hooks on.
 
 /// The longest stall a `STALL` datagram gets.
 pub const STALL_MAX_MS: u64 = 5000;
-
-/// The largest block `ALLOC` takes (2^10 pages, 8 MiB: the buddy
-/// allocator's largest).
-pub const ALLOC_MAX_ORDER: u32 = 10;
 
 /// What to do with one datagram (besides echoing it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,26 +19,12 @@ pub enum Command {
     Stall(u64),
     /// A well-formed `STALL` with the debug hooks off: echo only.
     StallRefused,
-    /// Allocate a block of 2^order pages (debug hooks on).
-    Alloc(u32),
-    /// Free the blocks `Alloc` took (debug hooks on).
-    Free,
 }
 
 /// Classifies a datagram's payload. Never panics.
 pub fn command(payload: &[u8], debug_hooks: bool) -> Command {
     if payload == b"STOP" {
         return Command::Stop;
-    }
-    if debug_hooks && payload == b"FREE" {
-        return Command::Free;
-    }
-    if let Some(o) = payload.strip_prefix(b"ALLOC ") {
-        return match o {
-            [d] if debug_hooks && d.is_ascii_digit() => Command::Alloc(u32::from(d - b'0')),
-            [b'1', b'0'] if debug_hooks => Command::Alloc(ALLOC_MAX_ORDER),
-            _ => Command::Echo,
-        };
     }
     let Some(ms) = payload.strip_prefix(b"STALL ") else { return Command::Echo };
     if ms.is_empty() || ms.len() > 19 || !ms.iter().all(u8::is_ascii_digit) {
@@ -76,12 +54,7 @@ mod tests {
         assert_eq!(command(b"STALL ", true), Command::Echo);
         assert_eq!(command(b"", true), Command::Echo);
         assert_eq!(command(b"hello", true), Command::Echo);
-        assert_eq!(command(b"ALLOC 3", true), Command::Alloc(3));
-        assert_eq!(command(b"ALLOC 10", true), Command::Alloc(10));
-        assert_eq!(command(b"ALLOC 11", true), Command::Echo);
-        assert_eq!(command(b"ALLOC 3", false), Command::Echo);
-        assert_eq!(command(b"ALLOC ", true), Command::Echo);
-        assert_eq!(command(b"FREE", true), Command::Free);
-        assert_eq!(command(b"FREE", false), Command::Echo);
+        assert_eq!(command(b"ALLOC 3", true), Command::Echo);
+        assert_eq!(command(b"FREE", true), Command::Echo);
     }
 }

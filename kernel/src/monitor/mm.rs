@@ -12,7 +12,9 @@
 //! in a list of its own, given back by `unfragment`.
 //!
 //! Numbers are decimal or `0x` hexadecimal; sizes may end in `K`, `M` or
-//! `G` (KiB, MiB, GiB). Every error is one line and changes nothing.
+//! `G` (KiB, MiB, GiB); `pfn` takes a frame number or `@` and an address.
+//! The monitor crate's parsers read them all. Every error is one line and
+//! changes nothing.
 
 use super::command::Command;
 use crate::dma::{self, Backing, BusAddr, Coherent, Direction, DmaDevice, StreamingMapping, WindowPolicy};
@@ -58,37 +60,23 @@ pub const MM_COMMANDS: &[Command] = &[
 ];
 
 // ----------------------------------------------------------------------
-// Parsing (one helper: numbers and sizes)
+// Arguments: read by the monitor crate's parsers (`crates/monitor`,
+// tested on the host); each error starts with what the word was for.
 // ----------------------------------------------------------------------
 
-/// What a word must be.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A number: decimal, or hexadecimal with `0x`.
-    Number,
-    /// A number of bytes, optionally ending in K, M or G (KiB, MiB, GiB).
-    Size,
+/// A number (decimal, or hex with `0x`); `what` names it in the error.
+fn number(word: &str, what: &str) -> Result<u64, String> {
+    ::monitor::parse::number(word).map_err(|e| format!("{what}: {e}"))
 }
 
-/// Parses `word` as `kind`; `what` names it in the error.
-fn parse(word: &str, kind: Kind, what: &str) -> Result<u64, String> {
-    let bad = || format!("{what}: '{}' is not a {}", clip(word), if kind == Kind::Size { "size (e.g. 8192, 64K, 4M)" } else { "number (decimal or 0x hex)" });
-    let (digits, shift) = match (kind, word.as_bytes().last()) {
-        (Kind::Size, Some(b'k' | b'K')) => (&word[..word.len() - 1], 10),
-        (Kind::Size, Some(b'm' | b'M')) => (&word[..word.len() - 1], 20),
-        (Kind::Size, Some(b'g' | b'G')) => (&word[..word.len() - 1], 30),
-        _ => (word, 0),
-    };
-    let (digits, radix) = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        Some(hex) => (hex, 16),
-        None => (digits, 10),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
-        return Err(bad());
-    }
-    let too_large = || format!("{what}: '{}' is too large", clip(word));
-    let n = u64::from_str_radix(digits, radix).map_err(|_| too_large())?;
-    n.checked_mul(1 << shift).ok_or_else(too_large)
+/// A size in bytes, optionally ending in K, M or G.
+fn size(word: &str, what: &str) -> Result<u64, String> {
+    ::monitor::parse::size(word).map_err(|e| format!("{what}: {e}"))
+}
+
+/// A physical address.
+fn parse_pa(word: &str) -> Result<PhysAddr, String> {
+    ::monitor::parse::address(word).map(PhysAddr::new).map_err(|e| format!("address: {e}"))
 }
 
 /// At most 24 characters of a word, for error messages (a word may be
@@ -107,11 +95,6 @@ fn expect_args(args: &[&str], min: usize, max: usize, usage: &str) -> Result<(),
         return Err(format!("usage: {usage}"));
     }
     Ok(())
-}
-
-/// A physical address (a word of [`Kind::Number`]) as a `PhysAddr`.
-fn parse_pa(word: &str, what: &str) -> Result<PhysAddr, String> {
-    parse(word, Kind::Number, what).map(PhysAddr::new)
 }
 
 // ----------------------------------------------------------------------
@@ -276,7 +259,7 @@ fn window_of(bus: BusAddr) -> &'static str {
 
 fn alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "alloc <order>")?;
-    let order = parse(args[0], Kind::Number, "order")?;
+    let order = number(args[0], "order")?;
     if order > u64::from(MAX_ORDER) {
         return Err(format!("order {order} is above the buddy allocator's largest, {MAX_ORDER} ({})", Size(PAGE_SIZE << MAX_ORDER)));
     }
@@ -292,7 +275,7 @@ fn alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 
 fn free(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "free <addr>")?;
-    let pa = parse_pa(args[0], "address")?;
+    let pa = parse_pa(args[0])?;
     let mut t = TABLE.lock();
     let Some(i) = t.find(|h| matches!(h, Held::Pages { pa: p, .. } if *p == pa)) else {
         return Err(format!("{pa:#x} is not a block `alloc` handed out (see `pfn @{pa:#x}`)"));
@@ -343,7 +326,7 @@ fn cma(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 
 fn cma_alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "cma alloc <pages>")?;
-    let n = parse(args[0], Kind::Number, "page count")?;
+    let n = number(args[0], "page count")?;
     let total = page::with_cma(|c| c.total_pages()).ok_or("cma alloc: no CMA area")?;
     if n == 0 || n > total as u64 {
         return Err(format!("cma alloc: page count {n} is outside 1..={total} (the area's size)"));
@@ -360,7 +343,7 @@ fn cma_alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 
 fn cma_free(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "cma free <addr>")?;
-    let pa = parse_pa(args[0], "address")?;
+    let pa = parse_pa(args[0])?;
     let mut t = TABLE.lock();
     let Some(i) = t.find(|h| matches!(h, Held::Cma { pa: p, .. } if *p == pa)) else {
         return Err(format!("{pa:#x} is not a run `cma alloc` handed out (see `pfn @{pa:#x}`)"));
@@ -407,7 +390,7 @@ const DMA_ALLOC_MAX: u64 = 1 << 30;
 
 fn dma_alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 2, "dma alloc <size> [monitor|sg|isa|direct]")?;
-    let size = parse(args[0], Kind::Size, "size")?;
+    let size = size(args[0], "size")?;
     if size == 0 || size > DMA_ALLOC_MAX {
         return Err(format!("dma alloc: size {} is outside 1 byte to {}", Size(size), Size(DMA_ALLOC_MAX)));
     }
@@ -442,7 +425,7 @@ fn dma_alloc(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 
 /// A handle number.
 fn parse_handle(word: &str) -> Result<u32, String> {
-    let n = parse(word, Kind::Number, "handle")?;
+    let n = number(word, "handle")?;
     u32::try_from(n).map_err(|_| format!("handle {n} was never handed out"))
 }
 
@@ -473,8 +456,8 @@ const DMA_MAP_MAX: u64 = 1 << 30;
 
 fn dma_map(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 2, 3, "dma map <addr> <len> [monitor|sg|isa|direct]")?;
-    let pa = parse_pa(args[0], "address")?;
-    let len = parse(args[1], Kind::Size, "length")?;
+    let pa = parse_pa(args[0])?;
+    let len = size(args[1], "length")?;
     if len == 0 || len > DMA_MAP_MAX {
         return Err(format!("dma map: length {} is outside 1 byte to {}", Size(len), Size(DMA_MAP_MAX)));
     }
@@ -525,7 +508,7 @@ fn min_fragment_order() -> u32 {
 
 fn fragment(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "fragment <order>")?;
-    let order = parse(args[0], Kind::Number, "order")?;
+    let order = number(args[0], "order")?;
     let min = min_fragment_order();
     if order > u64::from(MAX_ORDER) {
         return Err(format!("fragment: order {order} is above the buddy allocator's largest, {MAX_ORDER}"));
@@ -599,10 +582,7 @@ fn unfragment(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 
 fn pfn(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
     expect_args(args, 1, 1, "pfn <n> | pfn @<addr>")?;
-    let pfn = match args[0].strip_prefix('@') {
-        Some(addr) => phys_to_pfn(parse_pa(addr, "address")?),
-        None => parse(args[0], Kind::Number, "pfn")?,
-    };
+    let pfn = ::monitor::parse::pfn_or_addr(args[0]).map_err(|e| format!("pfn: {e}"))?.pfn(PAGE_SHIFT);
     if pfn > u64::MAX >> PAGE_SHIFT {
         return Err(format!("pfn {pfn:#x} is beyond any physical address"));
     }

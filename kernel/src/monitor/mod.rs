@@ -60,6 +60,12 @@ pub const INFO_COMMANDS: &[Command] = &[
     Command { name: "buddyinfo", usage: "", help: "free blocks of each order (as /proc/buddyinfo)", run: buddyinfo },
     Command { name: "heap", usage: "", help: "the kernel heap: bytes used and free, pages, slabs per size class", run: heap_cmd },
     Command { name: "owners", usage: "", help: "pages held by each owner (buddy and CMA)", run: owners },
+    Command {
+        name: "map",
+        usage: "[width]",
+        help: "physical memory by owner, one character per block of pages, lines of width characters (default 64)",
+        run: map_cmd,
+    },
     Command { name: "lspci", usage: "", help: "the PCI functions on bus 0, their BARs and drivers", run: lspci },
     Command { name: "net", usage: "", help: "the network device's counters (or that there is none)", run: net_cmd },
     Command { name: "log", usage: "<level>", help: "set the console log level (Linux's loglevel: 0-3 none, 4 errors, 7 info, 8 all)", run: log_cmd },
@@ -251,6 +257,23 @@ fn owners(_: &[&str], out: &mut dyn Write) -> Res {
         w(writeln!(out, "{name:<32} {buddy:>10} {cma:>10}"))?;
     }
     Ok(())
+}
+
+/// Default width of `map`'s lines, and the range it accepts.
+const MAP_WIDTH_DEFAULT: u64 = 64;
+const MAP_WIDTH_MIN: u64 = 32;
+const MAP_WIDTH_MAX: u64 = 200;
+
+/// `map [width]`: the text map of `mm::map` (the same runs as `/memory`).
+fn map_cmd(args: &[&str], out: &mut dyn Write) -> Res {
+    let width = match args.first() {
+        None => MAP_WIDTH_DEFAULT,
+        Some(a) => ::monitor::parse::number(a).map_err(|e| format!("map width: {e}"))?,
+    };
+    if !(MAP_WIDTH_MIN..=MAP_WIDTH_MAX).contains(&width) {
+        return Err(format!("map width {width}: expected {MAP_WIDTH_MIN}-{MAP_WIDTH_MAX} characters"));
+    }
+    w(crate::mm::map::render_text_map(width as usize, out))
 }
 
 fn lspci(_: &[&str], out: &mut dyn Write) -> Res {

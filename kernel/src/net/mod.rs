@@ -304,18 +304,6 @@ pub fn run(
     served
 }
 
-/// Gives back the blocks UDP `ALLOC` took.
-fn free_held(held: &mut [Option<(crate::mm::PhysAddr, u32)>]) {
-    for slot in held.iter_mut() {
-        if let Some((pa, order)) = slot.take() {
-            match crate::mm::page::free_pages(pa, order) {
-                Ok(()) => info!("net: FREE: gave back {} pages at {pa:#x}", 1u64 << order),
-                Err(e) => error!("net: FREE {pa:#x}: {e}"),
-            }
-        }
-    }
-}
-
 /// The service loop; returns why it stopped. Everything it creates is
 /// gone when it returns (the NIC down).
 fn serve(
@@ -429,9 +417,6 @@ fn serve(
     let mut stop: Option<(Stop, Instant)> = None;
     let mut buf = vec![0u8; 2048];
     let mut sleeps = 0u64;
-    // Blocks taken by UDP `ALLOC` (debug hooks only), given back by `FREE`
-    // and at the stop.
-    let mut held: [Option<(crate::mm::PhysAddr, u32)>; 16] = [None; 16];
     loop {
         let t = now();
         if let Some((_, at)) = stop
@@ -463,17 +448,6 @@ fn serve(
                         core::hint::spin_loop();
                     }
                 }
-                netproto::udp::Command::Alloc(order) => match held.iter().position(Option::is_none) {
-                    Some(i) => match crate::mm::page::alloc_pages(order, false, crate::mm::owner::Owner::SELFTEST) {
-                        Ok(pa) => {
-                            info!("net: ALLOC {order}: took {} pages at {pa:#x} for selftest (UDP request; net_debug_hooks is on)", 1u64 << order);
-                            held[i] = Some((pa, order));
-                        }
-                        Err(e) => warn!("net: ALLOC {order}: {e}"),
-                    },
-                    None => warn!("net: ALLOC {order}: already holding {} blocks; FREE first", held.len()),
-                },
-                netproto::udp::Command::Free => free_held(&mut held),
                 netproto::udp::Command::StallRefused => {
                     stats.udp_stall_refused += 1;
                     if stats.udp_stall_refused == 1 {
@@ -558,7 +532,6 @@ fn serve(
             }
         }
     }
-    free_held(&mut held);
     let irq_end = irq::stats();
     let loop_us = (now() - loop_start).total_micros().max(1);
 

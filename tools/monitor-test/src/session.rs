@@ -18,12 +18,16 @@ pub struct Session {
     /// Output before this offset has been consumed by earlier commands.
     seen: usize,
     pub log_path: PathBuf,
+    /// The host port forwarded to the kernel's HTTP server (port 80), in
+    /// sessions with a network device.
+    pub http_port: Option<u16>,
 }
 
 impl Session {
     /// Starts QEMU with `nic` (e.g. `["-nic", "none"]`) and waits for the
-    /// monitor's first prompt.
-    pub fn start(kernel: &Path, nic: &[&str], log_path: PathBuf) -> Result<Session, String> {
+    /// monitor's first prompt; `http_port` is the host port `nic`
+    /// forwards to the kernel's port 80, if any.
+    pub fn start(kernel: &Path, nic: &[String], http_port: Option<u16>, log_path: PathBuf) -> Result<Session, String> {
         let mut cmd = Command::new("qemu-system-alpha");
         cmd.args(qemu_common::machine_args());
         cmd.args(["-nographic", "-monitor", "none", "-no-reboot", "-m", "256M"]);
@@ -49,7 +53,7 @@ impl Session {
                 }
             });
         }
-        let mut s = Session { child, stdin, out, seen: 0, log_path };
+        let mut s = Session { child, stdin, out, seen: 0, log_path, http_port };
         s.wait_for(PROMPT, Duration::from_secs(60)).map_err(|e| format!("no first prompt: {e}"))?;
         Ok(s)
     }

@@ -26,7 +26,6 @@
 
 mod hardening;
 mod http;
-mod memory;
 mod qemu;
 mod raw;
 mod udp;
@@ -1131,27 +1130,6 @@ fn main() {
             }
             if a.want("http-keepalive") {
                 r.check("http-keepalive", http_keepalive(vm.http_port, 50));
-            }
-            if a.want("memory-picture") {
-                // The browser test of /memory (skipped only without chromium).
-                match memory::find_chromium() {
-                    None => {
-                        r.skip("memory-picture", "chromium not found on PATH (tools/bootstrap.sh installs it)");
-                        r.skip("memory-picture-alloc", "chromium not found on PATH");
-                    }
-                    Some(bin) => {
-                        println!("     chromium: {}", memory::invocation(&bin, vm.http_port));
-                        let boot = memory::check(&bin, vm.http_port, "boot");
-                        let before = boot.as_ref().ok().map(|(p, _)| memory::Picture { names: p.names.clone(), legend: p.legend.clone(), ..Default::default() });
-                        r.check("memory-picture", boot.map(|(_, s)| s));
-                        match before {
-                            Some(b) => {
-                                r.check("memory-picture-alloc", memory::check_after_alloc(&bin, vm.udp_port, vm.http_port, &b));
-                            }
-                            None => r.skip("memory-picture-alloc", "memory-picture failed"),
-                        }
-                    }
-                }
             }
             if a.want("rx-ring-full") {
                 r.check("rx-ring-full", ring_full(vm.udp_port, vm.http_port));

@@ -1291,6 +1291,7 @@ pub fn all() -> Vec<Case> {
                 "  buddyinfo ",
                 "  heap ",
                 "  owners ",
+                "  map [width] ",
                 "  lspci ",
                 "  net ",
                 "  log <level> ",

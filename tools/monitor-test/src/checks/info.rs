@@ -7,7 +7,7 @@ use crate::session::Session;
 /// The commands `help` must list: the monitor's own, then the memory and
 /// DMA commands (`kernel/src/monitor/mm.rs`).
 const COMMANDS: &[&str] = &[
-    "help", "memblock", "meminfo", "buddyinfo", "heap", "owners", "lspci", "net", "log", "reconcile", "halt",
+    "help", "memblock", "meminfo", "buddyinfo", "heap", "owners", "map", "lspci", "net", "log", "reconcile", "halt",
     "alloc", "free", "cma", "cma alloc", "cma free", "dma alloc", "dma free", "dma map", "dma unmap", "fragment", "unfragment", "pfn", "iommu",
 ];
 
@@ -38,7 +38,7 @@ pub fn help(s: &mut Session, _: &Options) -> Result<String, String> {
 }
 
 /// A `/proc/meminfo`-style line: `Name:   N kB`.
-fn kb(answer: &str, name: &str) -> Result<u64, String> {
+pub fn kb(answer: &str, name: &str) -> Result<u64, String> {
     let line = answer.lines().find(|l| l.starts_with(&format!("{name}:"))).ok_or(format!("no {name} line"))?;
     let rest = line[name.len() + 1..].trim();
     rest.strip_suffix(" kB").and_then(|n| n.trim().parse().ok()).ok_or(format!("unreadable {name} line: {line:?}"))

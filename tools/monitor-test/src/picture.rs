@@ -1,16 +1,16 @@
-//! The browser test of `GET /memory`: Debian's `chromium`, headless, loads
-//! the page through the host-forwarded port (127.0.0.1 only), saves a
-//! screenshot as a test artefact (`target/test-artefacts/memory-*.png`) and
-//! dumps the DOM it built; the cells and the per-class page counts found
-//! there must equal `/status.json`'s numbers, read just before and just
-//! after (and equal to each other, else the snapshot is taken again).
-//! Done at boot, then after UDP `ALLOC` (debug hooks) takes two blocks
-//! for the `selftest` owner, which must show up with exactly their pages.
+//! Reading the picture of memory in a browser: Debian's `chromium`,
+//! headless, loads `GET /memory` through the host-forwarded port
+//! (127.0.0.1 only), saves a screenshot as a test artefact
+//! (`target/test-artefacts/memory-*.png`) and dumps the DOM it built; the
+//! cells and the per-class page counts found there must equal
+//! `/status.json`'s numbers, read just before and just after (and equal to
+//! each other, else the snapshot is taken again). The check that uses it
+//! (before and after the monitor allocates) is `checks/picture.rs`.
 
-use crate::http;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::UdpSocket;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -37,7 +37,7 @@ pub fn artefacts() -> PathBuf {
 
 /// Runs chromium headless on `url` with `args` before it; its stdout.
 fn chromium(bin: &Path, args: &[&str], url: &str) -> Result<String, String> {
-    let profile = std::env::temp_dir().join(format!("net-test-chromium-{}", std::process::id()));
+    let profile = std::env::temp_dir().join(format!("monitor-test-chromium-{}", std::process::id()));
     let mut cmd = Command::new(bin);
     cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"])
         .arg(format!("--user-data-dir={}", profile.display()))
@@ -197,8 +197,8 @@ pub fn compare(p: &Picture, j: &Value) -> Result<String, String> {
 pub fn check(bin: &Path, port: u16, name: &str) -> Result<(Picture, String), String> {
     let url = format!("http://127.0.0.1:{port}/memory");
     let status = || -> Result<Value, String> {
-        let r = http::get(port, "/status.json", Duration::from_secs(10))?;
-        let mut j: Value = serde_json::from_slice(&r.body).map_err(|e| format!("status.json: {e}"))?;
+        let body = http_get(port, "/status.json", Duration::from_secs(10))?;
+        let mut j: Value = serde_json::from_slice(&body).map_err(|e| format!("status.json: {e}"))?;
         Ok(j["memory"].take())
     };
     let mut last_err = String::new();
@@ -223,33 +223,48 @@ pub fn check(bin: &Path, port: u16, name: &str) -> Result<(Picture, String), Str
     Err(last_err)
 }
 
-/// Sends a UDP command and waits for its echo.
-pub fn udp_command(port: u16, cmd: &str) -> Result<(), String> {
-    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
-    s.send_to(cmd.as_bytes(), ("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    let mut buf = [0u8; 64];
-    let (n, _) = s.recv_from(&mut buf).map_err(|e| format!("no echo of {cmd}: {e}"))?;
-    if &buf[..n] != cmd.as_bytes() {
-        return Err(format!("echo of {cmd} differs"));
-    }
-    Ok(())
+/// The owner's pages in a picture: (buddy, CMA), from the legend rows
+/// whose `data-name` is `name`.
+pub fn owner_pages(p: &Picture, name: &str) -> (u64, u64) {
+    let sum = |prefix: &str| {
+        p.names.iter().filter(|(k, n)| k.starts_with(prefix) && n.as_str() == name).map(|(k, _)| p.legend.get(k).copied().unwrap_or(0)).sum()
+    };
+    (sum("own-"), sum("cma-"))
 }
 
-/// The second picture: after `ALLOC 9` and `ALLOC 3` (520 pages for
-/// `selftest`), which must be in it and not in `before`; `FREE` after.
-pub fn check_after_alloc(bin: &Path, udp: u16, http_port: u16, before: &Picture) -> Result<String, String> {
-    let selftest = |p: &Picture| p.names.iter().find(|(_, n)| n.as_str() == "selftest").map_or(0, |(k, _)| p.legend[k]);
-    udp_command(udp, "ALLOC 9")?;
-    udp_command(udp, "ALLOC 3")?;
-    let r = check(bin, http_port, "alloc");
-    udp_command(udp, "FREE")?;
-    let (after, summary) = r?;
-    let (b, a) = (selftest(before), selftest(&after));
-    if a != b + 520 {
-        return Err(format!("selftest holds {a} pages in the picture after ALLOC 9 + ALLOC 3, {b} before (expected +520)"));
+/// One `GET path` on a fresh connection (`Connection: close`); the body
+/// of a 200 reply, read up to its `Content-Length`.
+pub fn http_get(port: u16, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), timeout).map_err(|e| format!("GET {path}: connect: {e}"))?;
+    s.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 10.0.2.15\r\nUser-Agent: monitor-test\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).map_err(|e| format!("GET {path}: send: {e}"))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(h) = head_end {
+            let head = String::from_utf8_lossy(&buf[..h]).into_owned();
+            if !head.starts_with("HTTP/1.1 200 ") && !head.starts_with("HTTP/1.0 200 ") {
+                return Err(format!("GET {path}: {}", head.lines().next().unwrap_or("")));
+            }
+            let len: usize = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse().ok())
+                .ok_or_else(|| format!("GET {path}: no Content-Length"))?;
+            if buf.len() >= h + 4 + len {
+                return Ok(buf[h + 4..h + 4 + len].to_vec());
+            }
+        }
+        let n = s.read(&mut chunk).map_err(|e| format!("GET {path}: reading: {e}"))?;
+        if n == 0 {
+            return Err(format!("GET {path}: connection closed after {} bytes", buf.len()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(format!("selftest {b} -> {a} pages; {summary}"))
 }
 
 #[cfg(test)]
@@ -279,6 +294,9 @@ mod tests {
         let p = parse(DOM).unwrap();
         assert_eq!((p.cells, p.drawn), (16, 16));
         compare(&p, &status()).unwrap();
+        assert_eq!(owner_pages(&p, "heap"), (1, 0));
+        assert_eq!(owner_pages(&p, "dma-coherent:tulip"), (0, 2));
+        assert_eq!(owner_pages(&p, "monitor"), (0, 0));
     }
 
     #[test]

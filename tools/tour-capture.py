@@ -285,6 +285,7 @@ def main():
         s.command(f"free {addr}")
         # 6. The rest.
         s.command("pfn 0")
+        s.command("map 72")
         s.command("reconcile")
         s.halt()
     finally:

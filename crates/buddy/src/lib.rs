@@ -551,16 +551,7 @@ impl<'a> BuddyAllocator<'a> {
     /// * [`BuddyError::NotFree`]: some frame of the block is allocated or
     ///   not managed (or lies past the span).
     pub fn alloc_at(&mut self, pfn: usize, order: u32) -> Result<(), BuddyError> {
-        if order > MAX_ORDER {
-            return Err(BuddyError::InvalidOrder { order });
-        }
-        let Some(idx) = self.index_of(pfn) else {
-            return Err(BuddyError::OutOfRange {
-                pfn,
-                span_start: self.base_pfn,
-                span_end: self.end_pfn(),
-            });
-        };
+        let idx = self.checked_index(pfn, order)?;
         if pfn & ((1usize << order) - 1) != 0 {
             return Err(BuddyError::Misaligned { pfn, order });
         }
@@ -619,16 +610,7 @@ impl<'a> BuddyAllocator<'a> {
     /// * [`BuddyError::WrongOrder`]: `pfn` heads a block of another order;
     /// * [`BuddyError::NotBlockHead`]: `pfn` is inside an allocated block.
     pub fn free(&mut self, pfn: usize, order: u32) -> Result<(), BuddyError> {
-        if order > MAX_ORDER {
-            return Err(BuddyError::InvalidOrder { order });
-        }
-        let Some(idx) = self.index_of(pfn) else {
-            return Err(BuddyError::OutOfRange {
-                pfn,
-                span_start: self.base_pfn,
-                span_end: self.end_pfn(),
-            });
-        };
+        let idx = self.checked_index(pfn, order)?;
         let meta = self.meta[idx];
         match meta.state {
             ALLOC_HEAD if u32::from(meta.order) == order => {}
@@ -758,6 +740,16 @@ impl<'a> BuddyAllocator<'a> {
 
     /// Index into `meta` of `pfn`, if it lies inside the span.
     #[inline]
+    /// The frame index of `pfn` for an operation on a block of `order`:
+    /// the checks [`alloc_at`](Self::alloc_at) and [`free`](Self::free)
+    /// make first (`InvalidOrder`, then `OutOfRange`).
+    fn checked_index(&self, pfn: usize, order: u32) -> Result<usize, BuddyError> {
+        if order > MAX_ORDER {
+            return Err(BuddyError::InvalidOrder { order });
+        }
+        self.index_of(pfn).ok_or(BuddyError::OutOfRange { pfn, span_start: self.base_pfn, span_end: self.end_pfn() })
+    }
+
     fn index_of(&self, pfn: usize) -> Option<usize> {
         pfn.checked_sub(self.base_pfn)
             .filter(|&idx| idx < self.meta.len())

@@ -258,6 +258,28 @@ impl fmt::Write for HeadBuf {
     }
 }
 
+/// The status line and headers of a response; `framing` is the line that
+/// says where the body ends (`Content-Length`, chunked, or nothing when the
+/// connection's close ends it).
+fn response_head(r: &Reply, framing: fmt::Arguments) -> HeadBuf {
+    use fmt::Write;
+    let mut h = HeadBuf { b: [0; HEADER_MAX], n: 0 };
+    let conn = if r.close { "close" } else { "keep-alive" };
+    let w = write!(
+        h,
+        "HTTP/1.1 {} {}\r\nServer: alpha-unikernel\r\nContent-Type: {}\r\n{framing}Cache-Control: no-store\r\nConnection: {conn}\r\n\r\n",
+        r.status,
+        reason(r.status),
+        r.content_type,
+    );
+    if w.is_err() {
+        // Only a content type of hundreds of bytes gets here.
+        h.n = 0;
+        let _ = write!(h, "HTTP/1.1 {} {}\r\n{framing}Connection: {conn}\r\n\r\n", r.status, reason(r.status));
+    }
+    h
+}
+
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -535,7 +557,6 @@ fn respond_streaming(
     chunked: bool,
     route: impl FnOnce(&Counts, &mut Body) -> Reply,
 ) -> (bool, Option<[u64; 4]>) {
-    use fmt::Write;
     let start = out.len();
     let mut body = Body { buf: out, limit: start + BODY_MAX, overflow: false, stream: None };
     let mut r = route(counts, &mut body);
@@ -552,20 +573,7 @@ fn respond_streaming(
         counts.unavailable += 1;
     }
     let len = out.len() - start;
-    let mut h = HeadBuf { b: [0; HEADER_MAX], n: 0 };
-    let conn = if r.close { "close" } else { "keep-alive" };
-    let w = write!(
-        h,
-        "HTTP/1.1 {} {}\r\nServer: alpha-unikernel\r\nContent-Type: {}\r\nContent-Length: {len}\r\nCache-Control: no-store\r\nConnection: {conn}\r\n\r\n",
-        r.status,
-        reason(r.status),
-        r.content_type,
-    );
-    if w.is_err() {
-        // Only a content type of hundreds of bytes gets here.
-        h.n = 0;
-        let _ = write!(h, "HTTP/1.1 {} {}\r\nContent-Length: {len}\r\nConnection: {conn}\r\n\r\n", r.status, reason(r.status));
-    }
+    let h = response_head(&r, format_args!("Content-Length: {len}\r\n"));
     out.extend_from_slice(&h.b[..h.n]);
     out[start..].rotate_right(h.n);
     if head_only {
@@ -581,21 +589,7 @@ fn respond_streaming(
 /// The head of a streamed response before its first piece (at `start`,
 /// already in `out`), which becomes the first chunk.
 fn stream_head(out: &mut Vec<u8>, start: usize, counts: &mut Counts, head_only: bool, chunked: bool, r: Reply) -> bool {
-    use fmt::Write;
-    let mut h = HeadBuf { b: [0; HEADER_MAX], n: 0 };
-    let conn = if r.close { "close" } else { "keep-alive" };
-    let framing = if chunked { "Transfer-Encoding: chunked\r\n" } else { "" };
-    let w = write!(
-        h,
-        "HTTP/1.1 {} {}\r\nServer: alpha-unikernel\r\nContent-Type: {}\r\n{framing}Cache-Control: no-store\r\nConnection: {conn}\r\n\r\n",
-        r.status,
-        reason(r.status),
-        r.content_type,
-    );
-    if w.is_err() {
-        h.n = 0;
-        let _ = write!(h, "HTTP/1.1 {} {}\r\n{framing}Connection: {conn}\r\n\r\n", r.status, reason(r.status));
-    }
+    let h = response_head(&r, format_args!("{}", if chunked { "Transfer-Encoding: chunked\r\n" } else { "" }));
     if head_only {
         out.truncate(start);
     } else if chunked {

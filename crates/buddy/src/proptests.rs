@@ -375,18 +375,7 @@ impl ModelCheck for Sut<'_> {
                         // less at the source order, one more at each order
                         // in [order, source).
                         let src = (order..=MAX_ORDER).find(|&o| before[o as usize] > 0).unwrap();
-                        let after = counts(b);
-                        for o in 0..=MAX_ORDER {
-                            let o_ = o as usize;
-                            let expected = if o == src {
-                                before[o_] - 1
-                            } else if o >= order && o < src {
-                                before[o_] + 1
-                            } else {
-                                before[o_]
-                            };
-                            assert_eq!(after[o_], expected, "expand: wrong count at order {o}");
-                        }
+                        assert_split(&before, &counts(b), order, src, "expand");
                     }
                     Err(e) => {
                         if order > MAX_ORDER {
@@ -453,18 +442,7 @@ impl ModelCheck for Sut<'_> {
                 m.do_alloc(pfn, order);
                 // The holder of order kk is split: one block less there, one
                 // more at each order in [order, kk).
-                let after = counts(b);
-                for o in 0..=MAX_ORDER {
-                    let o_ = o as usize;
-                    let expected = if o == kk {
-                        before[o_] - 1
-                    } else if o >= order && o < kk {
-                        before[o_] + 1
-                    } else {
-                        before[o_]
-                    };
-                    assert_eq!(after[o_], expected, "alloc_at split: wrong count at order {o}");
-                }
+                assert_split(&before, &counts(b), order, kk, "alloc_at split");
             }
             Op::AllocAtAny(off, order) => {
                 let pfn = near(base, off);
@@ -558,5 +536,22 @@ proptest! {
     #[test]
     fn buddy_matches_model(setup in setup_strategy(), ops in op_sequence(op_strategy(), 1..64)) {
         run(setup, ops);
+    }
+}
+
+/// Free-block counts per order after a block of order `source` was split
+/// down to `order`: one block less at `source`, one more at each order in
+/// `[order, source)`, the rest unchanged.
+fn assert_split(before: &[usize], after: &[usize], order: u32, source: u32, what: &str) {
+    for o in 0..=MAX_ORDER {
+        let i = o as usize;
+        let expected = if o == source {
+            before[i] - 1
+        } else if o >= order && o < source {
+            before[i] + 1
+        } else {
+            before[i]
+        };
+        assert_eq!(after[i], expected, "{what}: wrong count at order {o}");
     }
 }

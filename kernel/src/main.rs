@@ -10,6 +10,7 @@
 extern crate alloc;
 
 mod arch;
+mod block;
 mod bootinfo;
 mod config;
 mod console;

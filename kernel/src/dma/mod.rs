@@ -69,6 +69,20 @@ pub struct DmaDevice {
     /// The highest bus address the device can generate.
     pub dma_mask: u64,
     pub policy: WindowPolicy,
+    /// The longest segment `map_sg` may give the device (bytes), as
+    /// Linux's `dma_set_max_seg_size`.
+    pub max_seg_size: usize,
+    /// No mapped segment may cross an address with these bits clear, as
+    /// Linux's `dma_set_seg_boundary` (`0xffff`: no 64 KiB boundary).
+    pub seg_boundary_mask: u64,
+}
+
+impl DmaDevice {
+    /// A device with Linux's default segment limits (64 KiB segments,
+    /// a 4 GiB boundary).
+    pub const fn new(name: &'static str, dma_mask: u64, policy: WindowPolicy) -> Self {
+        DmaDevice { name, dma_mask, policy, max_seg_size: 0x1_0000, seg_boundary_mask: 0xffff_ffff }
+    }
 }
 
 /// `repr(u8)`: an explicit tag. Without it rustc stores this enum's tag in

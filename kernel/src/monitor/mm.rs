@@ -367,13 +367,13 @@ fn cma_free(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
 /// Each has its own name, so its coherent memory has its own owner.
 const DEVICES: [(&str, DmaDevice); 4] = [
     // A 32-bit PCI device: the direct window when it reaches.
-    ("monitor", DmaDevice { name: "monitor", dma_mask: 0xffff_ffff, policy: WindowPolicy::Auto }),
+    ("monitor", DmaDevice::new("monitor", 0xffff_ffff, WindowPolicy::Auto)),
     // Always through the IOMMU (as every device with iommu=strict).
-    ("sg", DmaDevice { name: "monitor-sg", dma_mask: 0xffff_ffff, policy: WindowPolicy::ForceSg }),
+    ("sg", DmaDevice::new("monitor-sg", 0xffff_ffff, WindowPolicy::ForceSg)),
     // A 24-bit (ISA-sized) DMA mask: only the ISA scatter-gather window.
-    ("isa", DmaDevice { name: "monitor-isa", dma_mask: 0xff_ffff, policy: WindowPolicy::Auto }),
+    ("isa", DmaDevice::new("monitor-isa", 0xff_ffff, WindowPolicy::Auto)),
     // Only the direct window.
-    ("direct", DmaDevice { name: "monitor-direct", dma_mask: 0xffff_ffff, policy: WindowPolicy::ForceDirect }),
+    ("direct", DmaDevice::new("monitor-direct", 0xffff_ffff, WindowPolicy::ForceDirect)),
 ];
 
 fn device(word: Option<&&str>) -> Result<DmaDevice, String> {

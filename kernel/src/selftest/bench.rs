@@ -113,8 +113,8 @@ pub fn run() {
         }
     }
     let devs = [
-        DmaDevice { name: "bench-direct", dma_mask: u64::MAX, policy: WindowPolicy::Auto },
-        DmaDevice { name: "bench-sg", dma_mask: u64::MAX, policy: WindowPolicy::ForceSg },
+        DmaDevice::new("bench-direct", u64::MAX, WindowPolicy::Auto),
+        DmaDevice::new("bench-sg", u64::MAX, WindowPolicy::ForceSg),
     ];
     for d in &devs {
         for size in [PAGE_SIZE as usize, 16 * PAGE_SIZE as usize] {

@@ -15,7 +15,7 @@ use splitmix::SplitMix64;
 const FULL: u64 = u64::MAX;
 
 fn dev(name: &'static str, mask: u64, policy: WindowPolicy) -> DmaDevice {
-    DmaDevice { name, dma_mask: mask, policy }
+    DmaDevice::new(name, mask, policy)
 }
 
 /// Every count of the accounting snapshot must be back exactly where it

@@ -163,7 +163,7 @@ impl Nic {
         }
         let chip = probe(pci, params)?;
         let mac = station_address(&chip);
-        let dev = DmaDevice { name: "tulip", dma_mask: DMA_MASK, policy: WindowPolicy::Auto };
+        let dev = DmaDevice::new("tulip", DMA_MASK, WindowPolicy::Auto);
         let csrs = chip.csrs;
         let (c0, d0) = (csrs, dev);
         let mut nic = Nic {

@@ -187,7 +187,7 @@ pub fn loopback_selftest(window: WindowPolicy, params: &EarlyParams) -> Result<S
 }
 
 fn run(nic: &Tulip, window: WindowPolicy) -> Result<String, String> {
-    let dev = DmaDevice { name: "tulip", dma_mask: DMA_MASK, policy: window };
+    let dev = DmaDevice::new("tulip", DMA_MASK, window);
     let mut s = Session::new(nic, dev);
     let c = nic.csrs;
     let mut out = String::new();

@@ -15,8 +15,7 @@
 //!   previous content, as a 48-bit drive does) and decodes the LBA and
 //!   count back.
 //!
-//! Number of cases: `PROPTEST_CASES` (default 10 000; the 32 MiB
-//! property 1 000 unless it is set).
+//! Number of cases: `PROPTEST_CASES` (default 10 000).
 
 use crate::prd::{self, BOUNDARY, MAX_BYTES, PrdEntry, PrdError};
 use crate::taskfile::{self, AtaError, Command, Reg};
@@ -345,12 +344,12 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(test_support::config_with_default(1000))]
+    #![proptest_config(test_support::config())]
 
     /// Requests up to the maximum (32 MiB): the rules, the count, and too
     /// little room.
     #[test]
-    fn build_large_requests(segs in segs_strategy(u32::MAX / 2, MAX_BYTES), short in 1usize..=4) {
+    fn build_large_requests(segs in segs_strategy(MAX_BYTES as u32, MAX_BYTES), short in 1usize..=4) {
         let needed = count_model(&segs);
         prop_assert_eq!(prd::entries_needed(&segs), needed);
         let total: u64 = segs.iter().map(|s| s.1 as u64).sum();

@@ -21,16 +21,12 @@ use core::fmt;
 /// Why the data is not a usable ATA disk's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentifyError {
-    /// Word 0 bit 15 is set: not an ATA device (ATAPI, or no device: 0xFFFF).
-    NotAta {
-        /// Word 0.
-        word0: u16,
-    },
-    /// Word 255 has the signature 0xA5 but the bytes do not sum to 0.
-    BadChecksum {
-        /// The sum of the 512 bytes, mod 256.
-        sum: u8,
-    },
+    /// Word 0 bit 15 is set: not an ATA device (ATAPI, or no device:
+    /// 0xFFFF). The caller has word 0 to log.
+    NotAta,
+    /// Word 255 has the signature 0xA5 but the bytes do not sum to 0
+    /// ([`checksum`] gives the sum).
+    BadChecksum,
     /// Word 49 bit 9 is clear: the drive has no LBA addressing.
     NoLba,
     /// The drive reports 0 sectors.
@@ -40,11 +36,9 @@ pub enum IdentifyError {
 impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match *self {
-            IdentifyError::NotAta { word0 } => {
-                write!(f, "IDENTIFY DEVICE: not an ATA disk (word 0 = {word0:#06x})")
-            }
-            IdentifyError::BadChecksum { sum } => {
-                write!(f, "IDENTIFY DEVICE: bad checksum (the 512 bytes sum to {sum:#04x}, not 0)")
+            IdentifyError::NotAta => write!(f, "IDENTIFY DEVICE: not an ATA disk (word 0 bit 15 set)"),
+            IdentifyError::BadChecksum => {
+                write!(f, "IDENTIFY DEVICE: bad checksum (word 255: the 512 bytes do not sum to 0)")
             }
             IdentifyError::NoLba => write!(f, "IDENTIFY DEVICE: the drive has no LBA addressing (word 49 bit 9)"),
             IdentifyError::ZeroCapacity => write!(f, "IDENTIFY DEVICE: the drive reports 0 sectors"),
@@ -162,21 +156,23 @@ fn string<const N: usize>(words: &[u16; 256], from: usize) -> [u8; N] {
     out
 }
 
+/// The sum of the 512 bytes mod 256 (0 when the integrity word is right).
+pub fn checksum(words: &[u16; 256]) -> u8 {
+    words.iter().fold(0u8, |s, w| {
+        let [a, b] = w.to_le_bytes();
+        s.wrapping_add(a).wrapping_add(b)
+    })
+}
+
 /// Checks and decodes the 256 words of IDENTIFY DEVICE (see the module
 /// docs for the checks, in the order made).
 pub fn parse(words: &[u16; 256]) -> Result<Identify, IdentifyError> {
     let bit = |w: usize, b: u32| words[w] & (1 << b) != 0;
     if bit(0, 15) {
-        return Err(IdentifyError::NotAta { word0: words[0] });
+        return Err(IdentifyError::NotAta);
     }
-    if words[255] & 0xff == 0xa5 {
-        let sum = words.iter().fold(0u8, |s, w| {
-            let [a, b] = w.to_le_bytes();
-            s.wrapping_add(a).wrapping_add(b)
-        });
-        if sum != 0 {
-            return Err(IdentifyError::BadChecksum { sum });
-        }
+    if words[255] & 0xff == 0xa5 && checksum(words) != 0 {
+        return Err(IdentifyError::BadChecksum);
     }
     if !bit(49, 9) {
         return Err(IdentifyError::NoLba);

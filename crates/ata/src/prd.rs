@@ -268,13 +268,13 @@ pub fn table_fits(table_bus: u64, entries: usize) -> Result<(), PrdError> {
 /// the primary channel at offset 0 of the BAR, the secondary at 8).
 pub mod bm {
     /// Bus Master IDE Command register (offset 0).
-    pub const COMMAND: u16 = 0;
+    pub const COMMAND: u64 = 0;
     /// Bus Master IDE Status register (offset 2).
-    pub const STATUS: u16 = 2;
+    pub const STATUS: u64 = 2;
     /// Descriptor Table Pointer register (offset 4, 32 bits, bits 1:0 reserved).
-    pub const TABLE: u16 = 4;
+    pub const TABLE: u64 = 4;
     /// Bytes of one channel's block.
-    pub const CHANNEL_STRIDE: u16 = 8;
+    pub const CHANNEL_STRIDE: u64 = 8;
 
     /// Command bit 0: start (1) or stop (0) the bus master.
     pub const CMD_START: u8 = 1 << 0;

@@ -135,6 +135,36 @@ impl Identify {
     }
 }
 
+/// One line for a `disk` listing: `"QEMU HARDDISK" serial QM00001
+/// firmware 2.5+, 131072 sectors (64 MiB), LBA48, UDMA0-5 MWDMA0-2 PIO4,
+/// write cache on, FLUSH CACHE EXT`.
+impl fmt::Display for Identify {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let cap = self.capacity();
+        write!(f, "\"{}\" serial {} firmware {}, {cap} sectors ({} MiB)", self.model(), self.serial(), self.firmware(), cap / 2048)?;
+        f.write_str(if self.lba48 { ", LBA48" } else { ", LBA28" })?;
+        if !self.dma {
+            f.write_str(", no DMA")?;
+        }
+        if let Some(m) = self.best_udma() {
+            write!(f, ", UDMA0-{m}")?;
+        }
+        if let Some(m) = self.best_mwdma() {
+            write!(f, "{}MWDMA0-{m}", if self.udma_modes != 0 { " " } else { ", " })?;
+        }
+        write!(f, " PIO{}", self.best_pio())?;
+        match (self.write_cache, self.write_cache_enabled) {
+            (false, _) => f.write_str(", no write cache")?,
+            (true, on) => f.write_str(if on { ", write cache on" } else { ", write cache off" })?,
+        }
+        f.write_str(match (self.flush_cache_ext, self.flush_cache) {
+            (true, _) => ", FLUSH CACHE EXT",
+            (false, true) => ", FLUSH CACHE",
+            (false, false) => ", no FLUSH CACHE",
+        })
+    }
+}
+
 fn highest(bits: u8) -> Option<u8> {
     (bits != 0).then(|| 7 - bits.leading_zeros() as u8)
 }

@@ -29,8 +29,11 @@ pub const MAX_REGION: u32 = 0x1_0000;
 pub const MAX_ENTRIES: usize = (BOUNDARY / ENTRY_BYTES as u64) as usize;
 /// Bytes in one entry.
 pub const ENTRY_BYTES: usize = 8;
-/// QEMU's bus-master model stops reading a table after 4 KiB: a table
-/// longer than this many entries is cut short there.
+/// QEMU's bus-master model (hw/ide/pci.c, `BMDMA_PAGE_SIZE`) stops
+/// reading a table after 4 KiB: a table longer than this many entries is
+/// cut short there and the command moves less than asked. A driver keeps
+/// `worst_case_entries(max_sectors * 512, max_segments)` within this (for
+/// example 16384 sectors and 128 segments: 128 + 256 = 384 entries).
 pub const QEMU_MAX_ENTRIES: usize = 4096 / ENTRY_BYTES;
 /// The largest transfer of one command: 65536 sectors of 512 bytes, the
 /// most a 48-bit command moves (ATA/ATAPI-8 ACS, READ DMA EXT: count 0

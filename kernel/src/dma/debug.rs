@@ -89,6 +89,12 @@ fn report(dev: &str, what: fmt::Arguments, site: &Location) {
     error!("DMA-API: {dev}: {what} [at {}:{}]", site.file(), site.line());
 }
 
+/// A DMA pool's leak or misuse, reported as DMA-API debug reports (an
+/// `ERROR` line naming the device and the site, counted in [`errors`]).
+pub fn report_pool(dev: &str, what: fmt::Arguments, site: Site) {
+    report(dev, what, site);
+}
+
 /// `file:line` of a site.
 struct At(Site);
 

@@ -34,6 +34,7 @@ mod accounting;
 pub mod debug;
 pub mod fault;
 pub mod iommu;
+pub mod pool;
 
 pub use accounting::accounting;
 use crate::arch::{mb, wmb};
@@ -106,6 +107,14 @@ pub enum DmaError {
     Empty,
     /// Refused by DMA-API debug (bad unmap).
     Refused,
+    /// `DmaPool::create` parameters the pool cannot honour.
+    PoolParams { pool: &'static str, size: usize, align: usize, boundary: usize, err: dma_pool::PoolError },
+    /// A new chunk of a pool could not be taken in.
+    PoolChunk { pool: &'static str, bus: BusAddr, err: dma_pool::PoolError },
+    /// A pool was destroyed with objects still allocated (reported each).
+    PoolBusy { pool: &'static str, live: usize },
+    /// `set_mask`: no window can be reached with this mask.
+    NoWindowForMask { dev: &'static str, mask: u64 },
 }
 
 impl fmt::Display for DmaError {
@@ -144,6 +153,26 @@ impl fmt::Display for DmaError {
             ),
             DmaError::Empty => f.write_str("zero-length DMA request"),
             DmaError::Refused => f.write_str("refused by DMA-API debug"),
+            DmaError::PoolParams { pool, size, align, boundary, err } => {
+                write!(f, "DMA pool {pool} (size {size}, align {align}, boundary {boundary:#x}) not created: {err}")
+            }
+            DmaError::PoolChunk { pool, bus, err } => write!(f, "DMA pool {pool}: the chunk at bus {bus:#x} was not taken in: {err}"),
+            DmaError::PoolBusy { pool, live } => {
+                write!(f, "DMA pool {pool} destroyed with {live} object(s) still allocated (their chunks stay allocated)")
+            }
+            DmaError::NoWindowForMask { dev, mask } => {
+                let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
+                write!(
+                    f,
+                    "{dev}: DMA mask {mask:#x} reaches no DMA window (direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x}); mask not set",
+                    d.bus_base,
+                    d.bus_last(),
+                    sg.bus_base,
+                    (sg.bus_base + sg.size).wrapping_sub(1),
+                    isa.bus_base,
+                    isa.bus_last()
+                )
+            }
         }
     }
 }
@@ -550,6 +579,7 @@ pub fn init(params: &bootparam::EarlyParams, total_pages: u64) {
 /// At shutdown: report leaked mappings and give the firmware its windows
 /// back (the machine's `kill_arch`).
 pub fn shutdown() {
+    pool::report_leaks();
     debug::report_leaks();
     crate::platform::machine().kill_arch();
 }

@@ -62,6 +62,7 @@ const TESTS: &[(&str, Test)] = &[
     ("dma-debug-reports", MaySkip(dma::debug_reports)),
     ("dma-fault-injection", Runs(dma::fault_injection)),
     ("dma-storm", Runs(dma::storm)),
+    ("dma-pool", Runs(dma::pool)),
     ("monitor-mm", Runs(monitor::commands)),
     ("tulip-loopback-sg", MaySkipWith(tulip_sg)),
     ("tulip-loopback-direct", MaySkipWith(tulip_direct)),

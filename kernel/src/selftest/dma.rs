@@ -889,3 +889,141 @@ pub fn pool_leak_probe() {
         Err(e) => log::error!("dma pool probe: {e}"),
     }
 }
+
+/// `map_sg` with a device that has the SFF-8038i limits (64 KiB segments,
+/// no crossing of a 64 KiB boundary), for a list whose segments cross 64
+/// KiB boundaries (on the physical side; the bus side is what is checked):
+/// through the device's usual window (the direct one, or the IOMMU under
+/// `iommu=strict`), forced through the PCI IOMMU, and through the ISA one.
+/// Every entry returned is read back: at most 64 KiB, inside one 64 KiB
+/// block of the bus, the entries cover the list in order byte for byte,
+/// and the chipset translates each entry's first and last bus byte to its
+/// physical address. The list is unmapped (no PTE left), the accounting is
+/// back exactly and DMA-API debug was silent; then debug's own check is
+/// given a bad segment and must report it.
+pub fn sg_limits() -> Result<String, String> {
+    let before = dma::accounting();
+    let mut errors0 = debug::errors();
+    let mut detail = String::new();
+    // 512 KiB, aligned to 512 KiB.
+    let pa = page::alloc_pages(6, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
+    let list = [(0xe000u64, 0x1_8000usize), (0x2f800, 0x1000), (0x40000, 0x1_0000), (0x5fff0, 0x20), (0x61234, 0x1_1000)];
+    let limited = |name, mask, policy| {
+        let mut d = dev(name, mask, policy);
+        d.max_seg_size = 0x1_0000;
+        d.seg_boundary_mask = 0xffff;
+        d
+    };
+    for d in [
+        limited("test-seg-auto", FULL, WindowPolicy::Auto),
+        limited("test-seg-sg", 0xffff_ffff, WindowPolicy::ForceSg),
+        limited("test-seg-isa", 0x00ff_ffff, WindowPolicy::Auto),
+    ] {
+        let sg: Vec<SgEntry> = list.iter().map(|&(off, len)| SgEntry::new(pa + off, len)).collect();
+        let m = dma::map_sg(&d, sg, Direction::FromDevice).map_err(|e| format!("{}: {e}", d.name))?;
+        let e = m.entries();
+        // In order, byte for byte: the entries' physical ranges concatenate
+        // to the list's, each input segment's pieces back to back.
+        let mut k = 0;
+        let mut crossing = 0;
+        for &(off, len) in &list {
+            let (start, end) = (pa + off, pa + off + len as u64);
+            let mut at = start;
+            if (off >> 16) != ((off + len as u64 - 1) >> 16) {
+                crossing += 1;
+            }
+            while at < end {
+                let s = e.get(k).ok_or_else(|| format!("{}: entries end before {at:#x}", d.name))?;
+                if s.pa != at || s.len == 0 || s.pa + s.len as u64 > end {
+                    return Err(format!("{}: entry {k} is {:#x}+{:#x}, expected to start at {at:#x} and end by {end:#x}", d.name, s.pa, s.len));
+                }
+                at = s.pa + s.len as u64;
+                k += 1;
+            }
+        }
+        if k != e.len() {
+            return Err(format!("{}: {} entries, {k} cover the list", d.name, e.len()));
+        }
+        for (i, s) in e.iter().enumerate() {
+            let (b, last) = (s.bus.as_u64(), s.bus.as_u64() + s.len as u64 - 1);
+            if s.len > 0x1_0000 || b >> 16 != last >> 16 {
+                return Err(format!("{}: entry {i} at bus {b:#x}+{:#x} breaks the 64 KiB limits", d.name, s.len));
+            }
+            for (bus, want) in [(s.bus, s.pa), (s.bus + (s.len as u64 - 1), s.pa + (s.len as u64 - 1))] {
+                let (got, how) = chipset_translate(bus)?;
+                if got != want {
+                    return Err(format!("{}: entry {i}: bus {bus:#x} reaches {got:#x} ({how}), expected {want:#x}", d.name));
+                }
+            }
+        }
+        let (wname, _, _) = storm_window(&d);
+        if !in_range(e[0].bus, storm_window(&d).1, storm_window(&d).2) {
+            return Err(format!("{}: bus {:#x} is not in {wname}", d.name, e[0].bus));
+        }
+        let checks: Vec<SegCheck> = e.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+        detail += &format!("{}: {} segments ({crossing} crossing) -> {} entries in {wname}; ", d.name, list.len(), e.len());
+        m.unmap().map_err(|e| format!("{}: unmap: {e}", d.name))?;
+        check_unmapped(d.name, &checks)?;
+    }
+    let _ = page::free_pages(pa, 6);
+    expect_reports(&mut errors0, 0, "mapping within the limits")?;
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
+    }
+    // Debug's check must catch what map_sg would never give.
+    if debug::enabled() {
+        let l = dma_policy::seg::SegLimits { max_seg_size: 0x1_0000, boundary_mask: 0xffff };
+        let bad = [debug::seg(BusAddr::new(0x4000_f000), PhysAddr::ZERO, 0x2000)];
+        let n = debug::check_seg_limits("test-seg-check", &l, bad.into_iter(), core::panic::Location::caller());
+        expect_reports(&mut errors0, 1, "a segment across 64 KiB given to DMA-API debug's check")?;
+        if n != 1 {
+            return Err(format!("debug's check reported {n} segments, expected 1"));
+        }
+        detail += "a crossing segment reported by DMA-API debug; ";
+    }
+    // Limits that cannot be obeyed.
+    let mut d = dev("test-seg-bad", FULL, WindowPolicy::Auto);
+    match dma::set_seg_boundary(&mut d, 0xfeff) {
+        Err(DmaError::SegLimits { .. }) => {}
+        other => return Err(format!("seg_boundary_mask 0xfeff accepted: {:?}", other.err())),
+    }
+    d.max_seg_size = 0;
+    match dma::map_sg(&d, alloc::vec![SgEntry::new(PhysAddr::new(0x10_0000), 16)], Direction::ToDevice) {
+        Err(e @ DmaError::SegLimits { .. }) => detail += &format!("refused: {e}"),
+        Err(e) => return Err(format!("max_seg_size 0: wrong error {e}")),
+        Ok(_) => return Err("max_seg_size 0 accepted by map_sg".into()),
+    }
+    Ok(detail)
+}
+
+/// `set_mask` (Linux's `dma_set_mask`): a 24-bit mask gets the ISA window
+/// only, a 32-bit one the PCI SG window and the direct window below 2 GiB
+/// (not under `iommu=strict`), and a 16-bit mask is refused with the error
+/// naming the mask and the windows, the device's mask left as it was.
+pub fn set_mask() -> Result<String, String> {
+    let mut d = dev("test-mask", FULL, WindowPolicy::Auto);
+    let isa = dma::set_mask(&mut d, 0x00ff_ffff).map_err(|e| format!("{e}"))?;
+    if isa.direct_below != 0 || isa.sg || !isa.isa || d.dma_mask != 0x00ff_ffff {
+        return Err(format!("24-bit mask: {isa} (mask now {:#x})", d.dma_mask));
+    }
+    let w32 = dma::set_mask(&mut d, 0xffff_ffff).map_err(|e| format!("{e}"))?;
+    let direct = iommu::direct_window();
+    let want_direct = if iommu::strict() { 0 } else { (0xffff_ffff - direct.bus_base + 1).min(direct.size) };
+    if w32.direct_below != want_direct || !w32.sg {
+        return Err(format!("32-bit mask: {w32}, expected direct below {want_direct:#x} and PCI SG"));
+    }
+    let err = match dma::set_mask(&mut d, 0xffff) {
+        Err(e @ DmaError::NoWindowForMask { .. }) => format!("{e}"),
+        other => return Err(format!("16-bit mask: expected NoWindowForMask, got {other:?}")),
+    };
+    if d.dma_mask != 0xffff_ffff {
+        return Err(format!("the refused mask changed the device's mask to {:#x}", d.dma_mask));
+    }
+    let mut fd = dev("test-mask-direct", FULL, WindowPolicy::ForceDirect);
+    if dma::set_mask(&mut fd, 0x00ff_ffff).is_ok() {
+        return Err("a direct-only device accepted a 24-bit mask".into());
+    }
+    Ok(format!("24-bit: {isa}; 32-bit: {w32}; refused: {err}"))
+}

@@ -63,6 +63,8 @@ const TESTS: &[(&str, Test)] = &[
     ("dma-fault-injection", Runs(dma::fault_injection)),
     ("dma-storm", Runs(dma::storm)),
     ("dma-pool", Runs(dma::pool)),
+    ("dma-sg-limits", Runs(dma::sg_limits)),
+    ("dma-set-mask", Runs(dma::set_mask)),
     ("monitor-mm", Runs(monitor::commands)),
     ("tulip-loopback-sg", MaySkipWith(tulip_sg)),
     ("tulip-loopback-direct", MaySkipWith(tulip_direct)),

@@ -15,8 +15,12 @@
 //! * a sync outside every segment of the device's live mappings, or with a
 //!   direction the mapping does not accept (`check_sync`);
 //! * an IOMMU bus address handed out while still live;
+//! * a scatter-gather segment that breaks the device's `max_seg_size` or
+//!   `seg_boundary_mask` at map time ([`check_seg_limits`], Linux's
+//!   `check_sg_segment`);
 //! * freeing memory that is still mapped ([`on_free`]);
-//! * mappings still live at shutdown ([`report_leaks`]).
+//! * mappings still live at shutdown ([`report_leaks`]); DMA pool objects
+//!   and pools left (reported by `dma::pool` through [`report_pool`]).
 //!
 //! The same memory may be mapped several times: two direct-window mappings
 //! of one page share their bus address and are both recorded; each unmap

@@ -13,6 +13,12 @@
 //!   undone on drop or by their `unmap`, which returns the result;
 //! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers,
 //!   checked by DMA-API debug against the live mappings.
+//! * [`pool::DmaPool`]: small coherent objects carved from coherent chunks
+//!   (Linux's `dma_pool_*`);
+//! * [`set_mask`], [`set_max_seg_size`], [`set_seg_boundary`]: a device's
+//!   addressing and segment limits (Linux's `dma_set_mask`,
+//!   `dma_set_max_seg_size`, `dma_set_seg_boundary`); `map_sg` splits
+//!   segments so that the device gets none that breaks its limits.
 //!
 //! Each owned value records its device's name, so the unmap cannot name
 //! another device, size or direction. What escapes by `core::mem::forget`

@@ -31,14 +31,13 @@ use spin::Mutex;
 
 struct Inner {
     name: &'static str,
-    dev: &'static str,
     pool: Pool<Coherent, debug::Site>,
     /// Where the pool was created.
     site: debug::Site,
     /// Destroyed (or dropped): an object freed into it gives its chunk
     /// back as soon as the chunk is empty.
     destroyed: bool,
-    /// A copy of the device, for allocating chunks.
+    /// A copy of the device: chunks are allocated for it, reports name it.
     device: DmaDevice,
 }
 
@@ -80,7 +79,7 @@ impl DmaPool {
         let site = Location::caller();
         let layout = Layout::new(size, align, boundary as u64, PAGE_SIZE as usize)
             .map_err(|err| DmaError::PoolParams { pool: name, size, align, boundary, err })?;
-        let inner = Inner { name, dev: dev.name, pool: Pool::new(layout, PAGE_SIZE as usize), site, destroyed: false, device: *dev };
+        let inner = Inner { name, pool: Pool::new(layout, PAGE_SIZE as usize), site, destroyed: false, device: *dev };
         let handle = Arc::new(Mutex::new(inner));
         let mut pools = POOLS.lock();
         pools.retain(|w| w.strong_count() > 0);
@@ -159,7 +158,7 @@ fn destroy(inner: Handle, site: debug::Site) -> Result<(), DmaError> {
         return Ok(());
     }
     g.destroyed = true;
-    let (name, dev) = (g.name, g.dev);
+    let (name, dev) = (g.name, g.device.name);
     // The empty chunks unmap and free themselves as they are dropped (that
     // takes no pool lock).
     g.pool.take_empty_chunks(drop);
@@ -177,6 +176,12 @@ fn destroy(inner: Handle, site: debug::Site) -> Result<(), DmaError> {
     }
     Ok(())
 }
+
+// SAFETY: a PoolObject owns its object's bytes alone (as a `Box` owns its
+// value): the pointer is a KSEG address no other value hands out until the
+// object is dropped, and the pool's bookkeeping is behind its lock. A
+// driver that keeps objects in a `Send` device struct may move them.
+unsafe impl Send for PoolObject {}
 
 impl PoolObject {
     /// The object through KSEG, for the CPU (`size()` bytes).
@@ -236,11 +241,11 @@ pub fn report_leaks() -> usize {
     for p in pools {
         let g = p.lock();
         if !g.destroyed {
-            debug::report_pool(g.dev, format_args!("pool {} still alive at shutdown ({} chunk(s) held)", g.name, g.pool.counts().chunks), g.site);
+            debug::report_pool(g.device.name, format_args!("pool {} still alive at shutdown ({} chunk(s) held)", g.name, g.pool.counts().chunks), g.site);
         }
         for (bus, at) in g.pool.live() {
             n += 1;
-            debug::report_pool(g.dev, format_args!("pool {} object at bus {bus:#x} ({} bytes) leaked at shutdown", g.name, g.pool.layout().size), at);
+            debug::report_pool(g.device.name, format_args!("pool {} object at bus {bus:#x} ({} bytes) leaked at shutdown", g.name, g.pool.layout().size), at);
         }
     }
     n

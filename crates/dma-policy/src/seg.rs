@@ -80,6 +80,22 @@ impl SegLimits {
     }
 }
 
+/// The pages of `page` bytes a list of bus ranges covers, taken in order:
+/// each range's pages, a page shared with the end of the range before it
+/// counted once. For an IOMMU run cut at a device's limits this is the
+/// run's length: every segment of the list as mapped starts on a page of
+/// its own, and only the pieces of one segment share pages.
+pub fn bus_pages(ranges: impl IntoIterator<Item = (u64, u64)>, page: u64) -> u64 {
+    let (mut pages, mut last_page) = (0, None);
+    for (bus, len) in ranges {
+        let first = bus / page;
+        let last = (bus + len.max(1) - 1) / page;
+        pages += last - first + 1 - u64::from(last_page == Some(first));
+        last_page = Some(last);
+    }
+    pages
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +136,31 @@ mod tests {
 
     proptest! {
         #![proptest_config(test_support::config_with_default(2000))]
+
+        /// A run laid out as the IOMMU lays a list (each segment from its own
+        /// page, at its page offset), then cut at random limits: the pages
+        /// the pieces cover are the run's, as many as before the cut.
+        #[test]
+        fn split_run_keeps_its_pages(
+            run in 0u64..1 << 20,
+            segs in prop::collection::vec((0u64..8192, 1u64..40_000), 1..8),
+            max in 1u64..70_000,
+            shift in 9u32..18,
+        ) {
+            let page = 8192;
+            let l = SegLimits { max_seg_size: max, boundary_mask: (1u64 << shift) - 1 };
+            let base = run * page;
+            let mut at = base;
+            let mut list = Vec::new();
+            for &(off, len) in &segs {
+                list.push((at + off, len));
+                at += (off + len).div_ceil(page) * page;
+            }
+            let run_pages = (at - base) / page;
+            prop_assert_eq!(bus_pages(list.iter().copied(), page), run_pages);
+            let cut: Vec<(u64, u64)> = list.iter().flat_map(|&(b, n)| l.pieces(b, n).map(move |(o, k)| (b + o, k))).collect();
+            prop_assert_eq!(bus_pages(cut.iter().copied(), page), run_pages);
+        }
 
         #[test]
         fn pieces_match_the_model(bus in 0u64..1 << 20, len in 1u64..20_000, max in 1u64..6000, shift in 0u32..14) {

@@ -308,17 +308,11 @@ pub fn sg_pages(sg: &[SgEntry]) -> u64 {
 }
 
 /// Pages of the IOMMU run behind a mapped list: the bus pages its entries
-/// cover, in order. A segment split at the device's limits (`map_sg`)
-/// may leave two entries on one bus page; that page counts once.
+/// cover, in order (`dma_policy::seg::bus_pages`). A segment split at the
+/// device's limits (`map_sg`) may leave two entries on one bus page; that
+/// page counts once.
 pub fn run_pages(sg: &[SgEntry]) -> u64 {
-    let (mut pages, mut last_page) = (0, None);
-    for s in sg {
-        let first = s.bus.as_u64() / PAGE_SIZE;
-        let last = (s.bus.as_u64() + s.len.max(1) as u64 - 1) / PAGE_SIZE;
-        pages += last - first + 1 - u64::from(last_page == Some(first));
-        last_page = Some(last);
-    }
-    pages
+    dma_policy::seg::bus_pages(sg.iter().map(|s| (s.bus.as_u64(), s.len as u64)), PAGE_SIZE)
 }
 
 /// Maps a scatter-gather list: direct per segment if every segment may use

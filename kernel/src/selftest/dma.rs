@@ -749,8 +749,9 @@ fn probe_unmap_sg_empty(pa: PhysAddr) {
 /// holds its own stamp to the end); half freed and allocated again (the
 /// freed slots are reused, no chunk added); then all freed (at most one
 /// empty chunk kept), the pool destroyed, and every count of the
-/// accounting back exactly. Bad parameters are refused with the error
-/// naming them.
+/// accounting back exactly. A chunk that cannot be allocated (buddy and
+/// CMA made to fail) is `NoMemory` with nothing held; bad parameters are
+/// refused with the error naming them.
 pub fn pool() -> Result<String, String> {
     use crate::dma::pool::DmaPool;
     let before = dma::accounting();
@@ -827,6 +828,21 @@ pub fn pool() -> Result<String, String> {
         }
         p.destroy().map_err(|e| format!("{}: destroy: {e}", d.name))?;
         detail += &format!("{}: {N} objects in {} chunks; ", d.name, N.div_ceil(512));
+    }
+    // No memory for a chunk: the error, and nothing held.
+    {
+        let p = DmaPool::create("test-nomem", &dev("test-pool", FULL, WindowPolicy::Auto), 64, 64, 0).map_err(|e| format!("{e}"))?;
+        fault::arm(fault::Site::Buddy, 1);
+        fault::arm(fault::Site::Cma, 1);
+        let r = p.alloc();
+        fault::arm(fault::Site::Buddy, 0);
+        fault::arm(fault::Site::Cma, 0);
+        match r {
+            Err(DmaError::NoMemory { .. }) if p.counts() == Default::default() => detail += "no memory for a chunk -> NoMemory; ",
+            Err(e) => return Err(format!("alloc without memory: {e}, counts {:?}", p.counts())),
+            Ok(o) => return Err(format!("alloc without memory gave bus {:#x}", o.bus())),
+        }
+        p.destroy().map_err(|e| format!("{e}"))?;
     }
     for (size, align, boundary) in [(16, 3, 0), (32, 16, 16), (16, 16, 1000), (0, 8, 0)] {
         match DmaPool::create("test-bad", &dev("test-pool", FULL, WindowPolicy::Auto), size, align, boundary) {

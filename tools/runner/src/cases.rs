@@ -288,7 +288,7 @@ pub fn all() -> Vec<Case> {
                 "selftest dma-fault-injection: ok (9 error paths, nothing leaked",
                 "selftest dma-storm: ok (",
                 " mappings, each in its window and its data read back through the chipset's translation (",
-                "selftest dma-pool: ok (test-pool: 1100 objects in 3 chunks; test-pool-sg: 1100 objects in 3 chunks; refused: ",
+                "selftest dma-pool: ok (test-pool: 1100 objects in 3 chunks; test-pool-sg: 1100 objects in 3 chunks; no memory for a chunk -> NoMemory; refused: ",
                 "selftest dma-sg-limits: ok (test-seg-auto: 5 segments (4 crossing) -> 10 entries in the direct window; test-seg-sg: 5 segments (4 crossing) -> ",
                 " entries in the PCI SG window; test-seg-isa: 5 segments (4 crossing) -> ",
                 " entries in the ISA window; a crossing segment reported by DMA-API debug; refused: test-seg-bad: segment limits max_seg_size 0x0",

@@ -141,18 +141,18 @@ impl DmaPool {
         let me = core::mem::ManuallyDrop::new(self);
         // SAFETY: `me` is never used or dropped again: the handle moves out.
         let inner = unsafe { core::ptr::read(&me.inner) };
-        destroy(inner, site)
+        destroy(inner, Some(site))
     }
 }
 
 impl Drop for DmaPool {
     fn drop(&mut self) {
-        let site = self.inner.lock().site;
-        let _ = destroy(self.inner.clone(), site);
+        let _ = destroy(self.inner.clone(), None);
     }
 }
 
-fn destroy(inner: Handle, site: debug::Site) -> Result<(), DmaError> {
+/// `site`: where `destroy` was called (`None`: the pool was dropped).
+fn destroy(inner: Handle, site: Option<debug::Site>) -> Result<(), DmaError> {
     let mut g = inner.lock();
     if g.destroyed {
         return Ok(());
@@ -164,11 +164,14 @@ fn destroy(inner: Handle, site: debug::Site) -> Result<(), DmaError> {
     g.pool.take_empty_chunks(drop);
     let live = g.pool.counts().objects;
     for (bus, at) in g.pool.live() {
-        debug::report_pool(
-            dev,
-            format_args!("pool {name} destroyed at {}:{} with its object at bus {bus:#x} still allocated", site.file(), site.line()),
-            at,
-        );
+        match site {
+            Some(site) => debug::report_pool(
+                dev,
+                format_args!("pool {name} destroyed at {}:{} with its object at bus {bus:#x} still allocated", site.file(), site.line()),
+                at,
+            ),
+            None => debug::report_pool(dev, format_args!("pool {name} dropped with its object at bus {bus:#x} still allocated"), at),
+        }
     }
     drop(g);
     if live > 0 {

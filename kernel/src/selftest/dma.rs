@@ -884,7 +884,7 @@ pub fn pool_leak_probe() {
     };
     match (p.alloc(), p.alloc()) {
         (Ok(a), Ok(b)) => {
-            log::info!("dma pool probe: leaving the object at bus {:#x} allocated on purpose (dma_pool_leak_test)", b.bus());
+            log::info!("dma pool probe: leaving the object at bus {:#x} of {} allocated on purpose (dma_pool_leak_test)", b.bus(), p.name());
             drop(a);
             core::mem::forget(b);
         }
@@ -924,16 +924,16 @@ pub fn sg_limits() -> Result<String, String> {
     // 512 KiB, aligned to 512 KiB.
     let pa = page::alloc_pages(6, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
     let list = [(0xe000u64, 0x1_8000usize), (0x2f800, 0x1000), (0x40000, 0x1_0000), (0x5fff0, 0x20), (0x61234, 0x1_1000)];
-    let limited = |name, mask, policy| {
+    let limited = |name, mask, policy| -> Result<DmaDevice, String> {
         let mut d = dev(name, mask, policy);
-        d.max_seg_size = 0x1_0000;
-        d.seg_boundary_mask = 0xffff;
-        d
+        dma::set_max_seg_size(&mut d, 0x1_0000).map_err(|e| format!("{e}"))?;
+        dma::set_seg_boundary(&mut d, 0xffff).map_err(|e| format!("{e}"))?;
+        Ok(d)
     };
     for d in [
-        limited("test-seg-auto", FULL, WindowPolicy::Auto),
-        limited("test-seg-sg", 0xffff_ffff, WindowPolicy::ForceSg),
-        limited("test-seg-isa", 0x00ff_ffff, WindowPolicy::Auto),
+        limited("test-seg-auto", FULL, WindowPolicy::Auto)?,
+        limited("test-seg-sg", 0xffff_ffff, WindowPolicy::ForceSg)?,
+        limited("test-seg-isa", 0x00ff_ffff, WindowPolicy::Auto)?,
     ] {
         let sg: Vec<SgEntry> = list.iter().map(|&(off, len)| SgEntry::new(pa + off, len)).collect();
         let m = dma::map_sg(&d, sg, Direction::FromDevice).map_err(|e| format!("{}: {e}", d.name))?;
@@ -1005,6 +1005,10 @@ pub fn sg_limits() -> Result<String, String> {
         Err(DmaError::SegLimits { .. }) => {}
         other => return Err(format!("seg_boundary_mask 0xfeff accepted: {:?}", other.err())),
     }
+    if dma::set_max_seg_size(&mut d, 0).is_ok() || d.max_seg_size != 0x1_0000 {
+        return Err(format!("max_seg_size 0 accepted by set_max_seg_size (now {:#x})", d.max_seg_size));
+    }
+    // Set by hand, the field is not checked: map_sg refuses it.
     d.max_seg_size = 0;
     match dma::map_sg(&d, alloc::vec![SgEntry::new(PhysAddr::new(0x10_0000), 16)], Direction::ToDevice) {
         Err(e @ DmaError::SegLimits { .. }) => detail += &format!("refused: {e}"),

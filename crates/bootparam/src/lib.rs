@@ -649,8 +649,11 @@ fn parse_console_baud(value: &str) -> Result<u32, Reason> {
 /// the image after the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DiskWrite {
+    /// The pattern's seed.
     pub seed: u64,
+    /// The first sector written.
     pub lba: u64,
+    /// How many sectors (at least 1).
     pub sectors: u64,
 }
 

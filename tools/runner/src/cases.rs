@@ -37,7 +37,12 @@ pub struct Case {
     /// The one memory reconciliation allowed to fail: its label and the
     /// difference it must state (every other one must reconcile).
     pub mismatch: Option<(&'static str, i64)>,
+    /// A disk on the CMD646's first channel: the runner writes the image,
+    /// attaches it and checks it after the run ([`crate::disk`]).
+    pub disk: Option<Disk>,
 }
+
+pub use crate::disk::Disk;
 
 pub use crate::gdb::GdbAction;
 
@@ -134,6 +139,7 @@ pub const fn case(name: &'static str, append: &'static str) -> Case {
         gdb: None,
         stdin_on: &[],
         mismatch: None,
+        disk: None,
     }
 }
 

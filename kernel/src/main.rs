@@ -120,6 +120,9 @@ pub extern "C" fn kernel_main() -> ! {
     if let Some(kind) = params.get("dma_debug_test") {
         selftest::dma::debug_probe(kind);
     }
+    if params.get("disk_test").is_some() {
+        selftest::disk::run(params);
+    }
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);
     }

@@ -101,6 +101,13 @@ pub fn check(case: &Case, logs: &Path, output: &str) -> Result<String, String> {
     let data = std::fs::read(&img).map_err(|e| format!("cannot read the disk image {}: {e}", img.display()))?;
     let mut detail = check_image(&disk, &data)?;
     detail.push_str(&check_dump(&disk, output)?);
+    // `disk read 0 ...` typed: the dump of sector 0 must be there, its
+    // first line as computed here.
+    let typed_read_0 = case.stdin_on.iter().any(|(_, b)| b.starts_with(b"disk read 0 ") || *b == b"disk read 0\r");
+    let first = dump_line(0, &disk.expected(0)[..16]);
+    if typed_read_0 && !output.lines().any(|l| l.trim_end() == first) {
+        return Err(format!("`disk read 0` was typed, but the dump's first line {first:?} is not in the output"));
+    }
     if case.stdin_on.iter().any(|(_, b)| b.starts_with(b"disk bench")) {
         detail.push_str(&check_bench(output)?);
     }

@@ -249,7 +249,8 @@ fn straddling(ctx: &mut Ctx) -> Result<Outcome, String> {
             n += 1;
         }
     }
-    Ok(Outcome::Passed(format!("{n} requests at offsets {starts:#x?} of a {} KiB block, {bytes} bytes checked", buf.len() / 1024)))
+    let offs: Vec<String> = starts.iter().map(|o| format!("{o:#x}")).collect();
+    Ok(Outcome::Passed(format!("{n} requests starting at {} in a {} KiB block, {bytes} bytes checked", offs.join(", "), buf.len() / 1024)))
 }
 
 /// Segment lists by their lengths; each segment in a page of its own, at

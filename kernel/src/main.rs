@@ -123,6 +123,9 @@ pub extern "C" fn kernel_main() -> ! {
     if leak || dma::fault::Site::all().any(|s| s.probed_at_boot() && params.get(s.param()).is_some()) {
         selftest::dma::boot_probe(leak);
     }
+    if params.has_flag("dma_pool_leak_test") {
+        selftest::dma::pool_leak_probe();
+    }
     if let Some(kind) = params.get("dma_debug_test") {
         selftest::dma::debug_probe(kind);
     }

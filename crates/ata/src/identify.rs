@@ -21,16 +21,12 @@ use core::fmt;
 /// Why the data is not a usable ATA disk's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentifyError {
-    /// Word 0 bit 15 is set: not an ATA device (ATAPI, or no device: 0xFFFF).
-    NotAta {
-        /// Word 0.
-        word0: u16,
-    },
-    /// Word 255 has the signature 0xA5 but the bytes do not sum to 0.
-    BadChecksum {
-        /// The sum of the 512 bytes, mod 256.
-        sum: u8,
-    },
+    /// Word 0 bit 15 is set: not an ATA device (ATAPI, or no device:
+    /// 0xFFFF). The caller has word 0 to log.
+    NotAta,
+    /// Word 255 has the signature 0xA5 but the bytes do not sum to 0
+    /// ([`checksum`] gives the sum).
+    BadChecksum,
     /// Word 49 bit 9 is clear: the drive has no LBA addressing.
     NoLba,
     /// The drive reports 0 sectors.
@@ -40,11 +36,9 @@ pub enum IdentifyError {
 impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match *self {
-            IdentifyError::NotAta { word0 } => {
-                write!(f, "IDENTIFY DEVICE: not an ATA disk (word 0 = {word0:#06x})")
-            }
-            IdentifyError::BadChecksum { sum } => {
-                write!(f, "IDENTIFY DEVICE: bad checksum (the 512 bytes sum to {sum:#04x}, not 0)")
+            IdentifyError::NotAta => write!(f, "IDENTIFY DEVICE: not an ATA disk (word 0 bit 15 set)"),
+            IdentifyError::BadChecksum => {
+                write!(f, "IDENTIFY DEVICE: bad checksum (word 255: the 512 bytes do not sum to 0)")
             }
             IdentifyError::NoLba => write!(f, "IDENTIFY DEVICE: the drive has no LBA addressing (word 49 bit 9)"),
             IdentifyError::ZeroCapacity => write!(f, "IDENTIFY DEVICE: the drive reports 0 sectors"),
@@ -141,6 +135,36 @@ impl Identify {
     }
 }
 
+/// One line for a `disk` listing: `"QEMU HARDDISK" serial QM00001
+/// firmware 2.5+, 131072 sectors (64 MiB), LBA48, UDMA0-5 MWDMA0-2 PIO4,
+/// write cache on, FLUSH CACHE EXT`.
+impl fmt::Display for Identify {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let cap = self.capacity();
+        write!(f, "\"{}\" serial {} firmware {}, {cap} sectors ({} MiB)", self.model(), self.serial(), self.firmware(), cap / 2048)?;
+        f.write_str(if self.lba48 { ", LBA48" } else { ", LBA28" })?;
+        if !self.dma {
+            f.write_str(", no DMA")?;
+        }
+        if let Some(m) = self.best_udma() {
+            write!(f, ", UDMA0-{m}")?;
+        }
+        if let Some(m) = self.best_mwdma() {
+            write!(f, "{}MWDMA0-{m}", if self.udma_modes != 0 { " " } else { ", " })?;
+        }
+        write!(f, " PIO{}", self.best_pio())?;
+        match (self.write_cache, self.write_cache_enabled) {
+            (false, _) => f.write_str(", no write cache")?,
+            (true, on) => f.write_str(if on { ", write cache on" } else { ", write cache off" })?,
+        }
+        f.write_str(match (self.flush_cache_ext, self.flush_cache) {
+            (true, _) => ", FLUSH CACHE EXT",
+            (false, true) => ", FLUSH CACHE",
+            (false, false) => ", no FLUSH CACHE",
+        })
+    }
+}
+
 fn highest(bits: u8) -> Option<u8> {
     (bits != 0).then(|| 7 - bits.leading_zeros() as u8)
 }
@@ -162,21 +186,23 @@ fn string<const N: usize>(words: &[u16; 256], from: usize) -> [u8; N] {
     out
 }
 
+/// The sum of the 512 bytes mod 256 (0 when the integrity word is right).
+pub fn checksum(words: &[u16; 256]) -> u8 {
+    words.iter().fold(0u8, |s, w| {
+        let [a, b] = w.to_le_bytes();
+        s.wrapping_add(a).wrapping_add(b)
+    })
+}
+
 /// Checks and decodes the 256 words of IDENTIFY DEVICE (see the module
 /// docs for the checks, in the order made).
 pub fn parse(words: &[u16; 256]) -> Result<Identify, IdentifyError> {
     let bit = |w: usize, b: u32| words[w] & (1 << b) != 0;
     if bit(0, 15) {
-        return Err(IdentifyError::NotAta { word0: words[0] });
+        return Err(IdentifyError::NotAta);
     }
-    if words[255] & 0xff == 0xa5 {
-        let sum = words.iter().fold(0u8, |s, w| {
-            let [a, b] = w.to_le_bytes();
-            s.wrapping_add(a).wrapping_add(b)
-        });
-        if sum != 0 {
-            return Err(IdentifyError::BadChecksum { sum });
-        }
+    if words[255] & 0xff == 0xa5 && checksum(words) != 0 {
+        return Err(IdentifyError::BadChecksum);
     }
     if !bit(49, 9) {
         return Err(IdentifyError::NoLba);

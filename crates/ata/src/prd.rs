@@ -29,8 +29,11 @@ pub const MAX_REGION: u32 = 0x1_0000;
 pub const MAX_ENTRIES: usize = (BOUNDARY / ENTRY_BYTES as u64) as usize;
 /// Bytes in one entry.
 pub const ENTRY_BYTES: usize = 8;
-/// QEMU's bus-master model stops reading a table after 4 KiB: a table
-/// longer than this many entries is cut short there.
+/// QEMU's bus-master model (hw/ide/pci.c, `BMDMA_PAGE_SIZE`) stops
+/// reading a table after 4 KiB: a table longer than this many entries is
+/// cut short there and the command moves less than asked. A driver keeps
+/// `worst_case_entries(max_sectors * 512, max_segments)` within this (for
+/// example 16384 sectors and 128 segments: 128 + 256 = 384 entries).
 pub const QEMU_MAX_ENTRIES: usize = 4096 / ENTRY_BYTES;
 /// The largest transfer of one command: 65536 sectors of 512 bytes, the
 /// most a 48-bit command moves (ATA/ATAPI-8 ACS, READ DMA EXT: count 0
@@ -268,13 +271,13 @@ pub fn table_fits(table_bus: u64, entries: usize) -> Result<(), PrdError> {
 /// the primary channel at offset 0 of the BAR, the secondary at 8).
 pub mod bm {
     /// Bus Master IDE Command register (offset 0).
-    pub const COMMAND: u16 = 0;
+    pub const COMMAND: u64 = 0;
     /// Bus Master IDE Status register (offset 2).
-    pub const STATUS: u16 = 2;
+    pub const STATUS: u64 = 2;
     /// Descriptor Table Pointer register (offset 4, 32 bits, bits 1:0 reserved).
-    pub const TABLE: u16 = 4;
+    pub const TABLE: u64 = 4;
     /// Bytes of one channel's block.
-    pub const CHANNEL_STRIDE: u16 = 8;
+    pub const CHANNEL_STRIDE: u64 = 8;
 
     /// Command bit 0: start (1) or stop (0) the bus master.
     pub const CMD_START: u8 = 1 << 0;

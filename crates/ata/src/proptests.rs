@@ -377,3 +377,76 @@ fn command_of_every_name_exists() {
         }
     }
 }
+
+// ------------------------------------------------------------ identify
+
+/// A string of printable ASCII with spaces around, up to `n` bytes.
+fn ata_string(n: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(prop_oneof![3 => 0x21u8..=0x7e, 1 => Just(b' ')], 0..=n)
+        .prop_map(|b| String::from_utf8(b).unwrap())
+}
+
+proptest! {
+    #![proptest_config(test_support::config())]
+
+    /// Any 256 words: `parse` answers without panicking; when it accepts,
+    /// the checks it documents hold.
+    #[test]
+    fn identify_any_words(mut words in proptest::collection::vec(any::<u16>(), 256), sign in any::<bool>()) {
+        if sign {
+            words[255] = words[255] & 0xff00 | 0xa5;
+        }
+        let w: [u16; 256] = words.try_into().unwrap();
+        if let Ok(id) = crate::identify::parse(&w) {
+            prop_assert_eq!(w[0] & 0x8000, 0);
+            prop_assert!(w[49] & 0x200 != 0);
+            prop_assert!(id.capacity() != 0);
+            prop_assert!(w[255] & 0xff != 0xa5 || crate::identify::checksum(&w) == 0);
+            prop_assert!(id.model().len() <= 40 && id.serial().len() <= 20 && id.firmware().len() <= 8);
+        }
+    }
+
+    /// Strings and sizes written as the standard lays them out come back.
+    #[test]
+    fn identify_round_trip(
+        model in ata_string(40), serial in ata_string(20), firmware in ata_string(8),
+        lba28 in 0u32..1 << 28, lba48 in any::<u64>(), has48 in any::<bool>(), udma in any::<u8>(),
+    ) {
+        let mut w = [0u16; 256];
+        let put = |w: &mut [u16; 256], from: usize, len: usize, s: &str| {
+            let mut b = s.as_bytes().to_vec();
+            b.resize(len, b' ');
+            for i in 0..len / 2 {
+                w[from + i] = u16::from_be_bytes([b[2 * i], b[2 * i + 1]]);
+            }
+        };
+        put(&mut w, 27, 40, &model);
+        put(&mut w, 10, 20, &serial);
+        put(&mut w, 23, 8, &firmware);
+        w[0] = 0x0040;
+        w[49] = 0x0300;
+        w[53] = 0x0004;
+        w[60] = lba28 as u16;
+        w[61] = (lba28 >> 16) as u16;
+        w[83] = 0x4000 | if has48 { 0x0400 } else { 0 };
+        w[88] = udma as u16;
+        for i in 0..4 {
+            w[100 + i] = (lba48 >> (16 * i)) as u16;
+        }
+        let want = if has48 && lba48 != 0 { lba48 } else { lba28 as u64 };
+        match crate::identify::parse(&w) {
+            Ok(id) => {
+                prop_assert_eq!(id.model(), model.trim());
+                prop_assert_eq!(id.serial(), serial.trim());
+                prop_assert_eq!(id.firmware(), firmware.trim());
+                prop_assert_eq!(id.capacity(), want);
+                prop_assert_eq!(id.lba48, has48);
+                prop_assert_eq!(id.udma_modes, udma);
+            }
+            Err(e) => {
+                prop_assert_eq!(want, 0);
+                prop_assert_eq!(e, crate::identify::IdentifyError::ZeroCapacity);
+            }
+        }
+    }
+}

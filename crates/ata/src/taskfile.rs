@@ -327,8 +327,9 @@ pub enum Reg {
 }
 
 impl Reg {
-    /// The register's offset in the command block (Data is 0).
-    pub const fn offset(&self) -> u16 {
+    /// The register's offset in the command block (Data is 0), to add to
+    /// the block's address.
+    pub const fn offset(&self) -> u64 {
         match self {
             Reg::Features => 1,
             Reg::SectorCount => 2,

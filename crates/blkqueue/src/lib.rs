@@ -93,7 +93,8 @@ fn mergeable(p: &Pending, limits: &Limits) -> bool {
 
 /// The dispatches for `queue` under `limits` (see the crate docs for the
 /// rules). Every request is in exactly one dispatch; dispatches are in
-/// submission order.
+/// submission order. A request of 0 sectors or over the limits by itself
+/// is a dispatch of its own, which the driver then refuses.
 pub fn plan(queue: &[Pending], limits: &Limits) -> Vec<Dispatch> {
     let mut out: Vec<Dispatch> = Vec::new();
     // Segments of the current dispatch, when it may still grow.

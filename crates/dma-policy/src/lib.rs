@@ -9,6 +9,10 @@
 //! * [`coherent_plan`]: where coherent memory comes from (a buddy block
 //!   when one is large enough, the CMA area otherwise or when the buddy
 //!   allocator fails);
+//! * [`seg`]: a device's segment limits (`max_seg_size`,
+//!   `seg_boundary_mask`): cutting a mapped segment so that it obeys
+//!   them, and DMA-API debug's check of one segment;
+//! * [`mask_windows`]: which windows a DMA mask can use (`dma_set_mask`);
 //! * [`debug`]: the bookkeeping of DMA-API debug (live mappings by device
 //!   and bus address, the unmap and sync checks).
 #![cfg_attr(not(test), no_std)]
@@ -17,6 +21,7 @@
 extern crate alloc;
 
 pub mod debug;
+pub mod seg;
 
 /// Alpha pages: 8 KiB.
 pub const PAGE_SIZE: u64 = 8192;
@@ -98,6 +103,73 @@ pub fn choose_window(w: &Windows, pa: u64, len: u64, mask: u64, policy: Policy, 
         (Some(sg), _) if sg.bus_last() <= mask => Ok(Choice::Sg),
         (_, Some(isa)) if isa.bus_last() <= mask => Ok(Choice::Isa),
         _ => Err(NoWindow),
+    }
+}
+
+/// Which windows a DMA mask can use (Linux's `dma_set_mask` on Alpha asks
+/// `alpha_pci_supported` the same question).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaskWindows {
+    /// The direct window serves physical memory below this address (0:
+    /// the mask does not reach the direct window's base).
+    pub direct_below: u64,
+    /// The PCI scatter-gather window lies wholly below the mask.
+    pub sg: bool,
+    /// The ISA scatter-gather window lies wholly below the mask.
+    pub isa: bool,
+}
+
+impl core::fmt::Display for MaskWindows {
+    /// `direct (memory below 0x...), PCI SG, ISA SG`, or `none`.
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let mut sep = "";
+        if self.direct_below > 0 {
+            write!(f, "direct (memory below {:#x})", self.direct_below)?;
+            sep = ", ";
+        }
+        if self.sg {
+            write!(f, "{sep}PCI SG")?;
+            sep = ", ";
+        }
+        if self.isa {
+            write!(f, "{sep}ISA SG")?;
+            sep = ", ";
+        }
+        if sep.is_empty() {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+impl MaskWindows {
+    /// Only the windows `policy` lets a device use (`strict`: `iommu=strict`,
+    /// under which an `Auto` device never uses the direct window).
+    pub const fn under(self, policy: Policy, strict: bool) -> MaskWindows {
+        match policy {
+            Policy::ForceDirect => MaskWindows { direct_below: self.direct_below, sg: false, isa: false },
+            Policy::ForceSg => MaskWindows { direct_below: 0, ..self },
+            Policy::Auto if strict => MaskWindows { direct_below: 0, ..self },
+            Policy::Auto => self,
+        }
+    }
+
+    /// Whether the mask can use any window.
+    pub const fn any(&self) -> bool {
+        self.direct_below > 0 || self.sg || self.isa
+    }
+}
+
+/// The windows a device with highest bus address `mask` can use: the part
+/// of the direct window below the mask, and each scatter-gather window
+/// that lies wholly below it ([`choose_window`] decides per buffer with the
+/// same rules).
+pub fn mask_windows(w: &Windows, mask: u64) -> MaskWindows {
+    let direct_below = if mask < w.direct.bus_base { 0 } else { (mask - w.direct.bus_base).saturating_add(1).min(w.direct.size) };
+    MaskWindows {
+        direct_below,
+        sg: w.sg.is_some_and(|sg| sg.size > 0 && sg.bus_last() <= mask),
+        isa: w.isa.is_some_and(|isa| isa.size > 0 && isa.bus_last() <= mask),
     }
 }
 

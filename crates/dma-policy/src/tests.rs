@@ -156,3 +156,39 @@ proptest! {
         prop_assert_eq!(n, last - first + 1);
     }
 }
+
+#[test]
+fn mask_windows_of_common_masks() {
+    let m = mask_windows(&W, 0x00ff_ffff);
+    assert_eq!(m, MaskWindows { direct_below: 0, sg: false, isa: true });
+    assert!(!mask_windows(&W, 0xffff).any());
+    let m = mask_windows(&W, 0xffff_ffff);
+    assert_eq!(m, MaskWindows { direct_below: 0x8000_0000, sg: true, isa: true });
+    assert_eq!(mask_windows(&W, u64::MAX).direct_below, 0x8000_0000);
+    assert_eq!(mask_windows(&W, 0x8000_ffff).direct_below, 0x1_0000);
+    let full = mask_windows(&W, u64::MAX);
+    assert_eq!(full.to_string(), "direct (memory below 0x80000000), PCI SG, ISA SG");
+    assert_eq!(full.under(Policy::ForceSg, false).to_string(), "PCI SG, ISA SG");
+    assert_eq!(full.under(Policy::Auto, true), full.under(Policy::ForceSg, false));
+    assert_eq!(full.under(Policy::ForceDirect, true).to_string(), "direct (memory below 0x80000000)");
+    assert_eq!(mask_windows(&W, 0xffff).to_string(), "none");
+}
+
+proptest! {
+    #![proptest_config(test_support::config())]
+
+    /// A buffer has a window (Auto, not strict) exactly when the windows of
+    /// its mask say so: below `direct_below`, or any SG window.
+    #[test]
+    fn mask_windows_agree_with_choose_window(
+        mask in prop_oneof![any::<u64>(), 0u64..1 << 33],
+        pa in 0u64..1 << 32,
+        len in 1u64..1 << 20,
+        policy in prop_oneof![Just(Policy::Auto), Just(Policy::ForceSg), Just(Policy::ForceDirect)],
+        strict in any::<bool>(),
+    ) {
+        let m = mask_windows(&W, mask).under(policy, strict);
+        let ok = choose_window(&W, pa, len, mask, policy, strict).is_ok();
+        prop_assert_eq!(ok, pa + len <= m.direct_below || m.sg || m.isa);
+    }
+}

@@ -1,6 +1,6 @@
 //! The accounting snapshot with the DMA layer's part: `mm`'s snapshot
 //! ([`crate::mm::accounting`]) plus the IOMMU arena entries in use and the
-//! mappings DMA-API debug tracks. It lives here, not in `mm`, so that `mm`
+//! mappings DMA-API debug tracks, and the DMA pools' chunks and objects. It lives here, not in `mm`, so that `mm`
 //! never reads DMA state (the dependency runs from `dma` to `mm` only).
 
 use super::{debug, iommu};
@@ -14,6 +14,7 @@ pub fn accounting() -> Accounting {
         debug_enabled: debug::enabled(),
         live_mappings: debug::live(),
         problems: debug::errors(),
+        pool_objects: { let (_, chunks, objects) = super::pool::totals(); (chunks, objects) },
     });
     a
 }

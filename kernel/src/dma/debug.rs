@@ -15,8 +15,12 @@
 //! * a sync outside every segment of the device's live mappings, or with a
 //!   direction the mapping does not accept (`check_sync`);
 //! * an IOMMU bus address handed out while still live;
+//! * a scatter-gather segment that breaks the device's `max_seg_size` or
+//!   `seg_boundary_mask` at map time ([`check_seg_limits`], Linux's
+//!   `check_sg_segment`);
 //! * freeing memory that is still mapped ([`on_free`]);
-//! * mappings still live at shutdown ([`report_leaks`]).
+//! * mappings still live at shutdown ([`report_leaks`]); DMA pool objects
+//!   and pools left (reported by `dma::pool` through [`report_pool`]).
 //!
 //! The same memory may be mapped several times: two direct-window mappings
 //! of one page share their bus address and are both recorded; each unmap
@@ -28,6 +32,7 @@
 //! itself goes on.
 
 use dma_policy::WindowRange;
+use dma_policy::seg::{SegLimits, Violation};
 use addr::{BusAddr, PhysAddr};
 use alloc::vec::Vec;
 use core::fmt;
@@ -101,6 +106,43 @@ pub fn live_streaming() -> Vec<(&'static str, usize)> {
 fn report(dev: &str, what: fmt::Arguments, site: &Location) {
     ERRORS.fetch_add(1, Ordering::Relaxed);
     error!("DMA-API: {dev}: {what} [at {}:{}]", site.file(), site.line());
+}
+
+/// Checks at map time that every segment of a scatter-gather mapping obeys
+/// the device's limits (Linux's `check_sg_segment`); reports each one that
+/// does not. Returns how many were reported.
+pub fn check_seg_limits(dev: &'static str, l: &SegLimits, segs: impl Iterator<Item = Seg>, site: Site) -> usize {
+    if !enabled() {
+        return 0;
+    }
+    let mut n = 0;
+    for (i, s) in segs.enumerate() {
+        match l.violation(s.bus, s.len) {
+            None => continue,
+            Some(Violation::TooLong) => report(
+                dev,
+                format_args!("segment {i} at bus {:#x}+{:#x} is longer than the device's max_seg_size {:#x}", s.bus, s.len, l.max_seg_size),
+                site,
+            ),
+            Some(Violation::Crosses { boundary }) => report(
+                dev,
+                format_args!(
+                    "segment {i} at bus {:#x}+{:#x} crosses {boundary:#x}, a boundary of the device's seg_boundary_mask {:#x}",
+                    s.bus, s.len, l.boundary_mask
+                ),
+                site,
+            ),
+            Some(Violation::Bad) => report(dev, format_args!("segment {i} at bus {:#x}+{:#x} is empty or wraps", s.bus, s.len), site),
+        }
+        n += 1;
+    }
+    n
+}
+
+/// A DMA pool's leak or misuse, reported as DMA-API debug reports (an
+/// `ERROR` line naming the device and the site, counted in [`errors`]).
+pub fn report_pool(dev: &str, what: fmt::Arguments, site: Site) {
+    report(dev, what, site);
 }
 
 /// `file:line` of a site.

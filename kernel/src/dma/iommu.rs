@@ -178,7 +178,7 @@ pub fn pte(bus: BusAddr) -> Option<u64> {
 }
 
 /// The windows as the policy sees them.
-fn windows() -> dma_policy::Windows {
+pub(super) fn windows() -> dma_policy::Windows {
     let mut w = layout().windows(pci_sg_size().max(PAGE_SIZE));
     if ARENAS.lock().is_none() {
         w.sg = None;
@@ -187,12 +187,17 @@ fn windows() -> dma_policy::Windows {
     w
 }
 
-fn choose(dev: &DmaDevice, pa: PhysAddr, len: u64) -> Result<Choice, DmaError> {
-    let policy = match dev.policy {
+/// The device's window policy as the policy crate names it.
+pub(super) fn policy(dev: &DmaDevice) -> Policy {
+    match dev.policy {
         WindowPolicy::Auto => Policy::Auto,
         WindowPolicy::ForceSg => Policy::ForceSg,
         WindowPolicy::ForceDirect => Policy::ForceDirect,
-    };
+    }
+}
+
+fn choose(dev: &DmaDevice, pa: PhysAddr, len: u64) -> Result<Choice, DmaError> {
+    let policy = policy(dev);
     dma_policy::choose_window(&windows(), pa.as_u64(), len, dev.dma_mask, policy, strict())
         .map_err(|_| DmaError::NoWindow { dev: dev.name, mask: dev.dma_mask, pa, len: len as usize })
 }
@@ -296,13 +301,24 @@ fn free_run(bus: BusAddr, pages: u64) {
     }
 }
 
-/// Pages a scatter-gather list needs (each segment's page span).
+/// Pages a scatter-gather list needs before it is mapped (each segment's
+/// page span: in the run every segment starts on a page of its own).
 pub fn sg_pages(sg: &[SgEntry]) -> u64 {
     sg.iter().map(|s| span_pages(s.pa.as_u64(), s.len as u64)).sum()
 }
 
+/// Pages of the IOMMU run behind a mapped list: the bus pages its entries
+/// cover, in order (`dma_policy::seg::bus_pages`). A segment split at the
+/// device's limits (`map_sg`) may leave two entries on one bus page; that
+/// page counts once.
+pub fn run_pages(sg: &[SgEntry]) -> u64 {
+    dma_policy::seg::bus_pages(sg.iter().map(|s| (s.bus.as_u64(), s.len as u64)), PAGE_SIZE)
+}
+
 /// Maps a scatter-gather list: direct per segment if every segment may use
-/// the direct window, else one IOMMU run for all segments.
+/// the direct window, else one IOMMU run for all segments. The device's
+/// segment limits are applied afterwards, by the caller (`dma::map_sg`),
+/// to the bus addresses this gives.
 pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<BusAddr, DmaError> {
     if sg.is_empty() {
         return Err(DmaError::Empty);
@@ -346,13 +362,14 @@ pub fn map_sg(dev: &DmaDevice, sg: &mut [SgEntry]) -> Result<BusAddr, DmaError> 
     Ok(sg[0].bus)
 }
 
-/// Undoes [`map_sg`] (an empty list: nothing to undo).
+/// Undoes [`map_sg`] for the list as mapped, split or not (an empty list:
+/// nothing to undo).
 pub fn unmap_sg(sg: &[SgEntry]) {
     let Some(first) = sg.first() else { return };
     if is_direct(first.bus) {
         return;
     }
-    free_run(first.bus.align_down(PAGE_SIZE), sg_pages(sg));
+    free_run(first.bus.align_down(PAGE_SIZE), run_pages(sg));
 }
 
 /// Scatter-gather arena `i` (0: the ISA window, 1: the PCI window): its

@@ -13,6 +13,12 @@
 //!   undone on drop or by their `unmap`, which returns the result;
 //! * [`sync_for_cpu`] / [`sync_for_device`]: ownership hand-over barriers,
 //!   checked by DMA-API debug against the live mappings.
+//! * [`pool::DmaPool`]: small coherent objects carved from coherent chunks
+//!   (Linux's `dma_pool_*`);
+//! * [`set_mask`], [`set_max_seg_size`], [`set_seg_boundary`]: a device's
+//!   addressing and segment limits (Linux's `dma_set_mask`,
+//!   `dma_set_max_seg_size`, `dma_set_seg_boundary`); `map_sg` splits
+//!   segments so that the device gets none that breaks its limits.
 //!
 //! Each owned value records its device's name, so the unmap cannot name
 //! another device, size or direction. What escapes by `core::mem::forget`
@@ -34,6 +40,7 @@ mod accounting;
 pub mod debug;
 pub mod fault;
 pub mod iommu;
+pub mod pool;
 
 pub use accounting::accounting;
 use crate::arch::{mb, wmb};
@@ -106,6 +113,17 @@ pub enum DmaError {
     Empty,
     /// Refused by DMA-API debug (bad unmap).
     Refused,
+    /// `DmaPool::create` parameters the pool cannot honour.
+    PoolParams { pool: &'static str, size: usize, align: usize, boundary: usize, err: dma_pool::PoolError },
+    /// A new chunk of a pool could not be taken in.
+    PoolChunk { pool: &'static str, bus: BusAddr, err: dma_pool::PoolError },
+    /// A pool was destroyed with objects still allocated (reported each).
+    PoolBusy { pool: &'static str, live: usize },
+    /// A device's segment limits cannot be obeyed (`max_seg_size` 0, or a
+    /// `seg_boundary_mask` not of the form `2^n - 1`).
+    SegLimits { dev: &'static str, max_seg_size: usize, mask: u64 },
+    /// `set_mask`: no window can be reached with this mask.
+    NoWindowForMask { dev: &'static str, mask: u64 },
 }
 
 impl fmt::Display for DmaError {
@@ -144,6 +162,30 @@ impl fmt::Display for DmaError {
             ),
             DmaError::Empty => f.write_str("zero-length DMA request"),
             DmaError::Refused => f.write_str("refused by DMA-API debug"),
+            DmaError::PoolParams { pool, size, align, boundary, err } => {
+                write!(f, "DMA pool {pool} (size {size}, align {align}, boundary {boundary:#x}) not created: {err}")
+            }
+            DmaError::PoolChunk { pool, bus, err } => write!(f, "DMA pool {pool}: the chunk at bus {bus:#x} was not taken in: {err}"),
+            DmaError::PoolBusy { pool, live } => {
+                write!(f, "DMA pool {pool} destroyed with {live} object(s) still allocated (their chunks stay allocated)")
+            }
+            DmaError::SegLimits { dev, max_seg_size, mask } => write!(
+                f,
+                "{dev}: segment limits max_seg_size {max_seg_size:#x}, seg_boundary_mask {mask:#x} cannot be obeyed (the size must be above 0, the mask 2^n-1)"
+            ),
+            DmaError::NoWindowForMask { dev, mask } => {
+                let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
+                write!(
+                    f,
+                    "{dev}: DMA mask {mask:#x} reaches no DMA window this device may use (direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x}); mask not set",
+                    d.bus_base,
+                    d.bus_last(),
+                    sg.bus_base,
+                    (sg.bus_base + sg.size).wrapping_sub(1),
+                    isa.bus_base,
+                    isa.bus_last()
+                )
+            }
         }
     }
 }
@@ -425,16 +467,67 @@ impl Drop for SgMapping {
 
 /// Maps a list of segments. Through the IOMMU all segments share one run
 /// of entries, so the device sees them back to back page by page.
+///
+/// The device's segment limits (`max_seg_size`, `seg_boundary_mask`) are
+/// obeyed by splitting: once every segment has its bus address, each is
+/// cut at the bus addresses where it would cross a boundary or outgrow
+/// `max_seg_size` ([`dma_policy::seg::SegLimits::pieces`]), so
+/// [`SgMapping::entries`] may be longer than the list given. Splitting,
+/// not placing the IOMMU run inside one boundary, because it works for
+/// every list (a run longer than the boundary cannot be placed inside it,
+/// and a run of several segments would need each segment placed on its
+/// own), keeps one run per list (one allocation, one unmap), and is the
+/// same code for the direct window and the IOMMU. DMA-API debug then checks
+/// every entry against the limits ([`debug::check_seg_limits`]).
 #[track_caller]
 pub fn map_sg(dev: &DmaDevice, mut list: Vec<SgEntry>, dir: Direction) -> Result<SgMapping, DmaError> {
     let site = Location::caller();
     if list.is_empty() || list.iter().any(|s| s.len == 0) {
         return Err(DmaError::Empty);
     }
+    let limits = seg_limits(dev)?;
     iommu::map_sg(dev, &mut list)?;
+    let list = match split_at_limits(list, &limits) {
+        Ok(l) => l,
+        Err((e, list)) => {
+            iommu::unmap_sg(&list);
+            return Err(e);
+        }
+    };
+    debug::check_seg_limits(dev.name, &limits, sg_segs(&list), site);
     debug::on_map(dev.name, Kind::Sg, dir, sg_segs(&list), site);
     barrier_for_device(dir);
     Ok(SgMapping { dev: dev.name, list, dir, site })
+}
+
+/// The device's segment limits, refused when they cannot be obeyed.
+fn seg_limits(dev: &DmaDevice) -> Result<dma_policy::seg::SegLimits, DmaError> {
+    let l = dma_policy::seg::SegLimits { max_seg_size: dev.max_seg_size as u64, boundary_mask: dev.seg_boundary_mask };
+    if !l.valid() {
+        return Err(DmaError::SegLimits { dev: dev.name, max_seg_size: dev.max_seg_size, mask: dev.seg_boundary_mask });
+    }
+    Ok(l)
+}
+
+/// The mapped list cut at the limits (the list itself when nothing needs
+/// cutting). The new list is allocated fallibly; on failure the error
+/// comes back with the list as mapped, for the caller to unmap.
+fn split_at_limits(list: Vec<SgEntry>, l: &dma_policy::seg::SegLimits) -> Result<Vec<SgEntry>, (DmaError, Vec<SgEntry>)> {
+    let n: usize = list.iter().map(|s| l.count(s.bus.as_u64(), s.len as u64)).sum();
+    if n == list.len() {
+        return Ok(list);
+    }
+    let mut out = Vec::new();
+    if out.try_reserve_exact(n).is_err() {
+        let size = n * core::mem::size_of::<SgEntry>();
+        return Err((DmaError::NoMemory { size, buddy: None, cma: None }, list));
+    }
+    for s in &list {
+        for (off, len) in l.pieces(s.bus.as_u64(), s.len as u64) {
+            out.push(SgEntry { pa: s.pa + off, len: len as usize, bus: s.bus + off });
+        }
+    }
+    Ok(out)
 }
 
 fn sg_segs(sg: &[SgEntry]) -> impl ExactSizeIterator<Item = Seg> + '_ {
@@ -481,6 +574,48 @@ pub mod by_hand {
     pub fn unmap_sg(dev: &DmaDevice, sg: &[SgEntry], dir: Direction) -> Result<(), DmaError> {
         super::unmap_sg_at(dev.name, sg, dir, Location::caller())
     }
+}
+
+/// The windows a DMA mask can use, as [`set_mask`] returns them: the part
+/// of the direct window below the mask (`direct_below`, physical), and
+/// whether the PCI and ISA scatter-gather windows lie below it; only those
+/// the device's policy (and `iommu=strict`) lets it use.
+pub use dma_policy::MaskWindows as Window;
+
+/// Linux's `dma_set_mask`: sets the device's DMA mask (its highest bus
+/// address) if some window it may use can be reached with it, and says
+/// which ([`Window`]); else [`DmaError::NoWindowForMask`] and the mask
+/// stays as it was. Call after `dma::init` (the scatter-gather windows
+/// count once they are set up).
+pub fn set_mask(dev: &mut DmaDevice, mask: u64) -> Result<Window, DmaError> {
+    let w = dma_policy::mask_windows(&iommu::windows(), mask).under(iommu::policy(dev), iommu::strict());
+    if !w.any() {
+        return Err(DmaError::NoWindowForMask { dev: dev.name, mask });
+    }
+    dev.dma_mask = mask;
+    Ok(w)
+}
+
+/// Linux's `dma_set_max_seg_size`: the longest segment `map_sg` gives the
+/// device (above 0).
+pub fn set_max_seg_size(dev: &mut DmaDevice, size: usize) -> Result<(), DmaError> {
+    let l = dma_policy::seg::SegLimits { max_seg_size: size as u64, boundary_mask: dev.seg_boundary_mask };
+    if !l.valid() {
+        return Err(DmaError::SegLimits { dev: dev.name, max_seg_size: size, mask: dev.seg_boundary_mask });
+    }
+    dev.max_seg_size = size;
+    Ok(())
+}
+
+/// Linux's `dma_set_seg_boundary`: no segment `map_sg` gives the device
+/// crosses an address with `mask`'s bits clear (`mask` is `2^n - 1`).
+pub fn set_seg_boundary(dev: &mut DmaDevice, mask: u64) -> Result<(), DmaError> {
+    let l = dma_policy::seg::SegLimits { max_seg_size: dev.max_seg_size as u64, boundary_mask: mask };
+    if !l.valid() {
+        return Err(DmaError::SegLimits { dev: dev.name, max_seg_size: dev.max_seg_size, mask });
+    }
+    dev.seg_boundary_mask = mask;
+    Ok(())
 }
 
 /// The ordering a hand-over to the device needs: the device may read
@@ -550,6 +685,7 @@ pub fn init(params: &bootparam::EarlyParams, total_pages: u64) {
 /// At shutdown: report leaked mappings and give the firmware its windows
 /// back (the machine's `kill_arch`).
 pub fn shutdown() {
+    pool::report_leaks();
     debug::report_leaks();
     crate::platform::machine().kill_arch();
 }

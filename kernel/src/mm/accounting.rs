@@ -24,6 +24,8 @@ pub struct DmaCounts {
     pub live_mappings: usize,
     /// Problems DMA-API debug has reported since boot.
     pub problems: u64,
+    /// DMA pools: (chunks held, objects allocated), over every pool alive.
+    pub pool_objects: (usize, usize),
 }
 
 /// A snapshot of the memory counters, each source read once.
@@ -57,15 +59,15 @@ pub fn accounting() -> Accounting {
 pub enum Compare {
     /// Every page count as it is: buddy managed and free pages, the free
     /// blocks of each order, CMA total and free, heap pages; IOMMU entries
-    /// and live mappings.
+    /// and live mappings, DMA pool chunks and objects.
     Exact,
     /// The page counts, not how free pages are split into blocks: buddy
-    /// free pages, heap pages, CMA free; IOMMU entries and live mappings.
+    /// free pages, heap pages, CMA free; IOMMU entries and live mappings, DMA pool chunks and objects.
     Pages,
     /// As [`Compare::Pages`], but pages the heap took from the buddy
     /// allocator count as free (the heap may grow while a test formats
     /// its messages): buddy free plus heap pages, CMA free; IOMMU entries
-    /// and live mappings.
+    /// and live mappings, DMA pool chunks and objects.
     HeapAsFree,
 }
 
@@ -82,6 +84,7 @@ enum Quantity {
     CmaFree,
     IommuUsed,
     LiveMappings,
+    PoolObjects,
 }
 
 impl Quantity {
@@ -96,6 +99,7 @@ impl Quantity {
             Quantity::CmaFree => "CMA free pages",
             Quantity::IommuUsed => "IOMMU entries used (ISA, PCI)",
             Quantity::LiveMappings => "DMA mappings live",
+            Quantity::PoolObjects => "DMA pool chunks, objects",
         }
     }
 
@@ -103,9 +107,9 @@ impl Quantity {
     fn compared(rule: Compare) -> &'static [Quantity] {
         use Quantity::*;
         match rule {
-            Compare::Exact => &[Managed, BuddyFree, FreeBlocks, HeapPages, CmaTotal, CmaFree, IommuUsed, LiveMappings],
-            Compare::Pages => &[BuddyFree, HeapPages, CmaFree, IommuUsed, LiveMappings],
-            Compare::HeapAsFree => &[BuddyAndHeap, CmaFree, IommuUsed, LiveMappings],
+            Compare::Exact => &[Managed, BuddyFree, FreeBlocks, HeapPages, CmaTotal, CmaFree, IommuUsed, LiveMappings, PoolObjects],
+            Compare::Pages => &[BuddyFree, HeapPages, CmaFree, IommuUsed, LiveMappings, PoolObjects],
+            Compare::HeapAsFree => &[BuddyAndHeap, CmaFree, IommuUsed, LiveMappings, PoolObjects],
         }
     }
 }
@@ -149,6 +153,7 @@ impl Accounting {
             Quantity::CmaFree => Value::Count(self.pages.cma_free),
             Quantity::IommuUsed => self.dma.map_or(Value::Absent, |d| Value::Pair(d.iommu_used)),
             Quantity::LiveMappings => self.dma.map_or(Value::Absent, |d| Value::Count(d.live_mappings)),
+            Quantity::PoolObjects => self.dma.map_or(Value::Absent, |d| Value::Pair(d.pool_objects)),
         }
     }
 

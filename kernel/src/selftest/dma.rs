@@ -740,3 +740,310 @@ fn probe_unmap_sg_empty(pa: PhysAddr) {
         Err(e) => log::error!("dma probe: map_sg failed: {e}"),
     }
 }
+
+/// A pool of 16-byte objects aligned to 16 that never cross 4 KiB (a PRD
+/// table pool's parameters), through the direct window and forced through
+/// the IOMMU: 1100 objects (three chunks) each zeroed, aligned on the bus
+/// and in memory, inside one 4 KiB block on the bus, translated by the
+/// chipset to its own physical address, and overlapping no other (each
+/// holds its own stamp to the end); half freed and allocated again (the
+/// freed slots are reused, no chunk added); then all freed (at most one
+/// empty chunk kept), the pool destroyed, and every count of the
+/// accounting back exactly. A chunk that cannot be allocated (buddy and
+/// CMA made to fail) is `NoMemory` with nothing held; bad parameters are
+/// refused with the error naming them.
+pub fn pool() -> Result<String, String> {
+    use crate::dma::pool::DmaPool;
+    let before = dma::accounting();
+    let errors0 = debug::errors();
+    const N: usize = 1100;
+    let mut detail = String::new();
+    for d in [dev("test-pool", FULL, WindowPolicy::Auto), dev("test-pool-sg", 0xffff_ffff, WindowPolicy::ForceSg)] {
+        let p = DmaPool::create("test-prd", &d, 16, 16, 4096).map_err(|e| format!("{e}"))?;
+        let mut objs = Vec::new();
+        for i in 0..N {
+            let o = p.alloc().map_err(|e| format!("{}: object {i}: {e}", d.name))?;
+            let (bus, pa, cpu) = (o.bus().as_u64(), o.pa(), o.cpu());
+            if o.size() != 16 || bus % 16 != 0 || pa.as_u64() % 16 != 0 || cpu as usize % 16 != 0 {
+                return Err(format!("{}: object {i} at bus {bus:#x}, pa {pa:#x}, size {}: misaligned", d.name, o.size()));
+            }
+            if bus / 4096 != (bus + 15) / 4096 {
+                return Err(format!("{}: object {i} at bus {bus:#x} crosses 4 KiB", d.name));
+            }
+            let (tpa, how) = chipset_translate(o.bus())?;
+            if tpa != pa {
+                return Err(format!("{}: object {i}: bus {bus:#x} reaches {tpa:#x} ({how}), not its pa {pa:#x}", d.name));
+            }
+            // SAFETY: the object's 16 bytes are ours until it is dropped.
+            let bytes = unsafe { core::slice::from_raw_parts_mut(cpu, 16) };
+            if bytes.iter().any(|&b| b != 0) {
+                return Err(format!("{}: object {i} at {pa:#x} not zeroed", d.name));
+            }
+            bytes.fill(i as u8 ^ 0x5a);
+            objs.push((i, o));
+        }
+        let c = p.counts();
+        if c.objects != N || c.chunks != N.div_ceil(512) {
+            return Err(format!("{}: {} objects in {} chunks, expected {N} in {}", d.name, c.objects, c.chunks, N.div_ceil(512)));
+        }
+        let mut by_bus: Vec<u64> = objs.iter().map(|(_, o)| o.bus().as_u64()).collect();
+        by_bus.sort_unstable();
+        if let Some(w) = by_bus.windows(2).find(|w| w[0] + 16 > w[1]) {
+            return Err(format!("{}: objects at bus {:#x} and {:#x} overlap", d.name, w[0], w[1]));
+        }
+        for (i, o) in &objs {
+            // SAFETY: as above.
+            let bytes = unsafe { core::slice::from_raw_parts(o.cpu(), 16) };
+            if bytes.iter().any(|&b| b != *i as u8 ^ 0x5a) {
+                return Err(format!("{}: object {i} at {:#x} overwritten by another", d.name, o.pa()));
+            }
+        }
+        // Every other one back, then as many again: the same slots.
+        let mut freed: Vec<u64> = Vec::new();
+        let mut k = 0;
+        objs.retain(|(_, o)| {
+            k += 1;
+            if k % 2 == 0 {
+                freed.push(o.bus().as_u64());
+                false
+            } else {
+                true
+            }
+        });
+        freed.sort_unstable();
+        let mut again: Vec<u64> = Vec::new();
+        for _ in 0..freed.len() {
+            let o = p.alloc().map_err(|e| format!("{}: realloc: {e}", d.name))?;
+            again.push(o.bus().as_u64());
+            objs.push((0, o));
+        }
+        again.sort_unstable();
+        if again != freed || p.counts().chunks != N.div_ceil(512) {
+            return Err(format!("{}: freed slots not reused ({} chunks)", d.name, p.counts().chunks));
+        }
+        drop(objs);
+        let c = p.counts();
+        if c.objects != 0 || c.chunks > 1 {
+            return Err(format!("{}: after freeing all: {} objects, {} chunks (at most 1 kept)", d.name, c.objects, c.chunks));
+        }
+        p.destroy().map_err(|e| format!("{}: destroy: {e}", d.name))?;
+        detail += &format!("{}: {N} objects in {} chunks; ", d.name, N.div_ceil(512));
+    }
+    // No memory for a chunk: the error, and nothing held.
+    {
+        let p = DmaPool::create("test-nomem", &dev("test-pool", FULL, WindowPolicy::Auto), 64, 64, 0).map_err(|e| format!("{e}"))?;
+        fault::arm(fault::Site::Buddy, 1);
+        fault::arm(fault::Site::Cma, 1);
+        let r = p.alloc();
+        fault::arm(fault::Site::Buddy, 0);
+        fault::arm(fault::Site::Cma, 0);
+        match r {
+            Err(DmaError::NoMemory { .. }) if p.counts() == Default::default() => detail += "no memory for a chunk -> NoMemory; ",
+            Err(e) => return Err(format!("alloc without memory: {e}, counts {:?}", p.counts())),
+            Ok(o) => return Err(format!("alloc without memory gave bus {:#x}", o.bus())),
+        }
+        p.destroy().map_err(|e| format!("{e}"))?;
+    }
+    for (size, align, boundary) in [(16, 3, 0), (32, 16, 16), (16, 16, 1000), (0, 8, 0)] {
+        match DmaPool::create("test-bad", &dev("test-pool", FULL, WindowPolicy::Auto), size, align, boundary) {
+            Err(e @ DmaError::PoolParams { .. }) => {
+                if size == 32 && align == 16 {
+                    detail += &format!("refused: {e}; ");
+                }
+            }
+            Err(e) => return Err(format!("create({size}, {align}, {boundary:#x}): wrong error {e}")),
+            Ok(_) => return Err(format!("create({size}, {align}, {boundary:#x}) accepted")),
+        }
+    }
+    if debug::errors() != errors0 {
+        return Err(format!("{} DMA-API problems reported", debug::errors() - errors0));
+    }
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
+    }
+    detail += "accounting back exactly";
+    Ok(detail)
+}
+
+/// Run at boot with `dma_pool_leak_test`: the leaks a DMA pool can have,
+/// for the shutdown report the runner checks. Pool `leak-prd` hands out
+/// two objects; one is dropped, the other escapes by `core::mem::forget`;
+/// destroying the pool then reports the escaped object (naming the pool
+/// and the line that allocated it) and returns `PoolBusy`, and its chunk
+/// stays allocated. Pool `leak-kept` is itself forgotten with one object.
+/// At shutdown both pools' objects are reported as leaked, `leak-kept` as
+/// still alive, and DMA-API debug reports the two chunks' coherent mappings.
+pub fn pool_leak_probe() {
+    use crate::dma::pool::DmaPool;
+    let d = dev("pool-probe", FULL, WindowPolicy::ForceSg);
+    let p = match DmaPool::create("leak-prd", &d, 16, 16, 4096) {
+        Ok(p) => p,
+        Err(e) => return log::error!("dma pool probe: {e}"),
+    };
+    match (p.alloc(), p.alloc()) {
+        (Ok(a), Ok(b)) => {
+            log::info!("dma pool probe: leaving the object at bus {:#x} of {} allocated on purpose (dma_pool_leak_test)", b.bus(), p.name());
+            drop(a);
+            core::mem::forget(b);
+        }
+        (a, b) => log::error!("dma pool probe: alloc failed: {:?} {:?}", a.err(), b.err()),
+    }
+    match p.destroy() {
+        Err(e @ DmaError::PoolBusy { .. }) => log::info!("dma pool probe: destroy: {e}"),
+        other => log::error!("dma pool probe: destroy with a live object returned {:?}", other.err()),
+    }
+    match DmaPool::create("leak-kept", &d, 64, 64, 0) {
+        Ok(p) => {
+            match p.alloc() {
+                Ok(o) => core::mem::forget(o),
+                Err(e) => log::error!("dma pool probe: {e}"),
+            }
+            core::mem::forget(p);
+        }
+        Err(e) => log::error!("dma pool probe: {e}"),
+    }
+}
+
+/// `map_sg` with a device that has the SFF-8038i limits (64 KiB segments,
+/// no crossing of a 64 KiB boundary), for a list whose segments cross 64
+/// KiB boundaries (on the physical side; the bus side is what is checked):
+/// through the device's usual window (the direct one, or the IOMMU under
+/// `iommu=strict`), forced through the PCI IOMMU, and through the ISA one.
+/// Every entry returned is read back: at most 64 KiB, inside one 64 KiB
+/// block of the bus, the entries cover the list in order byte for byte,
+/// and the chipset translates each entry's first and last bus byte to its
+/// physical address. The list is unmapped (no PTE left), the accounting is
+/// back exactly and DMA-API debug was silent; then debug's own check is
+/// given a bad segment and must report it.
+pub fn sg_limits() -> Result<String, String> {
+    let before = dma::accounting();
+    let mut errors0 = debug::errors();
+    let mut detail = String::new();
+    // 512 KiB, aligned to 512 KiB.
+    let pa = page::alloc_pages(6, true, Owner::SELFTEST).map_err(|e| format!("{e}"))?;
+    let list = [(0xe000u64, 0x1_8000usize), (0x2f800, 0x1000), (0x40000, 0x1_0000), (0x5fff0, 0x20), (0x61234, 0x1_1000)];
+    let limited = |name, mask, policy| -> Result<DmaDevice, String> {
+        let mut d = dev(name, mask, policy);
+        dma::set_max_seg_size(&mut d, 0x1_0000).map_err(|e| format!("{e}"))?;
+        dma::set_seg_boundary(&mut d, 0xffff).map_err(|e| format!("{e}"))?;
+        Ok(d)
+    };
+    for d in [
+        limited("test-seg-auto", FULL, WindowPolicy::Auto)?,
+        limited("test-seg-sg", 0xffff_ffff, WindowPolicy::ForceSg)?,
+        limited("test-seg-isa", 0x00ff_ffff, WindowPolicy::Auto)?,
+    ] {
+        let sg: Vec<SgEntry> = list.iter().map(|&(off, len)| SgEntry::new(pa + off, len)).collect();
+        let m = dma::map_sg(&d, sg, Direction::FromDevice).map_err(|e| format!("{}: {e}", d.name))?;
+        let e = m.entries();
+        // In order, byte for byte: the entries' physical ranges concatenate
+        // to the list's, each input segment's pieces back to back.
+        let mut k = 0;
+        let mut crossing = 0;
+        for &(off, len) in &list {
+            let (start, end) = (pa + off, pa + off + len as u64);
+            let mut at = start;
+            if (off >> 16) != ((off + len as u64 - 1) >> 16) {
+                crossing += 1;
+            }
+            while at < end {
+                let s = e.get(k).ok_or_else(|| format!("{}: entries end before {at:#x}", d.name))?;
+                if s.pa != at || s.len == 0 || s.pa + s.len as u64 > end {
+                    return Err(format!("{}: entry {k} is {:#x}+{:#x}, expected to start at {at:#x} and end by {end:#x}", d.name, s.pa, s.len));
+                }
+                at = s.pa + s.len as u64;
+                k += 1;
+            }
+        }
+        if k != e.len() {
+            return Err(format!("{}: {} entries, {k} cover the list", d.name, e.len()));
+        }
+        for (i, s) in e.iter().enumerate() {
+            let (b, last) = (s.bus.as_u64(), s.bus.as_u64() + s.len as u64 - 1);
+            if s.len > 0x1_0000 || b >> 16 != last >> 16 {
+                return Err(format!("{}: entry {i} at bus {b:#x}+{:#x} breaks the 64 KiB limits", d.name, s.len));
+            }
+            for (bus, want) in [(s.bus, s.pa), (s.bus + (s.len as u64 - 1), s.pa + (s.len as u64 - 1))] {
+                let (got, how) = chipset_translate(bus)?;
+                if got != want {
+                    return Err(format!("{}: entry {i}: bus {bus:#x} reaches {got:#x} ({how}), expected {want:#x}", d.name));
+                }
+            }
+        }
+        let (wname, _, _) = storm_window(&d);
+        if !in_range(e[0].bus, storm_window(&d).1, storm_window(&d).2) {
+            return Err(format!("{}: bus {:#x} is not in {wname}", d.name, e[0].bus));
+        }
+        let checks: Vec<SegCheck> = e.iter().map(|s| (s.bus, s.pa, s.len)).collect();
+        detail += &format!("{}: {} segments ({crossing} crossing) -> {} entries in {wname}; ", d.name, list.len(), e.len());
+        m.unmap().map_err(|e| format!("{}: unmap: {e}", d.name))?;
+        check_unmapped(d.name, &checks)?;
+    }
+    let _ = page::free_pages(pa, 6);
+    expect_reports(&mut errors0, 0, "mapping within the limits")?;
+    let after = dma::accounting();
+    let diff = after.diff(&before, EXACT);
+    if !diff.is_empty() {
+        return Err(format!("state not restored: {diff}"));
+    }
+    // Debug's check must catch what map_sg would never give.
+    if debug::enabled() {
+        let l = dma_policy::seg::SegLimits { max_seg_size: 0x1_0000, boundary_mask: 0xffff };
+        let bad = [debug::seg(BusAddr::new(0x4000_f000), PhysAddr::ZERO, 0x2000)];
+        let n = debug::check_seg_limits("test-seg-check", &l, bad.into_iter(), core::panic::Location::caller());
+        expect_reports(&mut errors0, 1, "a segment across 64 KiB given to DMA-API debug's check")?;
+        if n != 1 {
+            return Err(format!("debug's check reported {n} segments, expected 1"));
+        }
+        detail += "a crossing segment reported by DMA-API debug; ";
+    }
+    // Limits that cannot be obeyed.
+    let mut d = dev("test-seg-bad", FULL, WindowPolicy::Auto);
+    match dma::set_seg_boundary(&mut d, 0xfeff) {
+        Err(DmaError::SegLimits { .. }) => {}
+        other => return Err(format!("seg_boundary_mask 0xfeff accepted: {:?}", other.err())),
+    }
+    if dma::set_max_seg_size(&mut d, 0).is_ok() || d.max_seg_size != 0x1_0000 {
+        return Err(format!("max_seg_size 0 accepted by set_max_seg_size (now {:#x})", d.max_seg_size));
+    }
+    // Set by hand, the field is not checked: map_sg refuses it.
+    d.max_seg_size = 0;
+    match dma::map_sg(&d, alloc::vec![SgEntry::new(PhysAddr::new(0x10_0000), 16)], Direction::ToDevice) {
+        Err(e @ DmaError::SegLimits { .. }) => detail += &format!("refused: {e}"),
+        Err(e) => return Err(format!("max_seg_size 0: wrong error {e}")),
+        Ok(_) => return Err("max_seg_size 0 accepted by map_sg".into()),
+    }
+    Ok(detail)
+}
+
+/// `set_mask` (Linux's `dma_set_mask`): a 24-bit mask gets the ISA window
+/// only, a 32-bit one the PCI SG window and the direct window below 2 GiB
+/// (not under `iommu=strict`), and a 16-bit mask is refused with the error
+/// naming the mask and the windows, the device's mask left as it was.
+pub fn set_mask() -> Result<String, String> {
+    let mut d = dev("test-mask", FULL, WindowPolicy::Auto);
+    let isa = dma::set_mask(&mut d, 0x00ff_ffff).map_err(|e| format!("{e}"))?;
+    if isa.direct_below != 0 || isa.sg || !isa.isa || d.dma_mask != 0x00ff_ffff {
+        return Err(format!("24-bit mask: {isa} (mask now {:#x})", d.dma_mask));
+    }
+    let w32 = dma::set_mask(&mut d, 0xffff_ffff).map_err(|e| format!("{e}"))?;
+    let direct = iommu::direct_window();
+    let want_direct = if iommu::strict() { 0 } else { (0xffff_ffff - direct.bus_base + 1).min(direct.size) };
+    if w32.direct_below != want_direct || !w32.sg {
+        return Err(format!("32-bit mask: {w32}, expected direct below {want_direct:#x} and PCI SG"));
+    }
+    let err = match dma::set_mask(&mut d, 0xffff) {
+        Err(e @ DmaError::NoWindowForMask { .. }) => format!("{e}"),
+        other => return Err(format!("16-bit mask: expected NoWindowForMask, got {other:?}")),
+    };
+    if d.dma_mask != 0xffff_ffff {
+        return Err(format!("the refused mask changed the device's mask to {:#x}", d.dma_mask));
+    }
+    let mut fd = dev("test-mask-direct", FULL, WindowPolicy::ForceDirect);
+    if dma::set_mask(&mut fd, 0x00ff_ffff).is_ok() {
+        return Err("a direct-only device accepted a 24-bit mask".into());
+    }
+    Ok(format!("24-bit: {isa}; 32-bit: {w32}; refused: {err}"))
+}

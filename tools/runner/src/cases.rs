@@ -91,6 +91,8 @@ const SELFTEST_ALLOW: &[&str] = &[
     "DMA-API: test-debug-other: sync_for_cpu of bus 0x",
     "(512 bytes, Single), which is not mapped (double unmap?)",
     "DMA-API: test-debug: freeing memory 0x",
+    // dma-sg-limits: DMA-API debug's segment check given a bad segment.
+    "DMA-API: test-seg-check: segment 0 at bus 0x4000f000+0x2000 crosses 0x40010000, a boundary of the device's seg_boundary_mask 0xffff",
     // dma-fault-injection.
     "fault injection: failing buddy allocation #1",
     "fault injection: failing CMA allocation #1",
@@ -325,6 +327,11 @@ pub fn all() -> Vec<Case> {
                 "selftest dma-fault-injection: ok (9 error paths, nothing leaked",
                 "selftest dma-storm: ok (",
                 " mappings, each in its window and its data read back through the chipset's translation (",
+                "selftest dma-pool: ok (test-pool: 1100 objects in 3 chunks; test-pool-sg: 1100 objects in 3 chunks; no memory for a chunk -> NoMemory; refused: ",
+                "selftest dma-sg-limits: ok (test-seg-auto: 5 segments (4 crossing) -> 10 entries in the direct window; test-seg-sg: 5 segments (4 crossing) -> ",
+                " entries in the PCI SG window; test-seg-isa: 5 segments (4 crossing) -> ",
+                " entries in the ISA window; a crossing segment reported by DMA-API debug; refused: test-seg-bad: segment limits max_seg_size 0x0",
+                "selftest dma-set-mask: ok (24-bit: ISA SG; 32-bit: direct (memory below 0x80000000), PCI SG, ISA SG; refused: test-mask: DMA mask 0xffff reaches no DMA window",
                 "monitor-mm: alpha> fragment 9: fragment: the largest free buddy block is now order 8: no free block of order 9 or above",
                 "monitor-mm: alpha> dma alloc 4M: dma alloc: handle ",
                 "from CMA (512 pages; the buddy allocator has no free block of order 9: its largest is order 8)",
@@ -334,7 +341,7 @@ pub fn all() -> Vec<Case> {
                 // proofs are skipped, and counted as skipped.
                 "selftest tulip-loopback-sg: skipped (no DEC 21143 on bus 0",
                 "selftest tulip-loopback-direct: skipped (no DEC 21143 on bus 0",
-                "selftest summary: 17 passed, 0 failed, 2 skipped",
+                "selftest summary: 20 passed, 0 failed, 2 skipped",
                 "memory (after the self-tests): total ",
                 "KERNEL TEST RESULT: PASS",
             ],
@@ -360,7 +367,7 @@ pub fn all() -> Vec<Case> {
                 " via BAR1 memory",
                 "window ForceDirect; rings bus 0x8",
                 "1514-byte frame looped back (RDES0 0x05ee0300: FL 1518), data identical; stale-mapping phase skipped",
-                "selftest summary: 19 passed, 0 failed, 0 skipped",
+                "selftest summary: 22 passed, 0 failed, 0 skipped",
                 "KERNEL TEST RESULT: PASS",
                 "DMA-API debug: 0 mappings live at shutdown",
             ],
@@ -374,7 +381,7 @@ pub fn all() -> Vec<Case> {
                 "iommu=strict: every device maps through the scatter-gather window",
                 "selftest tulip-loopback-sg: ok (",
                 "selftest tulip-loopback-direct: ok (",
-                "selftest summary: 19 passed, 0 failed, 0 skipped",
+                "selftest summary: 22 passed, 0 failed, 0 skipped",
                 "KERNEL TEST RESULT: PASS",
             ],
             allow: SELFTEST_ALLOW,
@@ -420,6 +427,10 @@ pub fn all() -> Vec<Case> {
                 "iommu=strict: every device maps through the scatter-gather window",
                 "selftest dma-windows: ok",
                 "selftest dma-storm: ok",
+                "selftest dma-pool: ok (",
+                "selftest dma-sg-limits: ok (test-seg-auto: 5 segments (4 crossing) -> ",
+                " entries in the PCI SG window; test-seg-sg: ",
+                "selftest dma-set-mask: ok (24-bit: ISA SG; 32-bit: PCI SG, ISA SG; refused: ",
                 "KERNEL TEST RESULT: PASS",
             ],
             allow: SELFTEST_ALLOW,
@@ -427,7 +438,7 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             timeout_s: 300,
-            expect: &["dma: DMA-API debug off (dma_debug=off)", "selftest dma-debug-reports: skipped (dma_debug=off)", "selftest summary: 16 passed, 0 failed, 3 skipped", "KERNEL TEST RESULT: PASS"],
+            expect: &["dma: DMA-API debug off (dma_debug=off)", "selftest dma-debug-reports: skipped (dma_debug=off)", "selftest summary: 19 passed, 0 failed, 3 skipped", "KERNEL TEST RESULT: PASS"],
             allow: SELFTEST_DEBUG_OFF_ALLOW,
             ..case("dma-debug-off", "test dma_debug=off")
         },
@@ -474,6 +485,29 @@ pub fn all() -> Vec<Case> {
             ],
             allow: &["DMA-API: fault-probe: mapping leaked at shutdown: Single bus 0x4"],
             ..case("dma-leak-reported", "dma_leak_test")
+        },
+        // A DMA pool's leaks (kernel/src/selftest/dma.rs pool_leak_probe):
+        // destroy with an object forgotten, a pool forgotten with one.
+        Case {
+            expect: &[
+                "dma pool leak-prd for pool-probe: 16-byte objects, align 16, boundary 0x1000, 8192-byte chunks",
+                "dma pool probe: leaving the object at bus 0x4",
+                "DMA-API: pool-probe: pool leak-prd destroyed at kernel/src/selftest/dma.rs:",
+                "dma pool probe: destroy: DMA pool leak-prd destroyed with 1 object(s) still allocated (their chunks stay allocated)",
+                "DMA-API: pool-probe: pool leak-prd object at bus 0x4",
+                "DMA-API: pool-probe: pool leak-kept still alive at shutdown (1 chunk(s) held) [at kernel/src/selftest/dma.rs:",
+                "DMA-API: pool-probe: pool leak-kept object at bus 0x4",
+                "DMA-API: pool-probe: mapping leaked at shutdown: Coherent bus 0x4",
+                "DMA-API debug: 2 mappings live at shutdown",
+            ],
+            allow: &[
+                "DMA-API: pool-probe: pool leak-prd destroyed at kernel/src/selftest/dma.rs:",
+                "DMA-API: pool-probe: pool leak-kept still alive at shutdown",
+                "DMA-API: pool-probe: pool leak-prd object at bus 0x4",
+                "DMA-API: pool-probe: pool leak-kept object at bus 0x4",
+                "DMA-API: pool-probe: mapping leaked at shutdown: Coherent bus 0x4",
+            ],
+            ..case("dma-pool-leak-reported", "dma_pool_leak_test")
         },
         // The reconciliation can fail: one page taken from the buddy
         // allocator with no owner record must come out as MISMATCH by -1
@@ -973,7 +1007,7 @@ pub fn all() -> Vec<Case> {
                 "srm-stub: the kernel's pages overlap its destination: copying it to 0x",
                 "srm boot stub: kernel copied from physical 0x201",
                 "as in the boot program's header, on the stub's copy and by the kernel's own sum",
-                "selftest summary: 17 passed, 0 failed, 2 skipped",
+                "selftest summary: 20 passed, 0 failed, 2 skipped",
                 "KERNEL TEST RESULT: PASS",
             ],
             boot: Boot::SrmStub { phys: 0x20_0000 },

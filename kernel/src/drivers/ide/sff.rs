@@ -1,0 +1,250 @@
+//! A generic SFF-8038i channel: the ATA command block (eight byte
+//! registers, the 16-bit data register at offset 0), the control block
+//! (alternate status / device control) and the channel's eight bytes of
+//! the bus-master block: BMIC (command: start, direction), BMIS (status:
+//! active, error, interrupt, drive DMA-capable bits) and BMIDTP (the PRD
+//! table's bus address). Every access goes through `arch::mmio` at the
+//! KSEG address of the port (PCI I/O space, byte and word accesses).
+
+use crate::arch::mmio;
+use core::fmt;
+
+/// Command block registers (offsets from the command block base).
+pub mod reg {
+    pub const DATA: u64 = 0;
+    /// Read: error; write: features.
+    pub const ERROR: u64 = 1;
+    pub const FEATURES: u64 = 1;
+    pub const COUNT: u64 = 2;
+    pub const LBA_LOW: u64 = 3;
+    pub const LBA_MID: u64 = 4;
+    pub const LBA_HIGH: u64 = 5;
+    pub const DEVICE: u64 = 6;
+    /// Read: status (clears the drive's interrupt); write: command.
+    pub const STATUS: u64 = 7;
+    pub const COMMAND: u64 = 7;
+}
+
+/// ATA status bits.
+pub mod st {
+    pub const BSY: u8 = 0x80;
+    pub const DRDY: u8 = 0x40;
+    pub const DF: u8 = 0x20;
+    pub const DRQ: u8 = 0x08;
+    pub const ERR: u8 = 0x01;
+}
+
+/// Device control bits (control block, offset 2 of the native-mode
+/// control BAR, port 0x3f6/0x376 in compatibility mode).
+pub mod ctl {
+    /// Interrupts off (the drive does not assert INTRQ).
+    pub const NIEN: u8 = 0x02;
+    /// Software reset of both devices on the channel.
+    pub const SRST: u8 = 0x04;
+    /// Read the high-order (previous) bytes of an LBA48 taskfile.
+    pub const HOB: u8 = 0x80;
+}
+
+/// Bus-master register bits.
+pub mod bm {
+    /// BMIC: start/stop bus master.
+    pub const START: u8 = 0x01;
+    /// BMIC: 1 = the controller writes memory (an ATA read).
+    pub const TO_MEMORY: u8 = 0x08;
+    /// BMIS: the engine is active.
+    pub const ACTIVE: u8 = 0x01;
+    /// BMIS: a PCI error during the transfer (write 1 to clear).
+    pub const ERROR: u8 = 0x02;
+    /// BMIS: the drive raised its interrupt (write 1 to clear).
+    pub const INTR: u8 = 0x04;
+    /// BMIS: drive 0 / drive 1 DMA capable (set by firmware or driver).
+    pub const DRV0_DMA: u8 = 0x20;
+    pub const DRV1_DMA: u8 = 0x40;
+    /// BMIS offset from the channel's bus-master base.
+    pub const BMIS: u64 = 2;
+    /// BMIDTP offset.
+    pub const BMIDTP: u64 = 4;
+}
+
+/// One channel's registers through KSEG.
+#[derive(Clone, Copy, Debug)]
+pub struct Channel {
+    /// Command block base.
+    pub cmd: u64,
+    /// Control block base (the register is at +2).
+    pub ctl: u64,
+    /// The channel's bus-master registers (`None`: PIO only).
+    pub bm: Option<u64>,
+}
+
+impl Channel {
+    pub fn read(&self, r: u64) -> u8 {
+        // SAFETY: `cmd` is the KSEG address of the channel's 8-byte command
+        // block in PCI I/O space (decode enabled at probe); `r` < 8.
+        unsafe { mmio::read8(self.cmd + r) }
+    }
+
+    pub fn write(&self, r: u64, v: u8) {
+        // SAFETY: as in `read`.
+        unsafe { mmio::write8(self.cmd + r, v) }
+    }
+
+    pub fn read_data(&self) -> u16 {
+        // SAFETY: as in `read`; the data register is 16 bits wide at 0.
+        unsafe { mmio::read16(self.cmd + reg::DATA) }
+    }
+
+    pub fn write_data(&self, v: u16) {
+        // SAFETY: as in `read_data`.
+        unsafe { mmio::write16(self.cmd + reg::DATA, v) }
+    }
+
+    /// Alternate status: the status without clearing the interrupt.
+    pub fn alt_status(&self) -> u8 {
+        // SAFETY: `ctl` is the KSEG address of the channel's control block
+        // (4 bytes, the register at +2), decode enabled at probe.
+        unsafe { mmio::read8(self.ctl + 2) }
+    }
+
+    pub fn set_control(&self, v: u8) {
+        // SAFETY: as in `alt_status`.
+        unsafe { mmio::write8(self.ctl + 2, v) }
+    }
+
+    /// The status register (reading it acknowledges the drive's interrupt).
+    pub fn status(&self) -> u8 {
+        self.read(reg::STATUS)
+    }
+
+    /// The ~400 ns the drive may take before its status is valid after a
+    /// command or a device selection (four alternate status reads).
+    pub fn settle(&self) {
+        for _ in 0..4 {
+            let _ = self.alt_status();
+        }
+    }
+
+    pub fn bmic(&self) -> u8 {
+        self.bm.map_or(0, |b| {
+            // SAFETY: `b` is the KSEG address of the channel's 8 bytes of the
+            // bus-master block (BAR4), I/O decode enabled at probe.
+            unsafe { mmio::read8(b) }
+        })
+    }
+
+    pub fn set_bmic(&self, v: u8) {
+        if let Some(b) = self.bm {
+            // SAFETY: as in `bmic`.
+            unsafe { mmio::write8(b, v) }
+        }
+    }
+
+    pub fn bmis(&self) -> u8 {
+        self.bm.map_or(0, |b| {
+            // SAFETY: as in `bmic`.
+            unsafe { mmio::read8(b + bm::BMIS) }
+        })
+    }
+
+    /// Writes BMIS: `clear` (ERROR and/or INTR) are write-1-to-clear;
+    /// the drive DMA-capable bits are kept as they are.
+    pub fn clear_bmis(&self, clear: u8) {
+        if let Some(b) = self.bm {
+            let keep = self.bmis() & (bm::DRV0_DMA | bm::DRV1_DMA);
+            // SAFETY: as in `bmic`.
+            unsafe { mmio::write8(b + bm::BMIS, keep | (clear & (bm::ERROR | bm::INTR))) }
+        }
+    }
+
+    /// Sets the drive DMA-capable bit of `drive` (informational for the
+    /// controller, as the firmware would).
+    pub fn mark_dma_capable(&self, drive: u8) {
+        if let Some(b) = self.bm {
+            let v = (self.bmis() & (bm::DRV0_DMA | bm::DRV1_DMA)) | if drive == 0 { bm::DRV0_DMA } else { bm::DRV1_DMA };
+            // SAFETY: as in `bmic`.
+            unsafe { mmio::write8(b + bm::BMIS, v) }
+        }
+    }
+
+    pub fn set_prd(&self, bus: u32) {
+        if let Some(b) = self.bm {
+            // SAFETY: as in `bmic`; BMIDTP is a dword at +4.
+            unsafe { mmio::write32(b + bm::BMIDTP, bus) }
+        }
+    }
+
+    pub fn prd(&self) -> u32 {
+        self.bm.map_or(0, |b| {
+            // SAFETY: as in `set_prd`.
+            unsafe { mmio::read32(b + bm::BMIDTP) }
+        })
+    }
+
+    /// Stops the engine (BMIC start bit clear, direction kept).
+    pub fn stop(&self) {
+        let v = self.bmic() & !bm::START;
+        self.set_bmic(v);
+    }
+}
+
+/// A status and error register pair, decoded for messages.
+pub struct StatusText(pub u8, pub u8);
+
+impl fmt::Display for StatusText {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let (s, e) = (self.0, self.1);
+        write!(f, "status {s:#04x}")?;
+        let names = [(0x80, "BSY"), (0x40, "DRDY"), (0x20, "DF"), (0x10, "DSC"), (0x08, "DRQ"), (0x04, "CORR"), (0x02, "IDX"), (0x01, "ERR")];
+        let mut first = true;
+        for (bit, n) in names {
+            if s & bit != 0 {
+                f.write_str(if first { " (" } else { " " })?;
+                f.write_str(n)?;
+                first = false;
+            }
+        }
+        if !first {
+            f.write_str(")")?;
+        }
+        write!(f, ", error {e:#04x}")?;
+        if s & st::ERR != 0 && e != 0 {
+            let names = [(0x80, "ICRC"), (0x40, "UNC"), (0x20, "MC"), (0x10, "IDNF"), (0x08, "MCR"), (0x04, "ABRT"), (0x02, "TK0NF"), (0x01, "AMNF")];
+            let mut first = true;
+            for (bit, n) in names {
+                if e & bit != 0 {
+                    f.write_str(if first { " (" } else { " " })?;
+                    f.write_str(n)?;
+                    first = false;
+                }
+            }
+            if !first {
+                f.write_str(")")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// BMIS decoded for messages.
+pub struct BmText(pub u8);
+
+impl fmt::Display for BmText {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let b = self.0;
+        write!(f, "BMIS {b:#04x} (")?;
+        let mut parts = alloc::vec::Vec::new();
+        if b & bm::ACTIVE != 0 {
+            parts.push("active");
+        }
+        if b & bm::ERROR != 0 {
+            parts.push("error");
+        }
+        if b & bm::INTR != 0 {
+            parts.push("interrupt");
+        }
+        if parts.is_empty() {
+            parts.push("idle");
+        }
+        write!(f, "{})", parts.join(" "))
+    }
+}

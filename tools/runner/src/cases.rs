@@ -127,8 +127,8 @@ const BLKDEBUG_SECTOR_100: &str = "[inject-error]\nevent = \"read_aio\"\nerrno =
 
 /// What `disk_test=` prints when every test passes.
 const DISK_TEST_EXPECT: &[&str] = &[
-    "disk test: ",
-    " sectors; max ",
+    "ide0: QEMU HARDDISK (QM00001), 16384 sectors (8 MiB)",
+    "disk test: ide0 (16384 sectors; max ",
     "pattern seed 0x5eed",
     "disk: reads 1..=",
     " sectors by DMA: ok (",
@@ -142,6 +142,7 @@ const DISK_TEST_EXPECT: &[&str] = &[
     "disk test: 8 passed, 0 failed, 0 skipped",
     "memory (after the disk tests): total ",
     "ready; halting (one-shot run: disk_test)",
+    "ide0: down (",
     "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
 ];
 
@@ -1464,11 +1465,12 @@ pub fn all() -> Vec<Case> {
                 "fault injection armed: fail_iommu=40",
                 "fault injection: failing IOMMU allocation #40",
                 "failed as injected (fail_iommu): DMA: ",
-                "disk: nothing left behind: ok",
                 "disk: injected IOMMU failure: ok (the read of ",
+                "disk: nothing left behind: ok",
                 "disk test: 9 passed, 0 failed, 0 skipped",
                 "memory (after the disk tests): total ",
                 "ready; halting (one-shot run: fail_iommu)",
+                "ide0: down (",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
             ],
             forbid: NO_DMA_REPORT,
@@ -1481,6 +1483,7 @@ pub fn all() -> Vec<Case> {
         // with one line each.
         Case {
             expect: &[
+                "ide0: no drive on channel 0 (",
                 "alpha> disk\n",
                 "disk: no disk (attach one to QEMU with -drive file=IMG,if=ide,format=raw)",
                 "alpha> disk read 0 1",
@@ -1498,6 +1501,9 @@ pub fn all() -> Vec<Case> {
             timeout_s: 180,
             expect: &[
                 "alpha> disk\n",
+                "ide0: CMD646 rev ",
+                "  model: QEMU HARDDISK",
+                "  capacity: 16384 sectors of 512 bytes (8 MiB)",
                 "alpha> disk read 0 2",
                 "00000000  ",
                 "000003f0  ",
@@ -1532,12 +1538,22 @@ pub fn all() -> Vec<Case> {
             timeout_s: 120,
             expect: &[
                 "alpha> disk read 96 8",
-                "error: disk read: ",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (1 of 2)",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (2 of 2)",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); giving up after 3 tries",
+                "error: disk read: READ DMA failed: status 0x41, error 0x04",
                 "alpha> disk read 0 1",
                 "00000000  ",
                 "memory (monitor halt): ",
                 "ready; halting (stopped)",
+                // Three tries of the failed read, then the good one.
+                "ide0: down (4 commands, 1 errors)",
                 "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            allow: &[
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (1 of 2)",
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (2 of 2)",
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); giving up after 3 tries",
             ],
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
             stdin_on: &[(PROMPT, b"disk read 96 8\r"), (PROMPT, b"disk read 0 1\r")],

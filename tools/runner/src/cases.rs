@@ -1440,7 +1440,6 @@ pub fn all() -> Vec<Case> {
         // the run; the kernel reads it back every way the block layer
         // offers and writes a second pattern (disk_write=).
         Case {
-            timeout_s: 180,
             expect: DISK_TEST_EXPECT,
             forbid: NO_DMA_REPORT,
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
@@ -1448,7 +1447,6 @@ pub fn all() -> Vec<Case> {
             ..case("disk-direct", "disk_test=0x5eed disk_write=0xc0ffee@1000+300")
         },
         Case {
-            timeout_s: 180,
             expect: DISK_TEST_EXPECT,
             forbid: NO_DMA_REPORT,
             memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
@@ -1460,7 +1458,6 @@ pub fn all() -> Vec<Case> {
         // test counts it as the expected failure and tries it again;
         // nothing leaks.
         Case {
-            timeout_s: 180,
             expect: &[
                 "fault injection armed: fail_iommu=40",
                 "fault injection: failing IOMMU allocation #40",
@@ -1498,7 +1495,7 @@ pub fn all() -> Vec<Case> {
         // The monitor's disk commands on the pattern image: every dump
         // line is checked against the image, and the table of disk bench.
         Case {
-            timeout_s: 180,
+            timeout_s: 120,
             expect: &[
                 "alpha> disk\n",
                 "ide0: CMD646 rev ",
@@ -1535,7 +1532,6 @@ pub fn all() -> Vec<Case> {
         // and retries, then fails the request with one line; the kernel
         // keeps working (the next read succeeds, the halt reconciles).
         Case {
-            timeout_s: 120,
             expect: &[
                 "alpha> disk read 96 8",
                 "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (1 of 2)",

@@ -76,21 +76,33 @@ pub fn image_path(case: &Case, logs: &Path) -> PathBuf {
     logs.join(format!("{}.img", case.name))
 }
 
+/// The blkdebug rules file of `case`.
+fn rules_path(case: &Case, logs: &Path) -> PathBuf {
+    logs.join(format!("{}.blkdebug", case.name))
+}
+
+/// QEMU's arguments that attach the case's disk (none without one).
+pub fn prepare_args(case: &Case, logs: &Path) -> Vec<String> {
+    let Some(disk) = case.disk else { return Vec::new() };
+    let img = image_path(case, logs);
+    let file = match disk.blkdebug {
+        None => img.display().to_string(),
+        Some(_) => format!("blkdebug:{}:{}", rules_path(case, logs).display(), img.display()),
+    };
+    vec!["-drive".into(), format!("file={file},if=ide,format=raw")]
+}
+
 /// Writes the image (and the blkdebug rules) for `case` into `logs`;
 /// returns QEMU's arguments that attach it (none without a disk).
 pub fn prepare(case: &Case, logs: &Path) -> Result<Vec<String>, String> {
     let Some(disk) = case.disk else { return Ok(Vec::new()) };
     let img = image_path(case, logs);
     std::fs::write(&img, disk.image()).map_err(|e| format!("cannot write the disk image {}: {e}", img.display()))?;
-    let file = match disk.blkdebug {
-        None => img.display().to_string(),
-        Some(rules) => {
-            let conf = logs.join(format!("{}.blkdebug", case.name));
-            std::fs::write(&conf, rules).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
-            format!("blkdebug:{}:{}", conf.display(), img.display())
-        }
-    };
-    Ok(vec!["-drive".into(), format!("file={file},if=ide,format=raw")])
+    if let Some(rules) = disk.blkdebug {
+        let conf = rules_path(case, logs);
+        std::fs::write(&conf, rules).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
+    }
+    Ok(prepare_args(case, logs))
 }
 
 /// After the run: the image sector by sector (the first mismatching LBA

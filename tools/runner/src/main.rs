@@ -200,7 +200,8 @@ fn main() {
         all.iter().filter(|c| args.only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
     if args.list {
         for c in &selected {
-            println!("{}  (-append \"{}\" {})", c.name, c.append, qemu_args(c).join(" "));
+            let disk = disk::prepare_args(c, &args.logs).join(" ");
+            println!("{}  (-append \"{}\" {} {disk})", c.name, c.append, qemu_args(c).join(" "));
         }
         return;
     }

@@ -146,7 +146,7 @@ impl Ctx<'_> {
                     Some(b) if b == w => {}
                     Some(b) => {
                         return Err(format!(
-                            "{}: sector {} byte {i} is {b:#04x}, the image holds {w:#04x}{}",
+                            "{}: sector {} byte {i} is {b:#04x}, the pattern has {w:#04x}{}",
                             what(req),
                             req.lba + s,
                             if b == POISON { " (still the poison: not written by the device)" } else { "" }

@@ -1476,6 +1476,32 @@ pub fn all() -> Vec<Case> {
             disk: Some(DISK),
             ..case("disk-fail-iommu", "iommu=strict disk_test=0x5eed disk_write=0xc0ffee@1000+300 fail_iommu=40")
         },
+        // The checks can fail: told the wrong seed, every test that reads
+        // finds the first byte wrong and says so; the refusals and the
+        // leak check still pass (the error paths give everything back).
+        Case {
+            expect: &[
+                "disk: reads 1..=",
+                " sectors by DMA: FAILED: read of 1 sector(s) at ",
+                "byte 0 is 0x",
+                ", the pattern has 0x",
+                "disk: buffers straddling page and 64 KiB boundaries by DMA: FAILED: read of ",
+                "disk: multi-segment lists by DMA: FAILED: read of ",
+                "disk: reads by PIO: FAILED: read of ",
+                "disk: merging in the request queue: FAILED: read of ",
+                "disk: writes, read back and flush: FAILED: read of ",
+                "disk: refused requests: ok (",
+                "disk: nothing left behind: ok",
+                "disk test: 2 passed, 6 failed, 0 skipped",
+                "memory (after the disk tests): total ",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["DMA-API: "],
+            allow: &[": FAILED: read of "],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-wrong-seed", "disk_test=0x5eee disk_write=0xc0ffee@1000+300")
+        },
         // No disk attached: one line says so; `disk` and `disk read` answer
         // with one line each.
         Case {

@@ -18,10 +18,11 @@
 //!
 //! READ/WRITE DMA (EXT for LBA48) map the request's segments with
 //! `dma::map_sg` (32-bit device, 64 KiB segments, no 64 KiB crossing),
-//! build the PRD table into coherent memory, start the engine and wait
-//! for the interrupt (the machine's routing for the slot and pin) or, with
-//! no line, poll BMIS. READ/WRITE SECTORS (EXT) move data by PIO; FLUSH
-//! CACHE (EXT) has no data phase. A failed try is logged, the channel
+//! build the PRD table (`ata::prd::build`) into a DMA pool object, start
+//! the engine and wait for the interrupt (the machine's routing for the
+//! slot and pin) or, with no line (or `ide_irq=off`), poll BMIS. READ/WRITE
+//! SECTORS (EXT) move data by PIO; FLUSH CACHE (EXT) has no data phase. A
+//! failed try (drive error, bus-master error, timeout) is logged, the channel
 //! reset and the command tried again, twice at most.
 
 mod ali;
@@ -427,6 +428,14 @@ impl IdeDisk {
         if !self.dma_on {
             self.irq_why = String::from("PIO: polled, drive interrupts off (nIEN)");
             return;
+        }
+        match ctx.params.get("ide_irq") {
+            None | Some("auto") => {}
+            Some("off") => {
+                self.irq_why = String::from("DMA completion polled (ide_irq=off)");
+                return;
+            }
+            Some(v) => warn!("ide_irq={v}: expected auto or off; using auto"),
         }
         if !self.native {
             self.irq_why = format!(
@@ -883,7 +892,7 @@ impl BlockDevice for IdeDisk {
             l.max_sectors, l.max_segments, l.max_seg_size, l.seg_boundary_mask, PRD_ENTRIES
         )?;
         if let Some(t) = &self.prd {
-            writeln!(out, "  PRD table: bus {:#x} ({} bytes, coherent)", t.bus(), t.size())?;
+            writeln!(out, "  PRD table: bus {:#x}, {} bytes, an object of DMA pool ide0-prd", t.bus(), t.size())?;
         }
         let s = self.stats;
         writeln!(

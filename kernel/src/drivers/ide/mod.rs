@@ -429,15 +429,21 @@ impl IdeDisk {
             self.irq_why = String::from("PIO: polled, drive interrupts off (nIEN)");
             return;
         }
+        // `ide_irq=N`: this Cchip line instead of the routed one (a test of
+        // the fallback when the interrupt never comes).
+        let mut forced = None;
         match ctx.params.get("ide_irq") {
             None | Some("auto") => {}
             Some("off") => {
                 self.irq_why = String::from("DMA completion polled (ide_irq=off)");
                 return;
             }
-            Some(v) => warn!("ide_irq={v}: expected auto or off; using auto"),
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (n as usize) < irq::LINES => forced = Some(n),
+                _ => warn!("ide_irq={v}: expected auto, off or a Cchip line 0-{}; using auto", irq::LINES - 1),
+            },
         }
-        if !self.native {
+        if !self.native && forced.is_none() {
             self.irq_why = format!(
                 "DMA completion polled: channel {} in compatibility mode (its legacy ISA interrupt is not wired up)",
                 self.channel
@@ -445,7 +451,11 @@ impl IdeDisk {
             return;
         }
         let pin = self.pci.irq_pin;
-        let line = match ctx.platform.machine.pci_line(self.pci.bdf.dev, pin) {
+        let routed = match forced {
+            Some(l) => Ok(l),
+            None => ctx.platform.machine.pci_line(self.pci.bdf.dev, pin),
+        };
+        let line = match routed {
             Ok(l) => l,
             Err(e) => {
                 self.irq_why = format!("DMA completion polled: no interrupt line ({e})");
@@ -458,9 +468,13 @@ impl IdeDisk {
             Ok(()) => {
                 self.irq_line = Some(line);
                 let p = (b'A' + pin.wrapping_sub(1)) as char;
+                let from = match forced {
+                    Some(l) => format!("ide_irq={l}"),
+                    None => format!("interrupt routing of {}", ctx.platform.system_name),
+                };
                 self.irq_why = format!(
-                    "DMA completion by interrupt: INT{p}, Cchip line {line} (interrupt routing of {}); firmware's interrupt line register: {}",
-                    ctx.platform.system_name, self.pci.irq_line
+                    "DMA completion by interrupt: INT{p}, Cchip line {line} ({from}); firmware's interrupt line register: {}",
+                    self.pci.irq_line
                 );
             }
             Err(e) => {
@@ -575,8 +589,15 @@ impl IdeDisk {
         ata::pio_transfer(&self.ch, tf.command, write, req.sectors, &req.segs)
     }
 
+    /// FLUSH CACHE (EXT when the drive has it). A drive that lists
+    /// neither command and has no write cache enabled gets none (as Linux's
+    /// `ata_try_flush_cache`): nothing to write back.
     fn flush_once(&mut self) -> Result<(), BlockError> {
-        let tf = taskfile::flush(self.lba48);
+        let id = &self.id;
+        if !id.flush_cache && !id.flush_cache_ext && !id.write_cache_enabled {
+            return Ok(());
+        }
+        let tf = taskfile::flush(self.lba48 && id.flush_cache_ext);
         self.ch.set_control(ctl::NIEN);
         ata::select(&self.ch, self.drive);
         ata::wait_not_busy(&self.ch, tf.command.name(), ata::BSY_MS)?;

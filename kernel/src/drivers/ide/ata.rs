@@ -1,17 +1,14 @@
-//! The ATA side of a channel: the taskfile, the wait loops (each with a
+//! The ATA side of a channel: issuing a taskfile (from the host-tested
+//! `ata` crate, which builds and orders it), the wait loops (each with a
 //! timeout whose error names the command and the status and error
-//! registers), soft reset and presence check, IDENTIFY DEVICE and the
-//! PIO data phase between the data register and a request's segments.
-//!
-//! The command encoding and the IDENTIFY parser here are minimal private
-//! versions (`proto`) until the host-tested `ata` crate is merged.
+//! registers), soft reset and presence check, IDENTIFY DEVICE and the PIO
+//! data phase between the data register and a request's segments.
 
-use super::sff::{Channel, StatusText, ctl, reg, st};
+use super::sff::{Channel, ctl, reg, st};
 use crate::block::{BlockError, SECTOR, Segment};
 use crate::mm::phys_ptr;
 use crate::time::{cycles, delay_us, freq};
-
-pub use proto::{Command, Identify, Taskfile};
+use ::ata::taskfile::{self, Command, Taskfile};
 
 /// Waits: the drive leaving BSY after a command.
 pub const BSY_MS: u64 = 2_000;
@@ -21,171 +18,6 @@ pub const DRQ_MS: u64 = 1_000;
 pub const RESET_MS: u64 = 10_000;
 /// A DMA command's completion.
 pub const DMA_MS: u64 = 5_000;
-
-/// Minimal ATA protocol helpers (command codes, taskfile, IDENTIFY).
-pub mod proto {
-    use alloc::string::String;
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    #[repr(u8)]
-    pub enum Command {
-        Identify = 0xec,
-        ReadSectors = 0x20,
-        ReadSectorsExt = 0x24,
-        WriteSectors = 0x30,
-        WriteSectorsExt = 0x34,
-        ReadDma = 0xc8,
-        ReadDmaExt = 0x25,
-        WriteDma = 0xca,
-        WriteDmaExt = 0x35,
-        FlushCache = 0xe7,
-        FlushCacheExt = 0xea,
-    }
-
-    impl Command {
-        pub fn name(self) -> &'static str {
-            match self {
-                Command::Identify => "IDENTIFY DEVICE",
-                Command::ReadSectors => "READ SECTORS",
-                Command::ReadSectorsExt => "READ SECTORS EXT",
-                Command::WriteSectors => "WRITE SECTORS",
-                Command::WriteSectorsExt => "WRITE SECTORS EXT",
-                Command::ReadDma => "READ DMA",
-                Command::ReadDmaExt => "READ DMA EXT",
-                Command::WriteDma => "WRITE DMA",
-                Command::WriteDmaExt => "WRITE DMA EXT",
-                Command::FlushCache => "FLUSH CACHE",
-                Command::FlushCacheExt => "FLUSH CACHE EXT",
-            }
-        }
-    }
-
-    /// A command's register values.
-    #[derive(Clone, Copy, Debug)]
-    pub struct Taskfile {
-        pub command: Command,
-        /// Sector count as written (0 means 256, or 65536 for LBA48).
-        pub count: u16,
-        pub lba: u64,
-        /// The LBA48 register layout (HOB bytes first).
-        pub lba48: bool,
-    }
-
-    /// A read or write of `sectors` sectors from `lba`: LBA48 commands
-    /// when `lba48` (the caller has checked the drive has it) and either
-    /// the range or the count needs them, else LBA28.
-    pub fn rw(write: bool, dma: bool, lba: u64, sectors: u32, lba48: bool) -> Taskfile {
-        let ext = lba48 && (lba + sectors as u64 > (1 << 28) || sectors > 256);
-        let command = match (write, dma, ext) {
-            (false, false, false) => Command::ReadSectors,
-            (false, false, true) => Command::ReadSectorsExt,
-            (true, false, false) => Command::WriteSectors,
-            (true, false, true) => Command::WriteSectorsExt,
-            (false, true, false) => Command::ReadDma,
-            (false, true, true) => Command::ReadDmaExt,
-            (true, true, false) => Command::WriteDma,
-            (true, true, true) => Command::WriteDmaExt,
-        };
-        Taskfile { command, count: sectors as u16, lba, lba48: ext }
-    }
-
-    /// Whether an LBA28 command can address `sectors` from `lba`.
-    pub fn fits_lba28(lba: u64, sectors: u32) -> bool {
-        lba + sectors as u64 <= (1 << 28) && sectors <= 256
-    }
-
-    /// IDENTIFY DEVICE data.
-    #[derive(Clone)]
-    pub struct Identify {
-        pub words: [u16; 256],
-    }
-
-    impl Identify {
-        /// `Err` says why the data is no ATA disk's.
-        pub fn parse(words: &[u16; 256]) -> Result<Identify, &'static str> {
-            if words.iter().all(|&w| w == 0) || words.iter().all(|&w| w == 0xffff) {
-                return Err("IDENTIFY data all zeros or all ones");
-            }
-            if words[0] & 0x8000 != 0 {
-                return Err("word 0 bit 15 set: not an ATA device");
-            }
-            if words[49] & (1 << 9) == 0 {
-                return Err("no LBA (word 49 bit 9 clear)");
-            }
-            let id = Identify { words: *words };
-            if id.capacity() == 0 {
-                return Err("capacity 0");
-            }
-            Ok(id)
-        }
-
-        fn string(&self, from: usize, to: usize) -> String {
-            let mut s = String::new();
-            for &w in &self.words[from..to] {
-                for b in [(w >> 8) as u8, w as u8] {
-                    s.push(if (0x20..0x7f).contains(&b) { b as char } else { '?' });
-                }
-            }
-            String::from(s.trim())
-        }
-
-        pub fn model(&self) -> String {
-            self.string(27, 47)
-        }
-
-        pub fn serial(&self) -> String {
-            self.string(10, 20)
-        }
-
-        pub fn firmware(&self) -> String {
-            self.string(23, 27)
-        }
-
-        /// LBA48 supported and enabled (words 83 and 86 bit 10).
-        pub fn lba48(&self) -> bool {
-            let w = &self.words;
-            w[83] & 0xc000 == 0x4000 && w[83] & (1 << 10) != 0 && w[86] & (1 << 10) != 0
-        }
-
-        /// Sectors addressable: words 100-103 with LBA48, else 60-61.
-        pub fn capacity(&self) -> u64 {
-            let w = &self.words;
-            if self.lba48() {
-                let c = w[100] as u64 | (w[101] as u64) << 16 | (w[102] as u64) << 32 | (w[103] as u64) << 48;
-                if c != 0 {
-                    return c;
-                }
-            }
-            w[60] as u64 | (w[61] as u64) << 16
-        }
-
-        /// DMA supported (word 49 bit 8).
-        pub fn dma(&self) -> bool {
-            self.words[49] & (1 << 8) != 0
-        }
-
-        /// Multiword DMA modes supported / selected (word 63).
-        pub fn mwdma(&self) -> (u8, u8) {
-            let w = self.words[63];
-            ((w & 7) as u8, ((w >> 8) & 7) as u8)
-        }
-
-        /// Ultra DMA modes supported / selected (word 88, valid with
-        /// word 53 bit 2).
-        pub fn udma(&self) -> (u8, u8) {
-            if self.words[53] & 4 == 0 {
-                return (0, 0);
-            }
-            let w = self.words[88];
-            ((w & 0x7f) as u8, ((w >> 8) & 0x7f) as u8)
-        }
-    }
-}
-
-/// The highest set bit of a mode mask as a mode number.
-pub fn top_mode(mask: u8) -> Option<u8> {
-    (mask != 0).then(|| 7 - mask.leading_zeros() as u8)
-}
 
 fn elapsed_ms(start: u64) -> u64 {
     let f = freq();
@@ -236,7 +68,7 @@ pub fn device_error(ch: &Channel, cmd: &'static str) -> BlockError {
 
 /// Selects `drive` (0 master, 1 slave) with LBA addressing.
 pub fn select(ch: &Channel, drive: u8) {
-    ch.write(reg::DEVICE, 0xe0 | (drive & 1) << 4);
+    ch.write(reg::DEVICE, taskfile::DEVICE_OBS | taskfile::DEVICE_LBA | (drive & 1) << 4);
     ch.settle();
 }
 
@@ -299,40 +131,26 @@ pub fn reset_and_probe(ch: &Channel, drive: u8) -> Presence {
     Presence::Ata
 }
 
-/// Writes a taskfile (HOB bytes first for LBA48) and the command.
+/// Writes a taskfile in the order `ata::taskfile::register_writes` gives
+/// (HOB bytes first for LBA48, the command last), for `drive`, with the
+/// device register's obsolete bits set as older drives expect.
 pub fn issue(ch: &Channel, drive: u8, tf: &Taskfile) {
-    let l = tf.lba;
-    if tf.lba48 {
-        ch.write(reg::FEATURES, 0);
-        ch.write(reg::COUNT, (tf.count >> 8) as u8);
-        ch.write(reg::LBA_LOW, (l >> 24) as u8);
-        ch.write(reg::LBA_MID, (l >> 32) as u8);
-        ch.write(reg::LBA_HIGH, (l >> 40) as u8);
-        ch.write(reg::FEATURES, 0);
-        ch.write(reg::COUNT, tf.count as u8);
-        ch.write(reg::LBA_LOW, l as u8);
-        ch.write(reg::LBA_MID, (l >> 8) as u8);
-        ch.write(reg::LBA_HIGH, (l >> 16) as u8);
-        ch.write(reg::DEVICE, 0x40 | (drive & 1) << 4);
-    } else {
-        ch.write(reg::FEATURES, 0);
-        ch.write(reg::COUNT, tf.count as u8);
-        ch.write(reg::LBA_LOW, l as u8);
-        ch.write(reg::LBA_MID, (l >> 8) as u8);
-        ch.write(reg::LBA_HIGH, (l >> 16) as u8);
-        ch.write(reg::DEVICE, 0xe0 | (drive & 1) << 4 | ((l >> 24) & 0xf) as u8);
+    let mut tf = tf.on_dev1(drive == 1);
+    tf.device |= taskfile::DEVICE_OBS;
+    let (writes, n) = taskfile::register_writes(&tf);
+    for &(r, v) in &writes[..n] {
+        ch.write(r.offset(), v);
     }
-    ch.write(reg::COMMAND, tf.command as u8);
     ch.settle();
 }
 
 /// IDENTIFY DEVICE by PIO (interrupts off).
 pub fn identify(ch: &Channel, drive: u8) -> Result<[u16; 256], BlockError> {
-    let name = Command::Identify.name();
+    let tf = taskfile::identify();
+    let name = tf.command.name();
     select(ch, drive);
     wait_not_busy(ch, name, BSY_MS)?;
-    ch.write(reg::COMMAND, Command::Identify as u8);
-    ch.settle();
+    issue(ch, drive, &tf);
     let s = wait_drq(ch, name, BSY_MS)?;
     if s & (st::ERR | st::DF) != 0 || s & st::DRQ == 0 {
         return Err(device_error(ch, name));
@@ -403,8 +221,9 @@ pub fn pio_transfer(ch: &Channel, cmd: Command, write: bool, sectors: u32, segs:
     let name = cmd.name();
     let mut cur = Cursor::new(segs);
     let mut buf = [0u8; SECTOR];
-    for _ in 0..sectors {
-        let s = wait_drq(ch, name, BSY_MS)?;
+    for i in 0..sectors {
+        // The first block comes after the command's own work.
+        let s = wait_drq(ch, name, if i == 0 { BSY_MS } else { DRQ_MS })?;
         if s & (st::ERR | st::DF) != 0 || s & st::DRQ == 0 {
             return Err(device_error(ch, name));
         }
@@ -443,7 +262,3 @@ pub fn non_data(ch: &Channel, drive: u8, tf: &Taskfile, ms: u64) -> Result<(), B
     Ok(())
 }
 
-/// The status/error pair decoded (for WARN lines).
-pub fn describe(status: u8, error: u8) -> StatusText {
-    StatusText(status, error)
-}

@@ -18,10 +18,11 @@
 //!
 //! READ/WRITE DMA (EXT for LBA48) map the request's segments with
 //! `dma::map_sg` (32-bit device, 64 KiB segments, no 64 KiB crossing),
-//! build the PRD table into coherent memory, start the engine and wait
-//! for the interrupt (the machine's routing for the slot and pin) or, with
-//! no line, poll BMIS. READ/WRITE SECTORS (EXT) move data by PIO; FLUSH
-//! CACHE (EXT) has no data phase. A failed try is logged, the channel
+//! build the PRD table (`ata::prd::build`) into a DMA pool object, start
+//! the engine and wait for the interrupt (the machine's routing for the
+//! slot and pin) or, with no line (or `ide_irq=off`), poll BMIS. READ/WRITE
+//! SECTORS (EXT) move data by PIO; FLUSH CACHE (EXT) has no data phase. A
+//! failed try (drive error, bus-master error, timeout) is logged, the channel
 //! reset and the command tried again, twice at most.
 
 mod ali;
@@ -31,7 +32,8 @@ mod sff;
 
 use super::{Device, PciDriver, PciId, ProbeContext, Subsystem};
 use crate::block::{BlockDevice, BlockError, Completion, Limits, Op, Request, SECTOR, Stats, Transfer};
-use crate::dma::{self, Coherent, Direction, DmaDevice, SgEntry, WindowPolicy};
+use crate::dma::pool::{DmaPool, PoolObject};
+use crate::dma::{self, Direction, DmaDevice, SgEntry, WindowPolicy};
 use crate::irq::{self, Ipl};
 use crate::pci::{Bar, BarExt, PciDevice};
 use crate::time::{cycles, freq};
@@ -39,20 +41,22 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use ata::{Command, Identify, Presence};
+use ::ata::identify::Identify;
+use ::ata::prd::{self, PrdEntry};
+use ::ata::status::{bm_describe, describe};
+use ::ata::taskfile::{self, AtaError};
+use ata::Presence;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use log::{info, warn};
-use sff::{BmText, Channel, bm, ctl, st};
+use sff::{Channel, bm, ctl, st};
 
 /// The disk's name in messages.
 const UNIT: &str = "ide0";
-/// PRD entries in the table (8 bytes each: 4 KiB, what QEMU reads at most).
-const PRD_ENTRIES: usize = 512;
-/// A PRD entry's byte count field (0 means 64 KiB).
-const PRD_MAX: u64 = 0x1_0000;
-/// End of table.
-const PRD_EOT: u32 = 0x8000_0000;
+/// PRD entries in a table: 4 KiB, what QEMU's model reads at most.
+const PRD_ENTRIES: usize = prd::QEMU_MAX_ENTRIES;
+/// The longest PRD region, and the boundary none may cross.
+const PRD_MAX: u64 = prd::BOUNDARY;
 /// Sectors per command for LBA48 drives (1 MiB: 16 full PRD entries at
 /// least, and a request the queue can merge to without starving others).
 const MAX_SECTORS_LBA48: u32 = 2048;
@@ -201,24 +205,23 @@ pub struct IdeDisk {
     /// Where the channel's registers are, for messages.
     ports: String,
     id: Identify,
+    /// IDENTIFY words 53, 63 and 88 (the DMA modes the drive runs now).
+    modes: [u16; 3],
     capacity: u64,
     lba48: bool,
     dma_on: bool,
     dma_why: String,
     lba48_dma: bool,
     dev: DmaDevice,
-    prd: Option<Coherent>,
+    /// The PRD tables' pool, and the table (one object).
+    pool: Option<DmaPool>,
+    prd: Option<PoolObject>,
     irq_line: Option<u32>,
     irq_why: String,
     stats: Stats,
     limits: Limits,
     is_down: bool,
 }
-
-// SAFETY: `Coherent` (the PRD table) holds a raw KSEG pointer to memory it
-// owns, which keeps it from being `Send`. The kernel runs on one CPU; the
-// disk is reached through the block layer's lock only.
-unsafe impl Send for IdeDisk {}
 
 /// The I/O port of a BAR, if it is an assigned I/O BAR of at least `min` bytes.
 fn io_bar(pci: &PciDevice, i: usize, min: u32) -> Option<(Bar, u32)> {
@@ -282,20 +285,20 @@ impl IdeDisk {
                 Presence::Atapi => why_not.push(format!("channel {c} device 0 is an ATAPI device (not a disk this driver takes)")),
                 Presence::Ata => match ata::identify(&ch, 0) {
                     Err(e) => why_not.push(format!("channel {c} device 0: {e}")),
-                    Ok(words) => match Identify::parse(&words) {
-                        Err(e) => why_not.push(format!("channel {c} device 0: IDENTIFY DEVICE data refused: {e}")),
+                    Ok(words) => match ::ata::identify::parse(&words) {
+                        Err(e) => why_not.push(format!("channel {c} device 0: {e} (word 0 {:#06x})", words[0])),
                         Ok(id) => {
-                            found = Some((c, native, ch, ports, id));
+                            found = Some((c, native, ch, ports, id, [words[53], words[63], words[88]]));
                             break;
                         }
                     },
                 },
             }
         }
-        let Some((channel, native, ch, ports, id)) = found else {
+        let Some((channel, native, ch, ports, id, modes)) = found else {
             return Err(format!("{UNIT}: {} ({} at {})", why_not.join("; "), chip.name(), pci.bdf));
         };
-        let mut disk = IdeDisk::new(pci, chip, channel, native, ch, ports.clone(), id);
+        let mut disk = IdeDisk::new(pci, chip, channel, native, ch, ports.clone(), id, modes);
         disk.choose_dma(ctx);
         disk.setup_irq(ctx);
         disk.limits = disk.compute_limits();
@@ -319,10 +322,8 @@ impl IdeDisk {
         Ok(disk)
     }
 
-    fn new(pci: &PciDevice, chip: &'static dyn Chip, channel: u8, native: bool, ch: Channel, ports: String, id: Identify) -> IdeDisk {
-        let mut dev = DmaDevice::new(UNIT, 0xffff_ffff, WindowPolicy::Auto);
-        dev.max_seg_size = PRD_MAX as usize;
-        dev.seg_boundary_mask = PRD_MAX - 1;
+    #[allow(clippy::too_many_arguments)]
+    fn new(pci: &PciDevice, chip: &'static dyn Chip, channel: u8, native: bool, ch: Channel, ports: String, id: Identify, modes: [u16; 3]) -> IdeDisk {
         IdeDisk {
             chip,
             pci: pci.clone(),
@@ -332,12 +333,14 @@ impl IdeDisk {
             native,
             ports,
             capacity: id.capacity(),
-            lba48: id.lba48(),
+            lba48: id.lba48,
             id,
+            modes,
             dma_on: false,
             dma_why: String::new(),
             lba48_dma: false,
-            dev,
+            dev: DmaDevice::new(UNIT, 0xffff_ffff, WindowPolicy::Auto),
+            pool: None,
             prd: None,
             irq_line: None,
             irq_why: String::new(),
@@ -362,16 +365,14 @@ impl IdeDisk {
                 None
             }
         };
-        let (mw, _) = self.id.mwdma();
-        let (ud, _) = self.id.udma();
-        let modes = match (ata::top_mode(ud), ata::top_mode(mw)) {
+        let modes = match (self.id.best_udma(), self.id.best_mwdma()) {
             (Some(u), _) => format!("drive UDMA{u}"),
             (None, Some(m)) => format!("drive MWDMA{m}"),
             (None, None) => String::from("drive lists no DMA mode"),
         };
         let (on, why) = if self.ch.bm.is_none() {
             (false, String::from("no bus-master block (BAR4)"))
-        } else if !self.id.dma() {
+        } else if !self.id.dma {
             (false, String::from("the drive reports no DMA (IDENTIFY word 49 bit 8)"))
         } else {
             match asked {
@@ -386,10 +387,9 @@ impl IdeDisk {
         if !on {
             return;
         }
-        self.pci.enable(true, false, true);
-        match alloc_prd_table(&self.dev) {
-            Ok(t) => {
-                self.prd = Some(t);
+        match self.dma_setup() {
+            Ok(()) => {
+                self.pci.enable(true, false, true);
                 self.dma_on = true;
                 self.ch.mark_dma_capable(self.drive);
                 if !self.lba48_dma && self.lba48 {
@@ -397,11 +397,29 @@ impl IdeDisk {
                 }
             }
             Err(e) => {
-                self.pci.disable_bus_master();
-                self.dma_why = format!("no PRD table: {e}");
-                warn!("{UNIT}: no memory for the PRD table ({e}): PIO only");
+                drop(self.prd.take());
+                drop(self.pool.take());
+                self.dma_why = format!("{e}: PIO only");
+                warn!("{UNIT}: {e}: PIO only");
             }
         }
+    }
+
+    /// The DMA device (32-bit addresses, 64 KiB segments not crossing
+    /// 64 KiB, as a PRD region must be), the PRD tables' pool and the
+    /// table.
+    fn dma_setup(&mut self) -> Result<(), String> {
+        dma::set_mask(&mut self.dev, 0xffff_ffff).map_err(|e| format!("no DMA window for a 32-bit bus master: {e}"))?;
+        dma::set_max_seg_size(&mut self.dev, PRD_MAX as usize).map_err(|e| format!("segment limits: {e}"))?;
+        dma::set_seg_boundary(&mut self.dev, PRD_MAX - 1).map_err(|e| format!("segment limits: {e}"))?;
+        let bytes = PRD_ENTRIES * prd::ENTRY_BYTES;
+        let pool = DmaPool::create("ide0-prd", &self.dev, bytes, prd::ENTRY_BYTES, PRD_MAX as usize)
+            .map_err(|e| format!("no PRD table pool: {e}"))?;
+        let table = pool.alloc().map_err(|e| format!("no PRD table: {e}"))?;
+        self.pool = Some(pool);
+        prd::table_fits(table.bus().as_u64(), PRD_ENTRIES).map_err(|e| format!("PRD table at bus {:#x}: {e}", table.bus()))?;
+        self.prd = Some(table);
+        Ok(())
     }
 
     /// The interrupt line (DMA only: PIO is polled): the machine's routing
@@ -411,7 +429,21 @@ impl IdeDisk {
             self.irq_why = String::from("PIO: polled, drive interrupts off (nIEN)");
             return;
         }
-        if !self.native {
+        // `ide_irq=N`: this Cchip line instead of the routed one (a test of
+        // the fallback when the interrupt never comes).
+        let mut forced = None;
+        match ctx.params.get("ide_irq") {
+            None | Some("auto") => {}
+            Some("off") => {
+                self.irq_why = String::from("DMA completion polled (ide_irq=off)");
+                return;
+            }
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (n as usize) < irq::LINES => forced = Some(n),
+                _ => warn!("ide_irq={v}: expected auto, off or a Cchip line 0-{}; using auto", irq::LINES - 1),
+            },
+        }
+        if !self.native && forced.is_none() {
             self.irq_why = format!(
                 "DMA completion polled: channel {} in compatibility mode (its legacy ISA interrupt is not wired up)",
                 self.channel
@@ -419,7 +451,11 @@ impl IdeDisk {
             return;
         }
         let pin = self.pci.irq_pin;
-        let line = match ctx.platform.machine.pci_line(self.pci.bdf.dev, pin) {
+        let routed = match forced {
+            Some(l) => Ok(l),
+            None => ctx.platform.machine.pci_line(self.pci.bdf.dev, pin),
+        };
+        let line = match routed {
             Ok(l) => l,
             Err(e) => {
                 self.irq_why = format!("DMA completion polled: no interrupt line ({e})");
@@ -432,9 +468,13 @@ impl IdeDisk {
             Ok(()) => {
                 self.irq_line = Some(line);
                 let p = (b'A' + pin.wrapping_sub(1)) as char;
+                let from = match forced {
+                    Some(l) => format!("ide_irq={l}"),
+                    None => format!("interrupt routing of {}", ctx.platform.system_name),
+                };
                 self.irq_why = format!(
-                    "DMA completion by interrupt: INT{p}, Cchip line {line} (interrupt routing of {}); firmware's interrupt line register: {}",
-                    ctx.platform.system_name, self.pci.irq_line
+                    "DMA completion by interrupt: INT{p}, Cchip line {line} ({from}); firmware's interrupt line register: {}",
+                    self.pci.irq_line
                 );
             }
             Err(e) => {
@@ -450,11 +490,14 @@ impl IdeDisk {
         if let Some(m) = self.chip.dma(&self.pci).max_sectors {
             max = max.min(m);
         }
+        // The most segments whose worst case (each cut at every 64 KiB
+        // boundary, plus one straddled) still fits the table.
+        let blocks = (max as u64 * SECTOR as u64).div_ceil(PRD_MAX) as usize;
+        let max_segments = (PRD_ENTRIES - blocks) / 2;
+        debug_assert!(prd::worst_case_entries(max as u64 * SECTOR as u64, max_segments) <= PRD_ENTRIES);
         Limits {
             max_sectors: max,
-            // A segment of at most 64 KiB crosses at most one 64 KiB
-            // boundary: two PRD entries at most.
-            max_segments: PRD_ENTRIES / 2,
+            max_segments,
             max_seg_size: PRD_MAX as usize,
             seg_boundary_mask: PRD_MAX - 1,
         }
@@ -493,10 +536,18 @@ impl IdeDisk {
         if bytes != req.sectors as usize * SECTOR {
             return Err(BlockError::Invalid("segment lengths do not add up to sectors * 512"));
         }
-        if !self.lba48 && !ata::proto::fits_lba28(req.lba, req.sectors) {
-            return Err(BlockError::OutOfRange { lba: req.lba, sectors: req.sectors, capacity: self.capacity });
-        }
-        Ok(())
+        self.taskfile(req, false).map(|_| ())
+    }
+
+    /// The command for a read or write (`dma`: by DMA), checked against
+    /// the drive by the `ata` crate.
+    fn taskfile(&self, req: &Request, dma: bool) -> Result<taskfile::Taskfile, BlockError> {
+        taskfile::rw(req.op == Op::Write, dma, req.lba, req.sectors, self.capacity, self.lba48).map_err(|e| match e {
+            AtaError::ZeroSectors | AtaError::PastEnd { .. } | AtaError::NeedsLba48 { .. } => {
+                BlockError::OutOfRange { lba: req.lba, sectors: req.sectors, capacity: self.capacity }
+            }
+            AtaError::TooMany { .. } => BlockError::Invalid("more sectors than one command moves on this drive"),
+        })
     }
 
     /// How this request moves: `Err` for DMA asked of a device or a
@@ -505,7 +556,7 @@ impl IdeDisk {
         if req.op == Op::Flush {
             return Ok(Transfer::None);
         }
-        let ext = ata::proto::rw(false, true, req.lba, req.sectors, self.lba48).lba48;
+        let ext = self.taskfile(req, true)?.command.is_lba48();
         let dma_ok = || -> Result<(), &'static str> {
             if !self.dma_on {
                 return Err("DMA is off on this device (see the ide0 line at probe)");
@@ -528,7 +579,7 @@ impl IdeDisk {
 
     fn pio_once(&mut self, req: &Request) -> Result<(), BlockError> {
         let write = req.op == Op::Write;
-        let tf = ata::proto::rw(write, false, req.lba, req.sectors, self.lba48);
+        let tf = self.taskfile(req, false)?;
         self.ch.set_control(ctl::NIEN);
         ata::select(&self.ch, self.drive);
         ata::wait_not_busy(&self.ch, tf.command.name(), ata::BSY_MS)?;
@@ -538,12 +589,18 @@ impl IdeDisk {
         ata::pio_transfer(&self.ch, tf.command, write, req.sectors, &req.segs)
     }
 
+    /// FLUSH CACHE (EXT when the drive has it). A drive that lists
+    /// neither command and has no write cache enabled gets none (as Linux's
+    /// `ata_try_flush_cache`): nothing to write back.
     fn flush_once(&mut self) -> Result<(), BlockError> {
-        let command = if self.lba48 { Command::FlushCacheExt } else { Command::FlushCache };
-        let tf = ata::Taskfile { command, count: 0, lba: 0, lba48: false };
+        let id = &self.id;
+        if !id.flush_cache && !id.flush_cache_ext && !id.write_cache_enabled {
+            return Ok(());
+        }
+        let tf = taskfile::flush(self.lba48 && id.flush_cache_ext);
         self.ch.set_control(ctl::NIEN);
         ata::select(&self.ch, self.drive);
-        ata::wait_not_busy(&self.ch, command.name(), ata::BSY_MS)?;
+        ata::wait_not_busy(&self.ch, tf.command.name(), ata::BSY_MS)?;
         self.stats.commands += 1;
         self.stats.pio_commands += 1;
         ata::non_data(&self.ch, self.drive, &tf, FLUSH_MS)
@@ -552,7 +609,7 @@ impl IdeDisk {
     /// One DMA command: map, PRD table, start, wait, stop, unmap.
     fn dma_once(&mut self, req: &Request) -> Result<Ended, BlockError> {
         let write = req.op == Op::Write;
-        let tf = ata::proto::rw(write, true, req.lba, req.sectors, self.lba48);
+        let tf = self.taskfile(req, true)?;
         let name = tf.command.name();
         let dir = if write { Direction::ToDevice } else { Direction::FromDevice };
         let list: Vec<SgEntry> = req.segs.iter().map(|s| SgEntry::new(s.pa, s.len)).collect();
@@ -561,8 +618,8 @@ impl IdeDisk {
             return Err(BlockError::NoDma("no PRD table"));
         };
         let n = write_prd(table, map.entries())?;
-        let table_bus = table.bus().to_u32().ok_or(BlockError::Invalid("PRD table above 4 GiB"))?;
-        let _ = n;
+        prd::table_fits(table.bus().as_u64(), n).map_err(|_| BlockError::Invalid("the PRD table is not one the controller can read"))?;
+        let table_bus = table.bus().as_u64() as u32;
         let ch = self.ch;
         ch.set_control(0);
         ata::select(&ch, self.drive);
@@ -686,53 +743,37 @@ impl IdeDisk {
     }
 }
 
-/// Builds the PRD table for `entries` (bus address, length) in `table`:
-/// each region even, at most 64 KiB, not crossing a 64 KiB boundary;
-/// the last one marked end of table. Returns the entries used.
-fn write_prd(table: &Coherent, entries: &[SgEntry]) -> Result<usize, BlockError> {
-    let mut regions: Vec<(u32, u32)> = Vec::new();
+/// Builds the PRD table for the mapped segments in `table` with
+/// `ata::prd::build` (regions even, at most 64 KiB, none crossing a 64 KiB
+/// boundary, end of table on the last); returns the entries used.
+fn write_prd(table: &PoolObject, entries: &[SgEntry]) -> Result<usize, BlockError> {
+    let mut segs: Vec<(u32, u32)> = Vec::with_capacity(entries.len());
     for e in entries {
-        let Some(mut bus) = e.bus.to_u32().map(|b| b as u64) else {
+        let (Some(bus), Ok(len)) = (e.bus.to_u32(), u32::try_from(e.len)) else {
             return Err(BlockError::Invalid("a mapped segment above 4 GiB"));
         };
-        let mut len = e.len as u64;
-        if bus % 2 != 0 || len % 2 != 0 {
-            return Err(BlockError::Invalid("a mapped segment with an odd address or length"));
-        }
-        if bus + len > 1 << 32 {
-            return Err(BlockError::Invalid("a mapped segment crosses 4 GiB"));
-        }
-        while len > 0 {
-            let room = PRD_MAX - (bus % PRD_MAX);
-            let n = len.min(room);
-            regions.push((bus as u32, n as u32));
-            bus += n;
-            len -= n;
-        }
+        segs.push((bus, len));
     }
-    let cap = (table.size() / 8).min(PRD_ENTRIES);
-    if regions.is_empty() || regions.len() > cap {
-        return Err(BlockError::Invalid("the request needs more PRD entries than the table holds"));
-    }
-    let base = table.cpu() as *mut u32;
-    let last = regions.len() - 1;
-    for (i, &(addr, len)) in regions.iter().enumerate() {
-        let count = (len as u64 % PRD_MAX) as u32 | if i == last { PRD_EOT } else { 0 };
-        // SAFETY: `table` is coherent memory of at least `cap * 8` bytes the
-        // disk owns; i < cap.
-        unsafe {
-            base.add(2 * i).write_volatile(addr.to_le());
-            base.add(2 * i + 1).write_volatile(count.to_le());
+    let cap = (table.size() / prd::ENTRY_BYTES).min(PRD_ENTRIES);
+    let mut out = alloc::vec![PrdEntry::new(0, 0, false); cap];
+    let n = prd::build(&segs, &mut out).map_err(|e| match e {
+        prd::PrdError::TooManyEntries { .. } => BlockError::Invalid("the request needs more PRD entries than the table holds"),
+        prd::PrdError::OddAddress { .. } | prd::PrdError::OddLength { .. } => {
+            BlockError::Invalid("a mapped segment with an odd address or length")
+        }
+        _ => BlockError::Invalid("the mapped segments make no valid PRD table"),
+    })?;
+    let base = table.cpu();
+    for (i, e) in out[..n].iter().enumerate() {
+        let bytes = e.to_le_bytes();
+        for (j, b) in bytes.iter().enumerate() {
+            // SAFETY: `table` is a pool object of `cap * 8` bytes or more
+            // the disk owns; i < n <= cap.
+            unsafe { base.add(i * prd::ENTRY_BYTES + j).write_volatile(*b) };
         }
     }
     crate::arch::wmb();
-    Ok(regions.len())
-}
-
-/// The PRD table: coherent memory, dword aligned, not crossing 64 KiB
-/// (a page-aligned page of 8 KiB holds the 4 KiB table).
-fn alloc_prd_table(dev: &DmaDevice) -> Result<Coherent, dma::DmaError> {
-    dma::alloc_coherent(dev, PRD_ENTRIES * 8)
+    Ok(n)
 }
 
 fn retryable(e: &BlockError) -> bool {
@@ -745,8 +786,11 @@ struct FailText<'a>(&'a BlockError);
 impl fmt::Display for FailText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self.0 {
-            BlockError::Device { cmd, status, error } => write!(f, "{cmd} failed: {}", ata::describe(*status, *error)),
-            BlockError::Controller { cmd, bm_status } => write!(f, "{cmd}: bus-master error: {}", BmText(*bm_status)),
+            BlockError::Device { cmd, status, error } => write!(f, "{cmd} failed: {}", describe(*status, *error)),
+            BlockError::Controller { cmd, bm_status } => write!(f, "{cmd}: bus-master error: {}", bm_describe(*bm_status)),
+            BlockError::Timeout { cmd, waiting_for, status, error, ms } => {
+                write!(f, "{cmd}: timed out after {ms} ms waiting for {waiting_for}: {}", describe(*status, *error))
+            }
             e => write!(f, "{e}"),
         }
     }
@@ -833,7 +877,7 @@ impl BlockDevice for IdeDisk {
             writeln!(out, "  chip interrupt registers: {s}")?;
         }
         if self.ch.bm.is_some() {
-            writeln!(out, "  bus master: BMIC {:#04x}, {}, BMIDTP {:#010x}", self.ch.bmic(), BmText(self.ch.bmis()), self.ch.prd())?;
+            writeln!(out, "  bus master: BMIC {:#04x}, {}, BMIDTP {:#010x}", self.ch.bmic(), bm_describe(self.ch.bmis()), self.ch.prd())?;
         }
         let id = &self.id;
         writeln!(out, "  model: {}", id.model())?;
@@ -846,12 +890,20 @@ impl BlockDevice for IdeDisk {
             self.capacity * SECTOR as u64 / (1024 * 1024),
             if self.lba48 { "yes" } else { "no" }
         )?;
-        let (mw, mws) = id.mwdma();
-        let (ud, uds) = id.udma();
+        let [w53, w63, w88] = self.modes;
+        let mode = |m: Option<u8>| m.map_or(String::from("none"), |m| format!("{m}"));
+        let sel = |bits: u16| (bits != 0).then(|| 15 - bits.leading_zeros() as u8);
+        let udma_now = if w53 & 4 != 0 { sel((w88 >> 8) & 0x7f) } else { None };
         writeln!(
             out,
-            "  DMA modes: MWDMA supported {mw:#05b} selected {mws:#05b}, UDMA supported {ud:#09b} selected {uds:#09b}, drive DMA {}",
-            if id.dma() { "yes" } else { "no" }
+            "  DMA: drive {}, MWDMA modes {:#05b} (best {}, selected {}), UDMA modes {:#09b} (best {}, selected {})",
+            if id.dma { "yes" } else { "no" },
+            id.mwdma_modes,
+            mode(id.best_mwdma()),
+            mode(sel((w63 >> 8) & 7)),
+            id.udma_modes,
+            mode(id.best_udma()),
+            mode(udma_now)
         )?;
         writeln!(out, "  transfer: {} ({})", if self.dma_on { "DMA" } else { "PIO" }, self.dma_why)?;
         let l = self.limits;
@@ -861,7 +913,7 @@ impl BlockDevice for IdeDisk {
             l.max_sectors, l.max_segments, l.max_seg_size, l.seg_boundary_mask, PRD_ENTRIES
         )?;
         if let Some(t) = &self.prd {
-            writeln!(out, "  PRD table: bus {:#x} ({} bytes, coherent)", t.bus(), t.size())?;
+            writeln!(out, "  PRD table: bus {:#x}, {} bytes, an object of DMA pool ide0-prd", t.bus(), t.size())?;
         }
         let s = self.stats;
         writeln!(
@@ -882,9 +934,11 @@ impl BlockDevice for IdeDisk {
         let _ = self.ch.status();
         self.release_irq();
         self.chip.clear_irq(&self.pci, self.channel);
-        if let Some(t) = self.prd.take() {
-            if let Err(e) = t.free() {
-                warn!("{UNIT}: freeing the PRD table: {e}");
+        // The table back to its pool, then the pool's chunk.
+        drop(self.prd.take());
+        if let Some(p) = self.pool.take() {
+            if let Err(e) = p.destroy() {
+                warn!("{UNIT}: destroying the PRD table pool: {e}");
             }
         }
         if self.dma_on {

@@ -7,32 +7,24 @@
 //! KSEG address of the port (PCI I/O space, byte and word accesses).
 
 use crate::arch::mmio;
-use core::fmt;
 
-/// Command block registers (offsets from the command block base).
+/// Command block register offsets (the data register is 16 bits at 0).
 pub mod reg {
+    use ::ata::taskfile::Reg;
     pub const DATA: u64 = 0;
-    /// Read: error; write: features.
-    pub const ERROR: u64 = 1;
-    pub const FEATURES: u64 = 1;
-    pub const COUNT: u64 = 2;
-    pub const LBA_LOW: u64 = 3;
-    pub const LBA_MID: u64 = 4;
-    pub const LBA_HIGH: u64 = 5;
-    pub const DEVICE: u64 = 6;
+    /// Read: error (write: features).
+    pub const ERROR: u64 = Reg::Features.offset();
+    pub const COUNT: u64 = Reg::SectorCount.offset();
+    pub const LBA_LOW: u64 = Reg::LbaLow.offset();
+    pub const LBA_MID: u64 = Reg::LbaMid.offset();
+    pub const LBA_HIGH: u64 = Reg::LbaHigh.offset();
+    pub const DEVICE: u64 = Reg::Device.offset();
     /// Read: status (clears the drive's interrupt); write: command.
-    pub const STATUS: u64 = 7;
-    pub const COMMAND: u64 = 7;
+    pub const STATUS: u64 = Reg::Command.offset();
 }
 
 /// ATA status bits.
-pub mod st {
-    pub const BSY: u8 = 0x80;
-    pub const DRDY: u8 = 0x40;
-    pub const DF: u8 = 0x20;
-    pub const DRQ: u8 = 0x08;
-    pub const ERR: u8 = 0x01;
-}
+pub use ::ata::status as st;
 
 /// Device control bits (control block, offset 2 of the native-mode
 /// control BAR, port 0x3f6/0x376 in compatibility mode).
@@ -41,29 +33,14 @@ pub mod ctl {
     pub const NIEN: u8 = 0x02;
     /// Software reset of both devices on the channel.
     pub const SRST: u8 = 0x04;
-    /// Read the high-order (previous) bytes of an LBA48 taskfile.
-    pub const HOB: u8 = 0x80;
 }
 
-/// Bus-master register bits.
+/// Bus-master registers (offsets in the channel's 8 bytes) and bits.
 pub mod bm {
-    /// BMIC: start/stop bus master.
-    pub const START: u8 = 0x01;
-    /// BMIC: 1 = the controller writes memory (an ATA read).
-    pub const TO_MEMORY: u8 = 0x08;
-    /// BMIS: the engine is active.
-    pub const ACTIVE: u8 = 0x01;
-    /// BMIS: a PCI error during the transfer (write 1 to clear).
-    pub const ERROR: u8 = 0x02;
-    /// BMIS: the drive raised its interrupt (write 1 to clear).
-    pub const INTR: u8 = 0x04;
-    /// BMIS: drive 0 / drive 1 DMA capable (set by firmware or driver).
-    pub const DRV0_DMA: u8 = 0x20;
-    pub const DRV1_DMA: u8 = 0x40;
-    /// BMIS offset from the channel's bus-master base.
-    pub const BMIS: u64 = 2;
-    /// BMIDTP offset.
-    pub const BMIDTP: u64 = 4;
+    pub use ::ata::prd::bm::{
+        CMD_START as START, CMD_WRITE_MEMORY as TO_MEMORY, COMMAND as BMIC, STATUS as BMIS, STATUS_ACTIVE as ACTIVE,
+        STATUS_DRV0_DMA as DRV0_DMA, STATUS_DRV1_DMA as DRV1_DMA, STATUS_ERROR as ERROR, STATUS_INTR as INTR, TABLE as BMIDTP,
+    };
 }
 
 /// One channel's registers through KSEG.
@@ -128,14 +105,14 @@ impl Channel {
         self.bm.map_or(0, |b| {
             // SAFETY: `b` is the KSEG address of the channel's 8 bytes of the
             // bus-master block (BAR4), I/O decode enabled at probe.
-            unsafe { mmio::read8(b) }
+            unsafe { mmio::read8(b + bm::BMIC) }
         })
     }
 
     pub fn set_bmic(&self, v: u8) {
         if let Some(b) = self.bm {
             // SAFETY: as in `bmic`.
-            unsafe { mmio::write8(b, v) }
+            unsafe { mmio::write8(b + bm::BMIC, v) }
         }
     }
 
@@ -184,67 +161,5 @@ impl Channel {
     pub fn stop(&self) {
         let v = self.bmic() & !bm::START;
         self.set_bmic(v);
-    }
-}
-
-/// A status and error register pair, decoded for messages.
-pub struct StatusText(pub u8, pub u8);
-
-impl fmt::Display for StatusText {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let (s, e) = (self.0, self.1);
-        write!(f, "status {s:#04x}")?;
-        let names = [(0x80, "BSY"), (0x40, "DRDY"), (0x20, "DF"), (0x10, "DSC"), (0x08, "DRQ"), (0x04, "CORR"), (0x02, "IDX"), (0x01, "ERR")];
-        let mut first = true;
-        for (bit, n) in names {
-            if s & bit != 0 {
-                f.write_str(if first { " (" } else { " " })?;
-                f.write_str(n)?;
-                first = false;
-            }
-        }
-        if !first {
-            f.write_str(")")?;
-        }
-        write!(f, ", error {e:#04x}")?;
-        if s & st::ERR != 0 && e != 0 {
-            let names = [(0x80, "ICRC"), (0x40, "UNC"), (0x20, "MC"), (0x10, "IDNF"), (0x08, "MCR"), (0x04, "ABRT"), (0x02, "TK0NF"), (0x01, "AMNF")];
-            let mut first = true;
-            for (bit, n) in names {
-                if e & bit != 0 {
-                    f.write_str(if first { " (" } else { " " })?;
-                    f.write_str(n)?;
-                    first = false;
-                }
-            }
-            if !first {
-                f.write_str(")")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// BMIS decoded for messages.
-pub struct BmText(pub u8);
-
-impl fmt::Display for BmText {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let b = self.0;
-        write!(f, "BMIS {b:#04x} (")?;
-        let mut parts = alloc::vec::Vec::new();
-        if b & bm::ACTIVE != 0 {
-            parts.push("active");
-        }
-        if b & bm::ERROR != 0 {
-            parts.push("error");
-        }
-        if b & bm::INTR != 0 {
-            parts.push("interrupt");
-        }
-        if parts.is_empty() {
-            parts.push("idle");
-        }
-        write!(f, "{})", parts.join(" "))
     }
 }

@@ -101,6 +101,7 @@ pub extern "C" fn kernel_main() -> ! {
     // Built once, handed down from here on.
     let cfg = config::set(config::BootConfig { params, platform: choice, memory: memory.flatten() });
     let params = &cfg.params;
+    let ctx = drivers::ProbeContext { params, platform: cfg.platform };
     if let Some(mem_setup) = memory {
         if params.has_flag("mm_leak_test") {
             mm::boot::leak_test();
@@ -108,6 +109,11 @@ pub extern "C" fn kernel_main() -> ! {
         if cfg.platform.chipset_usable() {
             pci::enumerate(params, drivers::driver_name);
             dma::init(params, mem_setup.map_or(0, |m| m.total_pages));
+            // The disk, probed once; none is an INFO line, not a fault.
+            match drivers::open_block(&ctx) {
+                Ok(d) => block::set_disk(d),
+                Err(e) => info!("{e}"),
+            }
         } else {
             error!("no machine vector for this system: no PCI scan and no DMA");
         }
@@ -122,6 +128,9 @@ pub extern "C" fn kernel_main() -> ! {
     }
     if let Some(kind) = params.get("dma_debug_test") {
         selftest::dma::debug_probe(kind);
+    }
+    if params.get("disk_test").is_some() {
+        selftest::disk::run(params);
     }
     if let Some(kind) = params.get("crash") {
         selftest::crash::raise(kind);
@@ -140,7 +149,6 @@ pub extern "C" fn kernel_main() -> ! {
     if params.has_flag("bench") {
         selftest::bench::run();
     }
-    let ctx = drivers::ProbeContext { params, platform: cfg.platform };
     if params.has_flag("net") {
         net::run(cfg, || drivers::open_net(&ctx), drivers::close_net, None);
     }
@@ -163,6 +171,11 @@ pub extern "C" fn kernel_main() -> ! {
             }
             info!("ready; halting (stopped)");
         }
+    }
+    // The disk down (bus mastering off, its PRD table given back) before
+    // the DMA layer's leak report.
+    if let Some(d) = block::take_disk() {
+        drivers::close_block(d);
     }
     if cfg.platform.chipset_usable() {
         dma::shutdown();

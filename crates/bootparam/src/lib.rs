@@ -643,12 +643,46 @@ fn parse_console_baud(value: &str) -> Result<u32, Reason> {
     }
 }
 
+/// The disk self-test's write check, `disk_write=SEED@LBA+N`: the test
+/// writes the image pattern of `seed` (the one `disk_test=` reads, with
+/// another seed) to sectors `lba..lba + sectors`; the QEMU runner checks
+/// the image after the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskWrite {
+    /// The pattern's seed.
+    pub seed: u64,
+    /// The first sector written.
+    pub lba: u64,
+    /// How many sectors (at least 1).
+    pub sectors: u64,
+}
+
+impl DiskWrite {
+    /// Reads `SEED@LBA+N` (each number decimal, `0x` hex or `0` octal, as
+    /// [`parse_number`]); `N` must be at least 1 and `LBA + N` must fit.
+    pub fn parse(s: &str) -> Result<DiskWrite, Reason> {
+        let (seed, rest) = parse_number(s)?;
+        let rest = rest.strip_prefix('@').ok_or(if rest.is_empty() { Reason::MissingBase } else { Reason::TrailingCharacters })?;
+        let (lba, rest) = parse_number(rest)?;
+        let rest = rest.strip_prefix('+').ok_or(if rest.is_empty() { Reason::MissingEnd } else { Reason::TrailingCharacters })?;
+        let (sectors, rest) = parse_number(rest)?;
+        if !rest.is_empty() {
+            return Err(Reason::TrailingCharacters);
+        }
+        if sectors == 0 || lba.checked_add(sectors).is_none() {
+            return Err(Reason::OutOfRange);
+        }
+        Ok(DiskWrite { seed, lba, sectors })
+    }
+}
+
 /// Flags that ask for a one-shot run: the kernel does what they ask and
 /// halts, instead of staying up with the network and the console monitor.
 pub const ONE_SHOT_FLAGS: &[&str] = &["test", "bench", "net", "dma_leak_test", "dma_pool_leak_test", "mm_leak_test"];
 /// `key=value` parameters that ask for a one-shot run (deliberate traps,
-/// DMA-API debug probes, and the fault injections probed at boot).
-pub const ONE_SHOT_KEYS: &[&str] = &["crash", "dma_debug_test", "fail_buddy", "fail_cma", "fail_iommu", "fail_pte"];
+/// DMA-API debug probes, the fault injections probed at boot, and the disk
+/// self-tests).
+pub const ONE_SHOT_KEYS: &[&str] = &["crash", "dma_debug_test", "fail_buddy", "fail_cma", "fail_iommu", "fail_pte", "disk_test"];
 
 /// The first word of the command line that asks for a one-shot run
 /// ([`ONE_SHOT_FLAGS`], [`ONE_SHOT_KEYS`]), if any; `None`: the kernel

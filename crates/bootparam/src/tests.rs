@@ -620,6 +620,24 @@ fn one_shot_runs() {
     assert_eq!(one_shot(&EarlyParams::parse("crash=panic")), Some("crash"));
     assert_eq!(one_shot(&EarlyParams::parse("fail_buddy=1")), Some("fail_buddy"));
     assert_eq!(one_shot(&EarlyParams::parse("dma_debug_test=sync")), Some("dma_debug_test"));
+    assert_eq!(one_shot(&EarlyParams::parse("disk_test=7 disk_write=9@100+64")), Some("disk_test"));
+    assert_eq!(one_shot(&EarlyParams::parse("disk_write=9@100+64")), None);
     // Only the flag itself: a parameter that merely starts like one is not.
     assert_eq!(one_shot(&EarlyParams::parse("net_time=3 tests")), None);
+}
+
+#[test]
+fn disk_write_regions() {
+    let w = |s| DiskWrite::parse(s);
+    assert_eq!(w("7@100+64"), Ok(DiskWrite { seed: 7, lba: 100, sectors: 64 }));
+    assert_eq!(w("0x5eed@0x1000+010"), Ok(DiskWrite { seed: 0x5eed, lba: 0x1000, sectors: 8 }));
+    assert_eq!(w("7"), Err(Reason::MissingBase));
+    assert_eq!(w("7@100"), Err(Reason::MissingEnd));
+    assert_eq!(w("7x@1+1"), Err(Reason::TrailingCharacters));
+    assert_eq!(w("7@1-1"), Err(Reason::TrailingCharacters));
+    assert_eq!(w("7@1+1k"), Err(Reason::TrailingCharacters));
+    assert_eq!(w("7@1+0"), Err(Reason::OutOfRange));
+    assert_eq!(w("7@18446744073709551615+1"), Err(Reason::OutOfRange));
+    assert_eq!(w("banana"), Err(Reason::NotANumber));
+    assert_eq!(w("7@+1"), Err(Reason::NotANumber));
 }

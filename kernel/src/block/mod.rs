@@ -15,11 +15,21 @@
 //!
 //! The request queue (merging adjacent requests up to the device's
 //! [`Limits`]) sits above this trait; drivers see single requests.
+//!
+//! The disk: `main` probes once at boot (`drivers::open_block`) and keeps
+//! the device here ([`set_disk`]); its users reach it through
+//! [`with_disk`]; `main` takes it back ([`take_disk`]) and closes it
+//! before the shutdown's leak report.
+
+pub mod buf;
+pub mod queue;
 
 use crate::dma::DmaError;
 use crate::mm::PhysAddr;
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
+use spin::Mutex;
 
 /// Bytes in a sector (the only sector size the drivers take).
 pub const SECTOR: usize = 512;
@@ -176,4 +186,28 @@ pub trait BlockDevice: Send {
     fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result;
     /// Quiesces the device and gives back every buffer and mapping.
     fn down(&mut self);
+}
+
+/// The disk the kernel runs with (`None`: none found, or closed).
+static DISK: Mutex<Option<Box<dyn BlockDevice>>> = Mutex::new(None);
+
+/// Makes `dev` the disk (a disk already set is closed by dropping it:
+/// `main` sets it once).
+pub fn set_disk(dev: Box<dyn BlockDevice>) {
+    let old = DISK.lock().replace(dev);
+    if let Some(mut old) = old {
+        old.down();
+    }
+}
+
+/// Runs `f` on the disk; `None` when there is none. Not from an interrupt
+/// handler (the disk is behind a lock).
+pub fn with_disk<R>(f: impl FnOnce(&mut dyn BlockDevice) -> R) -> Option<R> {
+    let mut g = DISK.lock();
+    g.as_mut().map(|d| f(d.as_mut()))
+}
+
+/// Takes the disk away (for closing it at shutdown).
+pub fn take_disk() -> Option<Box<dyn BlockDevice>> {
+    DISK.lock().take()
 }

@@ -89,6 +89,20 @@ pub fn live() -> usize {
     MAPS.lock().len()
 }
 
+/// The devices with streaming mappings (single or scatter-gather) live,
+/// and how many each (coherent buffers are not counted: a driver keeps
+/// those while it is up).
+pub fn live_streaming() -> Vec<(&'static str, usize)> {
+    let mut out: Vec<(&'static str, usize)> = Vec::new();
+    for e in MAPS.lock().iter().filter(|e| e.kind != Kind::Coherent) {
+        match out.iter_mut().find(|(d, _)| *d == e.dev) {
+            Some((_, n)) => *n += 1,
+            None => out.push((e.dev, 1)),
+        }
+    }
+    out
+}
+
 fn report(dev: &str, what: fmt::Arguments, site: &Location) {
     ERRORS.fetch_add(1, Ordering::Relaxed);
     error!("DMA-API: {dev}: {what} [at {}:{}]", site.file(), site.line());

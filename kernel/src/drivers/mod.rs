@@ -8,12 +8,17 @@
 //! driver takes, for `net/`. Adding a NIC driver means a module here and a
 //! line in [`PCI_DRIVERS`]; `pci` and `net` do not change.
 //!
+//! Disk controllers are PCI drivers too ([`Subsystem::Block`]): [`open_block`]
+//! probes the first one found for the block layer, [`close_block`] lets it go.
+//!
 //! Besides the PCI drivers, `net_dev=loopback` opens [`loopback`], a
 //! software network device for testing `net/` without a NIC.
 
+pub mod ide;
 pub mod loopback;
 pub mod tulip;
 
+use crate::block::BlockDevice;
 use crate::net::NetDevice;
 use crate::pci::PciDevice;
 use crate::platform::Choice;
@@ -46,6 +51,16 @@ pub struct ProbeContext<'a> {
 pub enum Device {
     /// A network device for `net/`.
     Net(Box<dyn NetDevice>),
+    /// A disk for the block layer.
+    Block(Box<dyn BlockDevice>),
+}
+
+/// Which subsystem a driver's devices are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Subsystem {
+    Net,
+    Block,
 }
 
 /// A driver for PCI functions.
@@ -56,6 +71,11 @@ pub trait PciDriver: Sync {
     fn ids(&self) -> &'static [PciId];
     /// Where such a device comes from (for the message when none is found).
     fn hint(&self) -> &'static str;
+    /// The subsystem its devices are for ([`open_net`] and [`open_block`]
+    /// try only their own drivers).
+    fn subsystem(&self) -> Subsystem {
+        Subsystem::Net
+    }
     /// Brings the function `pci` up; `Err` says why not.
     fn probe(&self, pci: &PciDevice, ctx: &ProbeContext) -> Result<Device, String>;
     /// Takes a device this driver probed down and lets it go (every
@@ -63,12 +83,13 @@ pub trait PciDriver: Sync {
     fn remove(&self, dev: Device) {
         match dev {
             Device::Net(mut d) => d.down(),
+            Device::Block(mut d) => d.down(),
         }
     }
 }
 
 /// The registry of PCI drivers, in the order they are tried.
-pub static PCI_DRIVERS: &[&dyn PciDriver] = &[&tulip::DRIVER];
+pub static PCI_DRIVERS: &[&dyn PciDriver] = &[&tulip::DRIVER, &ide::CMD646, &ide::ALI];
 
 /// The driver taking `vendor:device`, for the PCI listing.
 pub fn driver_name(vendor: u16, device: u16) -> Option<&'static str> {
@@ -92,7 +113,7 @@ pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
         Some(v) => warn!("net_dev={v}: expected pci or loopback; using pci"),
     }
     let mut missing = Vec::new();
-    for driver in PCI_DRIVERS {
+    for driver in PCI_DRIVERS.iter().filter(|d| d.subsystem() == Subsystem::Net) {
         for id in driver.ids() {
             let Some(pci) = crate::pci::find(id.vendor, id.device) else {
                 missing.push(format!("no {} ({:04x}:{:04x}) on PCI bus 0 ({})", id.name, id.vendor, id.device, driver.hint()));
@@ -102,6 +123,10 @@ pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
                 Device::Net(d) => {
                     *NET_BOUND.lock() = Some(*driver);
                     Ok(d)
+                }
+                Device::Block(mut d) => {
+                    d.down();
+                    Err(format!("{}: the {} driver gave a disk, not a network device", pci.bdf, driver.name()))
                 }
             };
         }
@@ -113,7 +138,10 @@ pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
 /// PCI function a registered driver takes. Probes nothing.
 pub fn has_net(ctx: &ProbeContext) -> bool {
     ctx.params.get("net_dev") == Some("loopback")
-        || PCI_DRIVERS.iter().any(|d| d.ids().iter().any(|id| crate::pci::find(id.vendor, id.device).is_some()))
+        || PCI_DRIVERS
+            .iter()
+            .filter(|d| d.subsystem() == Subsystem::Net)
+            .any(|d| d.ids().iter().any(|id| crate::pci::find(id.vendor, id.device).is_some()))
 }
 
 /// Closes the network device [`open_net`] gave: its driver's `remove`
@@ -122,6 +150,45 @@ pub fn has_net(ctx: &ProbeContext) -> bool {
 pub fn close_net(mut dev: Box<dyn NetDevice>) {
     match NET_BOUND.lock().take() {
         Some(driver) => driver.remove(Device::Net(dev)),
+        None => dev.down(),
+    }
+}
+
+/// The driver that probed the open disk, for [`close_block`].
+static BLOCK_BOUND: Mutex<Option<&'static dyn PciDriver>> = Mutex::new(None);
+
+/// Probes the first disk controller on PCI bus 0 a registered block
+/// driver takes (once: call it at boot). `Err` says why there is no disk:
+/// no controller (each one looked for, with where it comes from), or
+/// the controller's probe's reason (no drive on its channels, ...).
+pub fn open_block(ctx: &ProbeContext) -> Result<Box<dyn BlockDevice>, String> {
+    let mut missing = Vec::new();
+    for driver in PCI_DRIVERS.iter().filter(|d| d.subsystem() == Subsystem::Block) {
+        for id in driver.ids() {
+            let Some(pci) = crate::pci::find(id.vendor, id.device) else {
+                missing.push(format!("no {} ({:04x}:{:04x})", id.name, id.vendor, id.device));
+                continue;
+            };
+            return match driver.probe(&pci, ctx)? {
+                Device::Block(d) => {
+                    *BLOCK_BOUND.lock() = Some(*driver);
+                    Ok(d)
+                }
+                Device::Net(mut d) => {
+                    d.down();
+                    Err(format!("{}: the {} driver gave a network device, not a disk", pci.bdf, driver.name()))
+                }
+            };
+        }
+    }
+    Err(format!("block: no disk controller on PCI bus 0: {}", missing.join(", ")))
+}
+
+/// Closes the disk [`open_block`] gave: its driver's `remove` (the
+/// controller quiesced, every buffer and mapping given back).
+pub fn close_block(mut dev: Box<dyn BlockDevice>) {
+    match BLOCK_BOUND.lock().take() {
+        Some(driver) => driver.remove(Device::Block(dev)),
         None => dev.down(),
     }
 }

@@ -16,10 +16,12 @@
 //! device is up (`net::run`'s side task), or [`run_alone`] without one.
 //! Neither waits for input, so neither blocks the other.
 //!
-//! Adding a command: a [`Command`] in [`INFO_COMMANDS`] or in
-//! [`mm::MM_COMMANDS`] (the memory commands); `help` lists them all.
+//! Adding a command: a [`Command`] in [`INFO_COMMANDS`], in
+//! [`mm::MM_COMMANDS`] (the memory commands) or in
+//! [`disk::DISK_COMMANDS`] (the disk commands); `help` lists them all.
 
 pub mod command;
+pub mod disk;
 pub mod mm;
 
 use crate::irq::{self, Ipl};
@@ -76,8 +78,9 @@ pub const INFO_COMMANDS: &[Command] = &[
 /// Every command `help` lists and the dispatcher knows.
 fn commands() -> impl Iterator<Item = &'static Command> + Clone {
     // The memory commands come from `mm.rs` (alloc/free, cma, dma,
-    // fragment, pfn, iommu): listed after the information commands.
-    INFO_COMMANDS.iter().chain(mm::MM_COMMANDS.iter())
+    // fragment, pfn, iommu), the disk commands from `disk.rs`: listed
+    // after the information commands.
+    INFO_COMMANDS.iter().chain(mm::MM_COMMANDS.iter()).chain(disk::DISK_COMMANDS.iter())
 }
 
 /// The console as a `fmt::Write` for command output (`\n` becomes CR LF),

@@ -58,6 +58,15 @@ impl ConfigSpace for Conf {
     }
 }
 
+impl Conf {
+    /// An 8-bit write (for chip registers in the device-specific part of
+    /// the header, some of them write-1-to-clear next to plain ones).
+    pub fn write8(&mut self, reg: u8, v: u8) {
+        // SAFETY: see the type's text.
+        unsafe { mmio::write8(self.addr(reg), v) }
+    }
+}
+
 /// Where the CPU reaches a BAR.
 pub trait BarExt {
     /// The kernel address (KSEG) through which the CPU reaches this BAR.
@@ -100,6 +109,17 @@ impl PciDevice {
         let now = c.read16(cfg::COMMAND);
         info!("pci {}: command {:#06x} (io {}, memory {}, bus master {})", self.bdf, now, io, memory, bus_master);
         now
+    }
+
+    /// A byte of the function's configuration space.
+    pub fn config_read8(&self, reg: u8) -> u8 {
+        Conf(self.bdf).read8(reg)
+    }
+
+    /// Writes a byte of the function's configuration space (one byte
+    /// wide: neighbouring write-1-to-clear bits stay untouched).
+    pub fn config_write8(&self, reg: u8, v: u8) {
+        Conf(self.bdf).write8(reg, v)
     }
 
     /// Turns bus mastering off again (used when a driver lets go).

@@ -10,6 +10,7 @@
 
 mod arith;
 pub mod bench;
+pub mod disk;
 pub mod dma;
 mod mm;
 mod monitor;

@@ -37,7 +37,12 @@ pub struct Case {
     /// The one memory reconciliation allowed to fail: its label and the
     /// difference it must state (every other one must reconcile).
     pub mismatch: Option<(&'static str, i64)>,
+    /// A disk on the CMD646's first channel: the runner writes the image,
+    /// attaches it and checks it after the run ([`crate::disk`]).
+    pub disk: Option<Disk>,
 }
+
+pub use crate::disk::Disk;
 
 pub use crate::gdb::GdbAction;
 
@@ -107,6 +112,40 @@ const SELFTEST_DEBUG_OFF_ALLOW: &[&str] = &[
     "fault injection: failing IOMMU PTE write #4",
 ];
 
+/// The disk of the disk cases: 8 MiB of seed 0x5eed's pattern, and the
+/// region the write test writes with seed 0xc0ffee (`disk_write=`).
+const DISK: Disk = Disk {
+    sectors: 16384,
+    seed: 0x5eed,
+    write: Some(bootparam::DiskWrite { seed: 0xc0ffee, lba: 1000, sectors: 300 }),
+    blkdebug: None,
+};
+
+/// QEMU blkdebug rules: every read that touches sector 100 fails with
+/// EIO (errno 5), each time (no `once`), so every retry fails too.
+const BLKDEBUG_SECTOR_100: &str = "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"100\"\n";
+
+/// What `disk_test=` prints when every test passes.
+const DISK_TEST_EXPECT: &[&str] = &[
+    "ide0: QEMU HARDDISK (QM00001), 16384 sectors (8 MiB)",
+    "disk test: ide0 (16384 sectors; max ",
+    "pattern seed 0x5eed",
+    "disk: reads 1..=",
+    " sectors by DMA: ok (",
+    "disk: buffers straddling page and 64 KiB boundaries by DMA: ok (",
+    "disk: multi-segment lists by DMA: ok (",
+    "disk: reads by PIO: ok (",
+    "disk: merging in the request queue: ok (32 single-sector reads in runs of [24, 8] -> 2 command(s) (30 merged)",
+    "disk: writes, read back and flush: ok (seed 0xc0ffee to sectors 1000..1300 (284 by DMA, 16 by PIO), flushed",
+    "disk: refused requests: ok (7 bad requests refused, no command sent)",
+    "disk: nothing left behind: ok",
+    "disk test: 8 passed, 0 failed, 0 skipped",
+    "memory (after the disk tests): total ",
+    "ready; halting (one-shot run: disk_test)",
+    "ide0: down (",
+    "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+];
+
 /// The monitor's prompt.
 pub const PROMPT: &str = "alpha> ";
 
@@ -136,6 +175,7 @@ pub const fn case(name: &'static str, append: &'static str) -> Case {
         gdb: None,
         stdin_on: &[],
         mismatch: None,
+        disk: None,
     }
 }
 
@@ -1344,6 +1384,9 @@ pub fn all() -> Vec<Case> {
                 "  unfragment ",
                 "  pfn <n> | @<addr> ",
                 "  iommu ",
+                "  disk ",
+                "  disk read <lba> [n] ",
+                "  disk bench ",
                 "alpha> halt",
                 "halting",
                 "memory (monitor halt): ",
@@ -1391,6 +1434,153 @@ pub fn all() -> Vec<Case> {
             // The owner would be listed in the halt's reconciliation line.
             forbid: &["FAILED", "[monitor ", ", monitor "],
             ..case("monitor-halt-gives-back", "")
+        },
+        // The disk (docs/testing.md, *The disk*): the runner writes the
+        // pattern image, attaches it to the CMD646, and checks it after
+        // the run; the kernel reads it back every way the block layer
+        // offers and writes a second pattern (disk_write=).
+        Case {
+            expect: DISK_TEST_EXPECT,
+            forbid: NO_DMA_REPORT,
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-direct", "disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        Case {
+            expect: DISK_TEST_EXPECT,
+            forbid: NO_DMA_REPORT,
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-iommu-strict", "iommu=strict disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        // The Nth IOMMU allocation fails inside a disk request (through the
+        // IOMMU with iommu=strict): that request fails with a DMA error, the
+        // test counts it as the expected failure and tries it again;
+        // nothing leaks.
+        Case {
+            expect: &[
+                "fault injection armed: fail_iommu=40",
+                "fault injection: failing IOMMU allocation #40",
+                "failed as injected (fail_iommu): DMA: ",
+                "disk: injected IOMMU failure: ok (the read of ",
+                "disk: nothing left behind: ok",
+                "disk test: 9 passed, 0 failed, 0 skipped",
+                "memory (after the disk tests): total ",
+                "ready; halting (one-shot run: fail_iommu)",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["fault injection armed: fail_iommu=40", "fault injection: failing IOMMU allocation #40"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-fail-iommu", "iommu=strict disk_test=0x5eed disk_write=0xc0ffee@1000+300 fail_iommu=40")
+        },
+        // The checks can fail: told the wrong seed, every test that reads
+        // finds the first byte wrong and says so; the refusals and the
+        // leak check still pass (the error paths give everything back).
+        Case {
+            expect: &[
+                "disk: reads 1..=",
+                " sectors by DMA: FAILED: read of 1 sector(s) at ",
+                "byte 0 is 0x",
+                ", the pattern has 0x",
+                "disk: buffers straddling page and 64 KiB boundaries by DMA: FAILED: read of ",
+                "disk: multi-segment lists by DMA: FAILED: read of ",
+                "disk: reads by PIO: FAILED: read of ",
+                "disk: merging in the request queue: FAILED: read of ",
+                "disk: writes, read back and flush: FAILED: read of ",
+                "disk: refused requests: ok (",
+                "disk: nothing left behind: ok",
+                "disk test: 2 passed, 6 failed, 0 skipped",
+                "memory (after the disk tests): total ",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["DMA-API: "],
+            allow: &[": FAILED: read of "],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-wrong-seed", "disk_test=0x5eee disk_write=0xc0ffee@1000+300")
+        },
+        // No disk attached: one line says so; `disk` and `disk read` answer
+        // with one line each.
+        Case {
+            expect: &[
+                "ide0: no drive on channel 0 (",
+                "alpha> disk\n",
+                "disk: no disk (attach one to QEMU with -drive file=IMG,if=ide,format=raw)",
+                "alpha> disk read 0 1",
+                "error: disk read: no disk",
+                "ready; halting (stopped)",
+            ],
+            forbid: &["FAILED", "00000000  "],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            stdin_on: &[(PROMPT, b"disk\r"), (PROMPT, b"disk read 0 1\r")],
+            ..case("disk-none", "")
+        },
+        // The monitor's disk commands on the pattern image: every dump
+        // line is checked against the image, and the table of disk bench.
+        Case {
+            timeout_s: 120,
+            expect: &[
+                "alpha> disk\n",
+                "ide0: CMD646 rev ",
+                "  model: QEMU HARDDISK",
+                "  capacity: 16384 sectors of 512 bytes (8 MiB)",
+                "alpha> disk read 0 2",
+                "00000000  ",
+                "000003f0  ",
+                "alpha> disk read 16383 2",
+                "error: disk read: ",
+                "alpha> disk read 1 9",
+                "error: disk read: sector count 9 is outside 1..=8",
+                "alpha> disk bench",
+                "disk bench: ",
+                "disk bench: DMA/PIO sequential ratio ",
+                "memory (monitor halt): ",
+                "ready; halting (stopped)",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["FAILED", "[monitor ", ", monitor "],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            stdin_on: &[
+                (PROMPT, b"disk\r"),
+                (PROMPT, b"disk read 0 2\r"),
+                (PROMPT, b"disk read 16383 2\r"),
+                (PROMPT, b"disk read 1 9\r"),
+                (PROMPT, b"disk bench\r"),
+            ],
+            disk: Some(Disk { write: None, ..DISK }),
+            ..case("disk-monitor", "")
+        },
+        // QEMU's blkdebug fails every read touching sector 100 with EIO:
+        // the IDE model reports an error to the guest, the driver resets
+        // and retries, then fails the request with one line; the kernel
+        // keeps working (the next read succeeds, the halt reconciles).
+        Case {
+            expect: &[
+                "alpha> disk read 96 8",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (1 of 2)",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (2 of 2)",
+                "WARN  ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); giving up after 3 tries",
+                "error: disk read: READ DMA failed: status 0x41, error 0x04",
+                "alpha> disk read 0 1",
+                "00000000  ",
+                "memory (monitor halt): ",
+                "ready; halting (stopped)",
+                // Three tries of the failed read, then the good one.
+                "ide0: down (4 commands, 1 errors)",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            allow: &[
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (1 of 2)",
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); resetting the channel and trying again (2 of 2)",
+                "ide0: READ DMA failed: status 0x41 (DRDY ERR), error 0x04 (ABRT) (sectors 96+8); giving up after 3 tries",
+            ],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            stdin_on: &[(PROMPT, b"disk read 96 8\r"), (PROMPT, b"disk read 0 1\r")],
+            disk: Some(Disk { write: None, blkdebug: Some(BLKDEBUG_SECTOR_100), ..DISK }),
+            ..case("disk-error", "")
         },
     ]
 }

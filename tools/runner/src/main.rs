@@ -19,6 +19,7 @@
 
 mod cases;
 mod check;
+mod disk;
 mod gdb;
 mod srm;
 
@@ -90,9 +91,10 @@ pub struct Run {
     pub seconds: f64,
 }
 
-fn boot(kernel: &Path, case: &Case) -> Result<Run, String> {
+fn boot(kernel: &Path, case: &Case, logs: &Path) -> Result<Run, String> {
     let mut cmd = Command::new("qemu-system-alpha");
     cmd.args(qemu_args(case));
+    cmd.args(disk::prepare(case, logs)?);
     cmd.arg("-kernel").arg(kernel);
     if !case.append.is_empty() {
         cmd.args(["-append", case.append]);
@@ -198,7 +200,8 @@ fn main() {
         all.iter().filter(|c| args.only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
     if args.list {
         for c in &selected {
-            println!("{}  (-append \"{}\" {})", c.name, c.append, qemu_args(c).join(" "));
+            let disk = disk::prepare_args(c, &args.logs).join(" ");
+            println!("{}  (-append \"{}\" {} {disk})", c.name, c.append, qemu_args(c).join(" "));
         }
         return;
     }
@@ -215,12 +218,13 @@ fn main() {
     for case in selected {
         let image = srm::image_for(case, &args.kernel, &stub, &args.logs);
         let result = image.and_then(|(elf, predicted)| {
-            boot(&elf, case).map(|run| (run, predicted))
+            boot(&elf, case, &args.logs).map(|run| (run, predicted))
         }).and_then(|(run, predicted)| {
             let log = args.logs.join(format!("{}.log", case.name));
             std::fs::write(&log, &run.output).ok();
             let predicted: Vec<&str> = predicted.iter().map(String::as_str).collect();
             check::judge(case, &run, &symbols)
+                .and_then(|detail| disk::check(case, &args.logs, &run.output).map(|d| detail + &d))
                 .and_then(|detail| {
                     check::in_order(&run.output, &predicted)
                         .map(|()| format!("{detail}{}", srm::detail(&predicted)))

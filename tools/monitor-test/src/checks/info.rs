@@ -5,10 +5,12 @@ use super::Options;
 use crate::session::Session;
 
 /// The commands `help` must list: the monitor's own, then the memory and
-/// DMA commands (`kernel/src/monitor/mm.rs`).
+/// DMA commands (`kernel/src/monitor/mm.rs`), then the disk commands
+/// (`kernel/src/monitor/disk.rs`).
 const COMMANDS: &[&str] = &[
     "help", "memblock", "meminfo", "buddyinfo", "heap", "owners", "map", "lspci", "net", "log", "reconcile", "halt",
     "alloc", "free", "cma", "cma alloc", "cma free", "dma alloc", "dma free", "dma map", "dma unmap", "fragment", "unfragment", "pfn", "iommu",
+    "disk", "disk read", "disk bench",
 ];
 
 /// The command a `help` line lists: its first word, or its first two when

@@ -1637,6 +1637,46 @@ pub fn all() -> Vec<Case> {
             disk: Some(DISK),
             ..case("disk-ide-irq-off", "ide_irq=off ide_dma=sometimes disk_test=0x5eed disk_write=0xc0ffee@1000+300")
         },
+        // fail_ide_dma=3: the third DMA command's PRD table ends early, so
+        // the engine stops with no interrupt. With the interrupt the wait
+        // times out (5 s), the channel is reset and the retry succeeds;
+        // polled, the missing INTR is caught at once. Either way every
+        // disk test passes and the counters show the one retry.
+        Case {
+            timeout_s: 120,
+            expect: &[
+                "fault injection armed: fail_ide_dma=3",
+                "fault injection: ide0: DMA command #3 (READ DMA): PRD table cut to its first ",
+                ": timed out after ",
+                " ms waiting for DMA completion (BMIS interrupt): status 0x50 (DRDY DSC), error 0x00 (-) (sectors ",
+                "; resetting the channel and trying again (1 of 2)",
+                " 1 retries, 0 errors, 1 timeouts; ",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["fault injection armed: fail_ide_dma=3", "fault injection: ide0: DMA command #3", "waiting for DMA completion (BMIS interrupt)"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-dma-timeout", "fail_ide_dma=3 disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        Case {
+            expect: &[
+                "fault injection armed: fail_ide_dma=3",
+                "fault injection: ide0: DMA command #3 (READ DMA): PRD table cut to its first ",
+                "ide0: READ DMA: the engine stopped without the drive's interrupt (the PRD table ended before the transfer): bm status 0x20 (DRV0DMA) (sectors ",
+                "; resetting the channel and trying again (1 of 2)",
+                " 1 retries, 0 errors, 0 timeouts; 0 completions by interrupt, ",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["fault injection armed: fail_ide_dma=3", "fault injection: ide0: DMA command #3", "the engine stopped without the drive's interrupt"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-short-prd", "ide_irq=off fail_ide_dma=3 disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
     ]
 }
 

@@ -1582,6 +1582,101 @@ pub fn all() -> Vec<Case> {
             disk: Some(Disk { write: None, blkdebug: Some(BLKDEBUG_SECTOR_100), ..DISK }),
             ..case("disk-error", "")
         },
+        // The IDE driver's transfer and interrupt choices. ide_dma=off: the
+        // disk runs PIO and says why; the monitor's reads still match the
+        // image (the runner checks every dump line).
+        Case {
+            expect: &[
+                "ide0: QEMU HARDDISK (QM00001), 16384 sectors (8 MiB), LBA48 yes, DMA: off (ide_dma=off)",
+                "ide0: PIO: polled, drive interrupts off (nIEN)",
+                "alpha> disk\n",
+                "  transfer: PIO (ide_dma=off)",
+                "alpha> disk read 0 2",
+                "00000000  ",
+                "000003f0  ",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: &["FAILED", "dma pool ide0-prd", "[monitor ", ", monitor "],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            stdin_on: &[(PROMPT, b"disk\r"), (PROMPT, b"disk read 0 2\r")],
+            disk: Some(Disk { write: None, ..DISK }),
+            ..case("disk-ide-dma-off", "ide_dma=off")
+        },
+        // ide_irq=20, a line nothing drives: the first DMA command ends
+        // with BMIS showing it done and no interrupt; one warning, polling
+        // from then on, and every disk test passes.
+        Case {
+            expect: &[
+                "ide0: DMA completion by interrupt: INTA, Cchip line 20 (ide_irq=20)",
+                "ide0: READ DMA: BMIS shows the drive done but no interrupt came on Cchip line 20 within 100 ms (0 taken on the line): polling from now on",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["but no interrupt came on Cchip line 20 within 100 ms"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-irq-fallback", "ide_irq=20 disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        // ide_irq=off: DMA completion by polling BMIS; a bad ide_dma= is
+        // one warning and the chip's default (DMA on for the CMD646).
+        Case {
+            expect: &[
+                "ide_dma=sometimes: expected on or off; using the default (on)",
+                "ide0: QEMU HARDDISK (QM00001), 16384 sectors (8 MiB), LBA48 yes, DMA: on (CMD646 bus master, drive UDMA5)",
+                "ide0: DMA completion polled (ide_irq=off)",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["ide_dma=sometimes: expected on or off"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-irq-off", "ide_irq=off ide_dma=sometimes disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        // fail_ide_dma=3: the third DMA command's PRD table ends early, so
+        // the engine stops with no interrupt. With the interrupt the wait
+        // times out (5 s), the channel is reset and the retry succeeds;
+        // polled, the missing INTR is caught at once. Either way every
+        // disk test passes and the counters show the one retry.
+        Case {
+            timeout_s: 120,
+            expect: &[
+                "fault injection armed: fail_ide_dma=3",
+                "fault injection: ide0: DMA command #3 (READ DMA): PRD table cut to its first ",
+                ": timed out after ",
+                " ms waiting for DMA completion (BMIS interrupt): status 0x50 (DRDY DSC), error 0x00 (-) (sectors ",
+                "; resetting the channel and trying again (1 of 2)",
+                " 1 retries, 0 errors, 1 timeouts; ",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "ide0: down (",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["fault injection armed: fail_ide_dma=3", "fault injection: ide0: DMA command #3", "waiting for DMA completion (BMIS interrupt)"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-dma-timeout", "fail_ide_dma=3 disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
+        Case {
+            expect: &[
+                "fault injection armed: fail_ide_dma=3",
+                "fault injection: ide0: DMA command #3 (READ DMA): PRD table cut to its first ",
+                "ide0: READ DMA: the engine stopped without the drive's interrupt (the PRD table ended before the transfer): bm status 0x20 (DRV0DMA) (sectors ",
+                "; resetting the channel and trying again (1 of 2)",
+                " 1 retries, 0 errors, 0 timeouts; 0 completions by interrupt, ",
+                "disk test: 8 passed, 0 failed, 0 skipped",
+                "DMA-API debug: 0 mappings live at shutdown, 0 problems reported in all",
+            ],
+            forbid: NO_DMA_REPORT,
+            allow: &["fault injection armed: fail_ide_dma=3", "fault injection: ide0: DMA command #3", "the engine stopped without the drive's interrupt"],
+            memory: Some(MemExpect { total_mib: 256, cma_mib: 16 }),
+            disk: Some(DISK),
+            ..case("disk-ide-short-prd", "ide_irq=off fail_ide_dma=3 disk_test=0x5eed disk_write=0xc0ffee@1000+300")
+        },
     ]
 }
 

@@ -221,6 +221,10 @@ pub struct IdeDisk {
     stats: Stats,
     limits: Limits,
     is_down: bool,
+    /// DMA commands issued, and the one `fail_ide_dma=N` spoils (fault
+    /// injection: its first PRD region points outside every DMA window).
+    dma_issued: u64,
+    fail_dma_at: Option<u64>,
 }
 
 /// The I/O port of a BAR, if it is an assigned I/O BAR of at least `min` bytes.
@@ -300,6 +304,15 @@ impl IdeDisk {
         };
         let mut disk = IdeDisk::new(pci, chip, channel, native, ch, ports.clone(), id, modes);
         disk.choose_dma(ctx);
+        if let Some(v) = ctx.params.get("fail_ide_dma") {
+            match v.parse::<u64>() {
+                Ok(n) if n > 0 => {
+                    disk.fail_dma_at = Some(n);
+                    warn!("fault injection armed: fail_ide_dma={n}");
+                }
+                _ => warn!("fail_ide_dma={v}: expected a positive count; ignored"),
+            }
+        }
         disk.setup_irq(ctx);
         disk.limits = disk.compute_limits();
         let mib = disk.capacity * SECTOR as u64 / (1024 * 1024);
@@ -347,6 +360,8 @@ impl IdeDisk {
             stats: Stats::default(),
             limits: Limits { max_sectors: 1, max_segments: 1, max_seg_size: PRD_MAX as usize, seg_boundary_mask: PRD_MAX - 1 },
             is_down: false,
+            dma_issued: 0,
+            fail_dma_at: None,
         }
     }
 
@@ -618,6 +633,10 @@ impl IdeDisk {
             return Err(BlockError::NoDma("no PRD table"));
         };
         let n = write_prd(table, map.entries())?;
+        self.dma_issued += 1;
+        if self.fail_dma_at == Some(self.dma_issued) {
+            short_prd(table, self.dma_issued, name);
+        }
         prd::table_fits(table.bus().as_u64(), n).map_err(|_| BlockError::Invalid("the PRD table is not one the controller can read"))?;
         let table_bus = table.bus().as_u64() as u32;
         let ch = self.ch;
@@ -663,6 +682,11 @@ impl IdeDisk {
         if bmis & bm::ACTIVE != 0 {
             // The drive finished before the PRD table was used up: the
             // table describes more than the command moves.
+            return Err(BlockError::Controller { cmd: name, bm_status: bmis });
+        }
+        if ended == Ended::Polled && bmis & bm::INTR == 0 {
+            // The engine stopped without the drive's interrupt: the table
+            // ended before the transfer did (a short transfer).
             return Err(BlockError::Controller { cmd: name, bm_status: bmis });
         }
         Ok(ended)
@@ -743,6 +767,28 @@ impl IdeDisk {
     }
 }
 
+/// `fail_ide_dma=N`'s fault: the table ends after half of its first
+/// region, so it describes less than the command moves. SFF-8038i: the
+/// engine then stops with neither INTR nor ERROR (QEMU clears ACTIVE and
+/// raises no interrupt), which the driver must catch: a timeout with the
+/// interrupt, a short transfer when polling.
+fn short_prd(table: &PoolObject, nth: u64, name: &str) {
+    let cpu = table.cpu();
+    // SAFETY: the first entry (8 bytes) of the table the disk owns.
+    let first = PrdEntry::from_le_bytes(core::array::from_fn(|j| unsafe { cpu.add(j).read_volatile() }));
+    let half = (first.len() / 2).max(2) & !1;
+    let cut = PrdEntry::new(first.addr, half, true);
+    warn!(
+        "fault injection: {UNIT}: DMA command #{nth} ({name}): PRD table cut to its first {half} bytes (of a {}-byte first region)",
+        first.len()
+    );
+    for (j, v) in cut.to_le_bytes().iter().enumerate() {
+        // SAFETY: as above.
+        unsafe { cpu.add(j).write_volatile(*v) };
+    }
+    crate::arch::wmb();
+}
+
 /// Builds the PRD table for the mapped segments in `table` with
 /// `ata::prd::build` (regions even, at most 64 KiB, none crossing a 64 KiB
 /// boundary, end of table on the last); returns the entries used.
@@ -787,7 +833,15 @@ impl fmt::Display for FailText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self.0 {
             BlockError::Device { cmd, status, error } => write!(f, "{cmd} failed: {}", describe(*status, *error)),
-            BlockError::Controller { cmd, bm_status } => write!(f, "{cmd}: bus-master error: {}", bm_describe(*bm_status)),
+            BlockError::Controller { cmd, bm_status } if bm_status & bm::ERROR != 0 => {
+                write!(f, "{cmd}: bus-master error (a PCI abort during the transfer): {}", bm_describe(*bm_status))
+            }
+            BlockError::Controller { cmd, bm_status } if bm_status & bm::ACTIVE != 0 => {
+                write!(f, "{cmd}: the drive finished with the engine still active (the PRD table is longer than the transfer): {}", bm_describe(*bm_status))
+            }
+            BlockError::Controller { cmd, bm_status } => {
+                write!(f, "{cmd}: the engine stopped without the drive's interrupt (the PRD table ended before the transfer): {}", bm_describe(*bm_status))
+            }
             BlockError::Timeout { cmd, waiting_for, status, error, ms } => {
                 write!(f, "{cmd}: timed out after {ms} ms waiting for {waiting_for}: {}", describe(*status, *error))
             }

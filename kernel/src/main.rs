@@ -38,6 +38,7 @@ pub extern "C" fn kernel_main() -> ! {
     // First, before anything writes .data: the SRM boot stub's handoff, and
     // the sum of the image it copied (nothing if QEMU's -kernel loaded us).
     let srm_handoff = srmboot::measure();
+    arch::stack::paint();
     let uart = console::init();
     arch::trap::init(console::emergency_print);
     irq::init();
@@ -123,6 +124,10 @@ pub extern "C" fn kernel_main() -> ! {
     if leak || dma::fault::Site::all().any(|s| s.probed_at_boot() && params.get(s.param()).is_some()) {
         selftest::dma::boot_probe(leak);
     }
+    if params.has_flag("stack_test") {
+        let frames = arch::stack::use_down_to(8192);
+        info!("stack_test: {frames} frames of 1 KiB deep, down to about 8 KiB above the stack's bottom");
+    }
     if params.has_flag("dma_pool_leak_test") {
         selftest::dma::pool_leak_probe();
     }
@@ -180,6 +185,7 @@ pub extern "C" fn kernel_main() -> ! {
     if cfg.platform.chipset_usable() {
         dma::shutdown();
     }
+    arch::stack::report();
     arch::halt();
 }
 

@@ -678,7 +678,7 @@ impl DiskWrite {
 
 /// Flags that ask for a one-shot run: the kernel does what they ask and
 /// halts, instead of staying up with the network and the console monitor.
-pub const ONE_SHOT_FLAGS: &[&str] = &["test", "bench", "net", "dma_leak_test", "dma_pool_leak_test", "mm_leak_test"];
+pub const ONE_SHOT_FLAGS: &[&str] = &["test", "bench", "net", "dma_leak_test", "dma_pool_leak_test", "mm_leak_test", "stack_test"];
 /// `key=value` parameters that ask for a one-shot run (deliberate traps,
 /// DMA-API debug probes, the fault injections probed at boot, and the disk
 /// self-tests).

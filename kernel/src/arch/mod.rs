@@ -7,6 +7,7 @@
 
 pub mod callback;
 pub mod mmio;
+pub mod stack;
 pub mod trap;
 
 /// KSEG: the superpage that maps all physical memory 1:1 at this offset

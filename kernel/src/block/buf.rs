@@ -3,7 +3,7 @@
 //! value is dropped, so that no error path of a test or a monitor command
 //! can leak it. The bytes are reached through KSEG.
 
-use super::Segment;
+use super::{BlockError, Segment};
 use crate::mm::owner::Owner;
 use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_ptr};
 use alloc::format;
@@ -68,8 +68,13 @@ impl Drop for PageBuf {
     }
 }
 
-/// Reads and writes the bytes of a segment list in order, as the device
-/// sees them: one stream across the segments.
+/// A position in a segment list, read and written as one stream of
+/// bytes in the order the device sees them: a PIO transfer copies sectors
+/// through it, the disk tests fill and check buffers with it.
+///
+/// The segments are memory the caller owns (a request's data, which the
+/// device does not touch while the CPU copies: before `submit` hands it
+/// over, after `submit` returned, or during a PIO transfer).
 pub struct SegCursor<'a> {
     segs: &'a [Segment],
     i: usize,
@@ -81,34 +86,52 @@ impl<'a> SegCursor<'a> {
         SegCursor { segs, i: 0, off: 0 }
     }
 
-    /// Where the next byte is, moving past it; `None` at the end.
-    fn next_pa(&mut self) -> Option<PhysAddr> {
-        while let Some(s) = self.segs.get(self.i) {
-            if self.off < s.len {
-                let pa = s.pa + self.off as u64;
-                self.off += 1;
-                return Some(pa);
-            }
-            self.i += 1;
-            self.off = 0;
-        }
-        None
+    /// Copies `src` into the segments at the cursor, moving past it.
+    pub fn copy_in(&mut self, src: &[u8]) -> Result<(), BlockError> {
+        self.copy(src.len(), |pa, done, n| {
+            // SAFETY: [pa, pa + n) lies inside one segment (see `copy`),
+            // memory the caller owns (the type's text); KSEG maps it.
+            unsafe { core::ptr::copy_nonoverlapping(src.as_ptr().add(done), phys_ptr::<u8>(pa), n) }
+        })
     }
 
-    /// The next byte of the stream.
+    /// Copies from the segments at the cursor into `dst`, moving past it.
+    pub fn copy_out(&mut self, dst: &mut [u8]) -> Result<(), BlockError> {
+        let out = dst.as_mut_ptr();
+        self.copy(dst.len(), |pa, done, n| {
+            // SAFETY: as in `copy_in`, reading; `done + n <= dst.len()`.
+            unsafe { core::ptr::copy_nonoverlapping(phys_ptr::<u8>(pa) as *const u8, out.add(done), n) }
+        })
+    }
+
+    /// The next byte of the stream; `None` at the end.
     pub fn read(&mut self) -> Option<u8> {
-        let pa = self.next_pa()?;
-        // SAFETY: the segments are memory the caller owns (a request's
-        // data, which the device no longer touches once `submit` returned).
-        Some(unsafe { phys_ptr::<u8>(pa).read_volatile() })
+        let mut b = [0u8];
+        self.copy_out(&mut b).ok().map(|_| b[0])
     }
 
     /// Writes the next byte of the stream; false at the end.
     pub fn write(&mut self, b: u8) -> bool {
-        let Some(pa) = self.next_pa() else { return false };
-        // SAFETY: as in `read`; the caller owns the memory and has not
-        // handed it to the device yet.
-        unsafe { phys_ptr::<u8>(pa).write_volatile(b) };
-        true
+        self.copy_in(&[b]).is_ok()
+    }
+
+    /// Walks `len` bytes from the cursor, one piece per segment: `each(pa,
+    /// done, n)` for the piece at `pa` of `n` bytes, `done` bytes into the
+    /// walk. Stops with an error, the cursor at the end, when the segments
+    /// run out first.
+    fn copy(&mut self, len: usize, mut each: impl FnMut(PhysAddr, usize, usize)) -> Result<(), BlockError> {
+        let mut done = 0;
+        while done < len {
+            let seg = self.segs.get(self.i).ok_or(BlockError::Invalid("segments shorter than the sectors"))?;
+            let n = (seg.len - self.off).min(len - done);
+            each(seg.pa + self.off as u64, done, n);
+            done += n;
+            self.off += n;
+            while self.i < self.segs.len() && self.off >= self.segs[self.i].len {
+                self.off -= self.segs[self.i].len;
+                self.i += 1;
+            }
+        }
+        Ok(())
     }
 }

@@ -34,17 +34,10 @@ use spin::Mutex;
 /// Bytes in a sector (the only sector size the drivers take).
 pub const SECTOR: usize = 512;
 
-/// What a request does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Op {
-    /// Device to memory.
-    Read,
-    /// Memory to device.
-    Write,
-    /// Write the device's cache to the medium (no data, no segments).
-    Flush,
-}
+/// What a request does: `Read`, `Write`, or `Flush` (no data, no
+/// segments). The request queue's planner (`crates/blkqueue`) defines it,
+/// so the queue hands requests to it as they are.
+pub use blkqueue::Op;
 
 /// How the data moves: what the caller asks for in a [`Request`], and
 /// what the driver reports it used in a [`Completion`].

@@ -10,7 +10,7 @@
 //! Requests merge only with requests of the same [`Transfer`]: the queue
 //! is planned in runs of consecutive requests that ask for the same one.
 
-use super::{BlockDevice, BlockError, Completion, Op, Request, Transfer};
+use super::{BlockDevice, BlockError, Completion, Request, Transfer};
 use alloc::vec::Vec;
 
 /// Requests waiting for [`RequestQueue::run`].
@@ -46,14 +46,6 @@ impl Ran {
     }
 }
 
-fn queue_op(op: Op) -> blkqueue::Op {
-    match op {
-        Op::Read => blkqueue::Op::Read,
-        Op::Write => blkqueue::Op::Write,
-        Op::Flush => blkqueue::Op::Flush,
-    }
-}
-
 impl RequestQueue {
     pub const fn new() -> Self {
         RequestQueue { pending: Vec::new() }
@@ -79,7 +71,7 @@ impl RequestQueue {
             let end = start + reqs[start..].iter().take_while(|r| r.transfer == transfer).count();
             let pending: Vec<blkqueue::Pending> = reqs[start..end]
                 .iter()
-                .map(|r| blkqueue::Pending { op: queue_op(r.op), lba: r.lba, sectors: r.sectors, segments: r.segs.len() })
+                .map(|r| blkqueue::Pending { op: r.op, lba: r.lba, sectors: r.sectors, segments: r.segs.len() })
                 .collect();
             for d in blkqueue::plan(&pending, &limits) {
                 let members = &reqs[start + d.first..start + d.first + d.count];

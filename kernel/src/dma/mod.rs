@@ -143,17 +143,9 @@ impl fmt::Display for DmaError {
                 }
             }
             DmaError::NoWindow { dev, mask, pa, len } => {
-                let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
-                write!(
-                    f,
-                    "{dev}: no DMA window reaches {pa:#x}+{len:#x} with DMA mask {mask:#x} (windows: direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x})",
-                    d.bus_base,
-                    d.bus_last(),
-                    sg.bus_base,
-                    (sg.bus_base + sg.size).wrapping_sub(1),
-                    isa.bus_base,
-                    isa.bus_last()
-                )
+                write!(f, "{dev}: no DMA window reaches {pa:#x}+{len:#x} with DMA mask {mask:#x} (windows: ")?;
+                write_windows(f)?;
+                f.write_str(")")
             }
             DmaError::IommuFull { dev, pages } => write!(f, "{dev}: no {pages} free IOMMU entries"),
             DmaError::IommuPte { dev, entry, pa, written, pages, err } => write!(
@@ -174,20 +166,28 @@ impl fmt::Display for DmaError {
                 "{dev}: segment limits max_seg_size {max_seg_size:#x}, seg_boundary_mask {mask:#x} cannot be obeyed (the size must be above 0, the mask 2^n-1)"
             ),
             DmaError::NoWindowForMask { dev, mask } => {
-                let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
-                write!(
-                    f,
-                    "{dev}: DMA mask {mask:#x} reaches no DMA window this device may use (direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x}); mask not set",
-                    d.bus_base,
-                    d.bus_last(),
-                    sg.bus_base,
-                    (sg.bus_base + sg.size).wrapping_sub(1),
-                    isa.bus_base,
-                    isa.bus_last()
-                )
+                write!(f, "{dev}: DMA mask {mask:#x} reaches no DMA window this device may use (")?;
+                write_windows(f)?;
+                f.write_str("); mask not set")
             }
         }
     }
+}
+
+/// The DMA windows, for the errors that name them: `direct bus A-B, SG
+/// C-D, ISA SG E-F`.
+fn write_windows(f: &mut fmt::Formatter) -> fmt::Result {
+    let (d, sg, isa) = (iommu::direct_window(), iommu::pci_sg_window(), iommu::isa_sg_window());
+    write!(
+        f,
+        "direct bus {:#x}-{:#x}, SG {:#x}-{:#x}, ISA SG {:#x}-{:#x}",
+        d.bus_base,
+        d.bus_last(),
+        sg.bus_base,
+        (sg.bus_base + sg.size).wrapping_sub(1),
+        isa.bus_base,
+        isa.bus_last()
+    )
 }
 
 /// Where coherent memory came from; it goes back there.

@@ -107,6 +107,7 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
         detail.push_str(&check_nic(&run.output, !case.append.contains("net_irq="))?);
     }
     detail.push_str(&check_reconciliations(&run.output, case.memory, case.mismatch)?);
+    detail.push_str(&check_stack(&run.output)?);
     if case.memory.is_some() {
         detail.push_str(&check_console_tables(&run.output)?);
     }
@@ -114,6 +115,28 @@ pub fn judge(case: &Case, run: &Run, symbols: &Symbols) -> Result<String, String
         detail.push_str(&check_bench(&run.output)?);
     }
     Ok(detail)
+}
+
+/// A kernel that reaches the normal halt (`ready; halting`) reports its
+/// stack's peak after it (`stack: peak N of M bytes`, an ERROR line when
+/// close to the end, which the warnings check judges): the line must be
+/// there, and its numbers sane.
+fn check_stack(output: &str) -> Result<String, String> {
+    let Some(halt) = output.rfind("ready; halting") else {
+        return Ok(String::new());
+    };
+    let Some(at) = output[halt..].find("stack: peak ") else {
+        return Err("no \"stack: peak\" line after \"ready; halting\"".into());
+    };
+    let rest = &output[halt + at + "stack: peak ".len()..];
+    let line = rest.lines().next().unwrap_or("");
+    let mut words = line.split_whitespace();
+    let used = words.next().and_then(|w| w.parse::<u64>().ok());
+    let size = words.nth(1).and_then(|w| w.parse::<u64>().ok());
+    match (used, size) {
+        (Some(u), Some(s)) if u > 0 && u <= s => Ok(format!(", stack peak {u} of {s} bytes")),
+        _ => Err(format!("stack line unreadable: \"stack: peak {line}\"")),
+    }
 }
 
 /// A kernel that stays up ([`crate::cases::stays_up`]) shows the
@@ -559,7 +582,7 @@ mod tests {
 
     /// A run that stays up: the prompt, the `halt` the runner types, the
     /// halt path's reconciliation and the last line.
-    const LINE: &str = "alpha> halt\nhalting\n[    0.000090] INFO  memory (monitor halt): total 128 pages (1 MiB) = reserved 8 + CMA free 16 + buddy free 100 + owned 4 [iommu-tables 4]: reconciled\n[    0.000100] INFO  ready; halting (stopped)";
+    const LINE: &str = "alpha> halt\nhalting\n[    0.000090] INFO  memory (monitor halt): total 128 pages (1 MiB) = reserved 8 + CMA free 16 + buddy free 100 + owned 4 [iommu-tables 4]: reconciled\n[    0.000100] INFO  ready; halting (stopped)\n[    0.000110] INFO  stack: peak 4096 of 131072 bytes";
 
     #[test]
     fn judge_checks_the_monitor_session() {
@@ -573,12 +596,12 @@ mod tests {
         assert!(judge(&up, &run(&format!("{boot}\n{LINE}")), &syms).is_ok());
         assert!(judge(&up, &run(&no_reconcile), &syms).unwrap_err().contains("reconciliation"));
         // A log line quoting the prompt is not the prompt.
-        let quoted = "[    0.000100] INFO  monitor-mm: alpha> pfn 1: ok\n[    0.000200] INFO  ready; halting (one-shot run: test)";
+        let quoted = "[    0.000100] INFO  monitor-mm: alpha> pfn 1: ok\n[    0.000200] INFO  ready; halting (one-shot run: test)\n[    0.000110] INFO  stack: peak 4096 of 131072 bytes";
         let test = Case { expect: &[], ..crate::cases::case("t", "crash=nonsense") };
         assert!(judge(&test, &run(quoted), &syms).is_ok());
         // A one-shot run must not offer the prompt.
         let once = Case { expect: &[], ..crate::cases::case("t", "crash=nonsense") };
-        assert!(judge(&once, &run("[    0.000100] INFO  ready; halting (one-shot run: crash)"), &syms).is_ok());
+        assert!(judge(&once, &run("[    0.000100] INFO  ready; halting (one-shot run: crash)\n[    0.000110] INFO  stack: peak 4096 of 131072 bytes"), &syms).is_ok());
         assert!(judge(&once, &run(LINE), &syms).unwrap_err().contains("one-shot"));
     }
 
@@ -614,6 +637,16 @@ mod tests {
         for case in crate::cases::all() {
             assert!(case.allow.iter().all(|a| !a.is_empty()), "{}: empty pattern", case.name);
         }
+    }
+
+    #[test]
+    fn judge_wants_the_stack_line_after_a_normal_halt() {
+        assert!(check_stack("no halt here").unwrap().is_empty());
+        assert!(check_stack("INFO  ready; halting (stopped)").unwrap_err().contains("no \"stack: peak\""));
+        let ok = "INFO  ready; halting (stopped)\nINFO  stack: peak 35360 of 131072 bytes";
+        assert_eq!(check_stack(ok).unwrap(), ", stack peak 35360 of 131072 bytes");
+        assert!(check_stack("ready; halting\nstack: peak 9 of 8 bytes").unwrap_err().contains("unreadable"));
+        assert!(check_stack("ready; halting\nstack: peak lots").unwrap_err().contains("unreadable"));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! data phase between the data register and a request's segments.
 
 use super::sff::{Channel, ctl, reg, st};
+use crate::block::buf::SegCursor;
 use crate::block::{BlockError, SECTOR, Segment};
-use crate::mm::phys_ptr;
 use crate::time::{cycles, delay_us, freq};
 use ::ata::taskfile::{self, Command, Taskfile};
 
@@ -163,63 +163,12 @@ pub fn identify(ch: &Channel, drive: u8) -> Result<[u16; 256], BlockError> {
     Ok(words)
 }
 
-/// A position in a request's segments.
-pub struct Cursor<'a> {
-    segs: &'a [Segment],
-    i: usize,
-    off: usize,
-}
-
-impl<'a> Cursor<'a> {
-    pub fn new(segs: &'a [Segment]) -> Self {
-        Cursor { segs, i: 0, off: 0 }
-    }
-
-    /// Copies one sector into the segments at the cursor.
-    fn put(&mut self, buf: &[u8; SECTOR]) -> Result<(), BlockError> {
-        let mut done = 0;
-        while done < SECTOR {
-            let seg = self.segs.get(self.i).ok_or(BlockError::Invalid("segments shorter than the sectors"))?;
-            let n = (seg.len - self.off).min(SECTOR - done);
-            // SAFETY: the request's segments are memory its caller owns for
-            // the length of the request (block layer contract); the range
-            // [pa + off, +n) lies inside segment i; KSEG maps it.
-            unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr().add(done), phys_ptr::<u8>(seg.pa + self.off as u64), n) };
-            self.advance(n);
-            done += n;
-        }
-        Ok(())
-    }
-
-    /// Copies one sector from the segments at the cursor.
-    fn take(&mut self, buf: &mut [u8; SECTOR]) -> Result<(), BlockError> {
-        let mut done = 0;
-        while done < SECTOR {
-            let seg = self.segs.get(self.i).ok_or(BlockError::Invalid("segments shorter than the sectors"))?;
-            let n = (seg.len - self.off).min(SECTOR - done);
-            // SAFETY: as in `put`, reading.
-            unsafe { core::ptr::copy_nonoverlapping(phys_ptr::<u8>(seg.pa + self.off as u64) as *const u8, buf.as_mut_ptr().add(done), n) };
-            self.advance(n);
-            done += n;
-        }
-        Ok(())
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.off += n;
-        while self.i < self.segs.len() && self.off >= self.segs[self.i].len {
-            self.off -= self.segs[self.i].len;
-            self.i += 1;
-        }
-    }
-}
-
 /// The PIO data phase of a read or write command already issued:
 /// `sectors` sectors, one DRQ block each, between the data register and
 /// `segs`; then the final status.
 pub fn pio_transfer(ch: &Channel, cmd: Command, write: bool, sectors: u32, segs: &[Segment]) -> Result<(), BlockError> {
     let name = cmd.name();
-    let mut cur = Cursor::new(segs);
+    let mut cur = SegCursor::new(segs);
     let mut buf = [0u8; SECTOR];
     for i in 0..sectors {
         // The first block comes after the command's own work.
@@ -228,7 +177,7 @@ pub fn pio_transfer(ch: &Channel, cmd: Command, write: bool, sectors: u32, segs:
             return Err(device_error(ch, name));
         }
         if write {
-            cur.take(&mut buf)?;
+            cur.copy_out(&mut buf)?;
             for i in 0..SECTOR / 2 {
                 ch.write_data(u16::from_le_bytes([buf[2 * i], buf[2 * i + 1]]));
             }
@@ -238,7 +187,7 @@ pub fn pio_transfer(ch: &Channel, cmd: Command, write: bool, sectors: u32, segs:
                 buf[2 * i] = w[0];
                 buf[2 * i + 1] = w[1];
             }
-            cur.put(&buf)?;
+            cur.copy_in(&buf)?;
         }
         ch.settle();
     }

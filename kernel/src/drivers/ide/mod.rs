@@ -222,7 +222,8 @@ pub struct IdeDisk {
     limits: Limits,
     is_down: bool,
     /// DMA commands issued, and the one `fail_ide_dma=N` spoils (fault
-    /// injection: its first PRD region points outside every DMA window).
+    /// injection: its PRD table ends after half of its first region, so
+    /// the engine stops short of the transfer).
     dma_issued: u64,
     fail_dma_at: Option<u64>,
 }
@@ -988,6 +989,13 @@ impl BlockDevice for IdeDisk {
         let _ = self.ch.status();
         self.release_irq();
         self.chip.clear_irq(&self.pci, self.channel);
+        // Bus mastering off before the table's memory goes back: the engine
+        // is stopped, and with the function no longer a master nothing it
+        // might still hold can reach memory that is reused.
+        if self.dma_on {
+            self.pci.disable_bus_master();
+        }
+        self.dma_on = false;
         // The table back to its pool, then the pool's chunk.
         drop(self.prd.take());
         if let Some(p) = self.pool.take() {
@@ -995,10 +1003,6 @@ impl BlockDevice for IdeDisk {
                 warn!("{UNIT}: destroying the PRD table pool: {e}");
             }
         }
-        if self.dma_on {
-            self.pci.disable_bus_master();
-        }
-        self.dma_on = false;
         info!("{UNIT}: down ({} commands, {} errors)", self.stats.commands, self.stats.errors);
     }
 }

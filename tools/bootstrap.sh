@@ -88,7 +88,11 @@ have_toolchain() {
     [ -d "$(rustup run "$CHANNEL" rustc --print sysroot)/lib/rustlib/src/rust/library/core" ]
 }
 if ! have_toolchain; then
-    run_step rustup rustup toolchain install "$CHANNEL" --profile minimal -c rust-src -c rustc-dev
+    # --no-self-update: installing the project's toolchain is no reason to
+    # update the user's rustup (and a rustup that lives outside CARGO_HOME,
+    # e.g. a system-wide one, cannot update itself: the install would fail
+    # after the toolchain is in place).
+    run_step rustup rustup toolchain install "$CHANNEL" --no-self-update --profile minimal -c rust-src -c rustc-dev
 else
     say "toolchain $CHANNEL present"
 fi

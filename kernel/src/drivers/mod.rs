@@ -112,36 +112,43 @@ pub fn open_net(ctx: &ProbeContext) -> Result<Box<dyn NetDevice>, String> {
         Some("loopback") => return loopback::open(ctx).map(|d| Box::new(d) as Box<dyn NetDevice>),
         Some(v) => warn!("net_dev={v}: expected pci or loopback; using pci"),
     }
-    let mut missing = Vec::new();
-    for driver in PCI_DRIVERS.iter().filter(|d| d.subsystem() == Subsystem::Net) {
-        for id in driver.ids() {
-            let Some(pci) = crate::pci::find(id.vendor, id.device) else {
-                missing.push(format!("no {} ({:04x}:{:04x}) on PCI bus 0 ({})", id.name, id.vendor, id.device, driver.hint()));
-                continue;
-            };
-            return match driver.probe(&pci, ctx)? {
-                Device::Net(d) => {
-                    *NET_BOUND.lock() = Some(*driver);
-                    Ok(d)
-                }
-                Device::Block(mut d) => {
-                    d.down();
-                    Err(format!("{}: the {} driver gave a disk, not a network device", pci.bdf, driver.name()))
-                }
-            };
+    let (driver, pci) = first_function(Subsystem::Net).map_err(|missing| {
+        let each = missing.iter().map(|(d, id)| format!("no {} ({:04x}:{:04x}) on PCI bus 0 ({})", id.name, id.vendor, id.device, d.hint()));
+        each.collect::<Vec<_>>().join("; ")
+    })?;
+    match driver.probe(&pci, ctx)? {
+        Device::Net(d) => {
+            *NET_BOUND.lock() = Some(driver);
+            Ok(d)
+        }
+        Device::Block(mut d) => {
+            d.down();
+            Err(format!("{}: the {} driver gave a disk, not a network device", pci.bdf, driver.name()))
         }
     }
-    Err(missing.join("; "))
+}
+
+/// The first function on PCI bus 0 that a registered driver of `sub`
+/// takes, in the registry's order, with that driver; `Err`: every ID
+/// looked for, with its driver (for the message saying none is there).
+fn first_function(sub: Subsystem) -> Result<(&'static dyn PciDriver, PciDevice), Vec<(&'static dyn PciDriver, &'static PciId)>> {
+    let mut missing = Vec::new();
+    for &driver in PCI_DRIVERS.iter().filter(|d| d.subsystem() == sub) {
+        for id in driver.ids() {
+            match crate::pci::find(id.vendor, id.device) {
+                Some(pci) => return Ok((driver, pci)),
+                None => missing.push((driver, id)),
+            }
+        }
+    }
+    Err(missing)
 }
 
 /// Whether [`open_net`] has a device to try: `net_dev=loopback`, or a
 /// PCI function a registered driver takes. Probes nothing.
 pub fn has_net(ctx: &ProbeContext) -> bool {
     ctx.params.get("net_dev") == Some("loopback")
-        || PCI_DRIVERS
-            .iter()
-            .filter(|d| d.subsystem() == Subsystem::Net)
-            .any(|d| d.ids().iter().any(|id| crate::pci::find(id.vendor, id.device).is_some()))
+        || first_function(Subsystem::Net).is_ok()
 }
 
 /// Closes the network device [`open_net`] gave: its driver's `remove`
@@ -162,26 +169,20 @@ static BLOCK_BOUND: Mutex<Option<&'static dyn PciDriver>> = Mutex::new(None);
 /// no controller (each one looked for, with where it comes from), or
 /// the controller's probe's reason (no drive on its channels, ...).
 pub fn open_block(ctx: &ProbeContext) -> Result<Box<dyn BlockDevice>, String> {
-    let mut missing = Vec::new();
-    for driver in PCI_DRIVERS.iter().filter(|d| d.subsystem() == Subsystem::Block) {
-        for id in driver.ids() {
-            let Some(pci) = crate::pci::find(id.vendor, id.device) else {
-                missing.push(format!("no {} ({:04x}:{:04x})", id.name, id.vendor, id.device));
-                continue;
-            };
-            return match driver.probe(&pci, ctx)? {
-                Device::Block(d) => {
-                    *BLOCK_BOUND.lock() = Some(*driver);
-                    Ok(d)
-                }
-                Device::Net(mut d) => {
-                    d.down();
-                    Err(format!("{}: the {} driver gave a network device, not a disk", pci.bdf, driver.name()))
-                }
-            };
+    let (driver, pci) = first_function(Subsystem::Block).map_err(|missing| {
+        let each = missing.iter().map(|(_, id)| format!("no {} ({:04x}:{:04x})", id.name, id.vendor, id.device));
+        format!("block: no disk controller on PCI bus 0: {}", each.collect::<Vec<_>>().join(", "))
+    })?;
+    match driver.probe(&pci, ctx)? {
+        Device::Block(d) => {
+            *BLOCK_BOUND.lock() = Some(driver);
+            Ok(d)
+        }
+        Device::Net(mut d) => {
+            d.down();
+            Err(format!("{}: the {} driver gave a network device, not a disk", pci.bdf, driver.name()))
         }
     }
-    Err(format!("block: no disk controller on PCI bus 0: {}", missing.join(", ")))
 }
 
 /// Closes the disk [`open_block`] gave: its driver's `remove` (the

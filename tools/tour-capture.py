@@ -247,8 +247,8 @@ def main():
         for c in ["help", "memblock", "cma", "meminfo", "owners", "buddyinfo"]:
             s.command(c)
         # 3. Buddy splitting and coalescing.
-        a = s.command("alloc 3")
-        addr = find(r"at (0x[0-9a-f]+)", a, "alloc 3")
+        a = s.command("alloc 8")
+        addr = find(r"at (0x[0-9a-f]+)", a, "alloc 8")
         s.command("buddyinfo")
         s.command(f"pfn @{addr}")
         s.command(f"free {addr}")

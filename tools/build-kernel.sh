@@ -18,11 +18,11 @@ cd "$REPO"
 echo "[build] compiling the kernel for Alpha ($PROFILE)" >&2
 # -fconserve-stack (to GCC, through -Cllvm-args): GCC then does not inline
 # a function when that would grow the caller's frame much. Without it GCC
-# inlined mm::boot::init (an 18 KiB frame) into kernel_main, whose frame
-# lives for the whole run, and the network run's stack peak went from 61
-# to 78 KiB of the 128 KiB boot stack when an unrelated change tipped the
-# decision. (#[inline(never)] does not help: this rustc_codegen_gcc build
-# does not pass it on to GCC.)
+# may inline mm::boot::init (an 18 KiB frame: every local has its own slot)
+# into kernel_main, whose frame lives for the whole run, and the network
+# run's stack peak is then 78 KiB of the 128 KiB boot stack instead of 61.
+# (#[inline(never)] does not help: this rustc_codegen_gcc build does not
+# pass it on to GCC.)
 RUSTFLAGS="-Zcodegen-backend=$ALPHA_CG_GCC -Cllvm-args=-mcpu=ev6 -Cllvm-args=-fconserve-stack" \
 cargo +"$ALPHA_TOOLCHAIN_CHANNEL" build -p kernel --profile "$PROFILE" \
     --target "$REPO/targets/alpha-unknown-none.json" -Zjson-target-spec \

@@ -5,7 +5,7 @@
 
 use super::{BlockError, Segment};
 use crate::mm::owner::Owner;
-use crate::mm::{PAGE_SIZE, PhysAddr, page, phys_ptr};
+use crate::mm::{PAGE_SIZE, PhysAddr, fill_phys, page, phys_ptr, read_phys};
 use alloc::format;
 use alloc::string::String;
 
@@ -48,15 +48,15 @@ impl PageBuf {
     pub fn fill(&self, offset: usize, len: usize, byte: u8) {
         assert!(offset + len <= self.len(), "fill past the buffer");
         // SAFETY: the range lies inside the block this value owns (checked
-        // above), reached through KSEG; no reference into it is live.
-        unsafe { core::ptr::write_bytes(phys_ptr::<u8>(self.pa + offset as u64), byte, len) };
+        // above); no reference into it is live.
+        unsafe { fill_phys(self.pa + offset as u64, len, byte) };
     }
 
     /// The byte at `offset`.
     pub fn byte(&self, offset: usize) -> u8 {
         assert!(offset < self.len(), "read past the buffer");
         // SAFETY: inside the block this value owns (checked above).
-        unsafe { phys_ptr::<u8>(self.pa + offset as u64).read_volatile() }
+        unsafe { read_phys(self.pa + offset as u64) }
     }
 }
 

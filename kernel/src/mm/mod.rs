@@ -74,15 +74,24 @@ pub unsafe fn write_phys<T: Copy>(pa: PhysAddr, v: T) {
     unsafe { phys_ptr::<T>(pa).write_volatile(v) }
 }
 
-/// Zeroes `len` bytes of physical memory at `pa` (through KSEG).
+/// Sets `len` bytes of physical memory at `pa` to `byte` (through KSEG).
 ///
 /// # Safety
 /// `[pa, pa + len)` is memory the caller owns (just allocated, or
 /// reserved for it), and no reference into it is live.
-pub unsafe fn zero_phys(pa: PhysAddr, len: usize) {
+pub unsafe fn fill_phys(pa: PhysAddr, len: usize, byte: u8) {
     // SAFETY: the caller owns the range (see above); KSEG maps all of
     // physical memory, so the pointer is valid for `len` bytes.
-    unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), 0, len) };
+    unsafe { core::ptr::write_bytes(phys_ptr::<u8>(pa), byte, len) };
+}
+
+/// Zeroes `len` bytes of physical memory at `pa` (through KSEG).
+///
+/// # Safety
+/// As [`fill_phys`].
+pub unsafe fn zero_phys(pa: PhysAddr, len: usize) {
+    // SAFETY: the caller's promise, as `fill_phys` needs it.
+    unsafe { fill_phys(pa, len, 0) };
 }
 
 /// Writes formatted text to the log at INFO level, one record per line

@@ -216,6 +216,10 @@ pub struct IdeDisk {
     /// The PRD tables' pool, and the table (one object).
     pool: Option<DmaPool>,
     prd: Option<PoolObject>,
+    /// Where `write_prd` builds a table before copying it into `prd`, and
+    /// the mapped segments it builds from: made once with the table, so a
+    /// command allocates nothing for them.
+    prd_scratch: PrdScratch,
     irq_line: Option<u32>,
     irq_why: String,
     stats: Stats,
@@ -356,6 +360,7 @@ impl IdeDisk {
             dev: DmaDevice::new(UNIT, 0xffff_ffff, WindowPolicy::Auto),
             pool: None,
             prd: None,
+            prd_scratch: PrdScratch { segs: Vec::new(), entries: Vec::new() },
             irq_line: None,
             irq_why: String::new(),
             stats: Stats::default(),
@@ -432,6 +437,7 @@ impl IdeDisk {
         let pool = DmaPool::create("ide0-prd", &self.dev, bytes, prd::ENTRY_BYTES, PRD_MAX as usize)
             .map_err(|e| format!("no PRD table pool: {e}"))?;
         let table = pool.alloc().map_err(|e| format!("no PRD table: {e}"))?;
+        self.prd_scratch = PrdScratch::new(PRD_ENTRIES).map_err(|_| String::from("no heap for the PRD table's scratch copy"))?;
         self.pool = Some(pool);
         prd::table_fits(table.bus().as_u64(), PRD_ENTRIES).map_err(|e| format!("PRD table at bus {:#x}: {e}", table.bus()))?;
         self.prd = Some(table);
@@ -593,14 +599,21 @@ impl IdeDisk {
         }
     }
 
+    /// Before a command run by polling (PIO data, or none): drive
+    /// interrupts off, the drive selected and not busy; counted.
+    fn start_polled(&mut self, name: &'static str) -> Result<(), BlockError> {
+        self.ch.set_control(ctl::NIEN);
+        ata::select(&self.ch, self.drive);
+        ata::wait_not_busy(&self.ch, name, ata::BSY_MS)?;
+        self.stats.commands += 1;
+        self.stats.pio_commands += 1;
+        Ok(())
+    }
+
     fn pio_once(&mut self, req: &Request) -> Result<(), BlockError> {
         let write = req.op == Op::Write;
         let tf = self.taskfile(req, false)?;
-        self.ch.set_control(ctl::NIEN);
-        ata::select(&self.ch, self.drive);
-        ata::wait_not_busy(&self.ch, tf.command.name(), ata::BSY_MS)?;
-        self.stats.commands += 1;
-        self.stats.pio_commands += 1;
+        self.start_polled(tf.command.name())?;
         ata::issue(&self.ch, self.drive, &tf);
         ata::pio_transfer(&self.ch, tf.command, write, req.sectors, &req.segs)
     }
@@ -614,11 +627,7 @@ impl IdeDisk {
             return Ok(());
         }
         let tf = taskfile::flush(self.lba48 && id.flush_cache_ext);
-        self.ch.set_control(ctl::NIEN);
-        ata::select(&self.ch, self.drive);
-        ata::wait_not_busy(&self.ch, tf.command.name(), ata::BSY_MS)?;
-        self.stats.commands += 1;
-        self.stats.pio_commands += 1;
+        self.start_polled(tf.command.name())?;
         ata::non_data(&self.ch, self.drive, &tf, FLUSH_MS)
     }
 
@@ -633,7 +642,7 @@ impl IdeDisk {
         let Some(table) = self.prd.as_ref() else {
             return Err(BlockError::NoDma("no PRD table"));
         };
-        let n = write_prd(table, map.entries())?;
+        let n = self.prd_scratch.write(table, map.entries())?;
         self.dma_issued += 1;
         if self.fail_dma_at == Some(self.dma_issued) {
             short_prd(table, self.dma_issued, name);
@@ -790,37 +799,60 @@ fn short_prd(table: &PoolObject, nth: u64, name: &str) {
     crate::arch::wmb();
 }
 
-/// Builds the PRD table for the mapped segments in `table` with
-/// `ata::prd::build` (regions even, at most 64 KiB, none crossing a 64 KiB
-/// boundary, end of table on the last); returns the entries used.
-fn write_prd(table: &PoolObject, entries: &[SgEntry]) -> Result<usize, BlockError> {
-    let mut segs: Vec<(u32, u32)> = Vec::with_capacity(entries.len());
-    for e in entries {
-        let (Some(bus), Ok(len)) = (e.bus.to_u32(), u32::try_from(e.len)) else {
-            return Err(BlockError::Invalid("a mapped segment above 4 GiB"));
-        };
-        segs.push((bus, len));
+/// The scratch space of [`PrdScratch::write`], made once per table.
+struct PrdScratch {
+    segs: Vec<(u32, u32)>,
+    entries: Vec<PrdEntry>,
+}
+
+impl PrdScratch {
+    /// Room for a table of `entries` entries, and as many segments.
+    fn new(entries: usize) -> Result<PrdScratch, alloc::collections::TryReserveError> {
+        let mut s = PrdScratch { segs: Vec::new(), entries: Vec::new() };
+        s.segs.try_reserve_exact(entries)?;
+        s.entries.try_reserve_exact(entries)?;
+        s.entries.resize(entries, PrdEntry::new(0, 0, false));
+        Ok(s)
     }
-    let cap = (table.size() / prd::ENTRY_BYTES).min(PRD_ENTRIES);
-    let mut out = alloc::vec![PrdEntry::new(0, 0, false); cap];
-    let n = prd::build(&segs, &mut out).map_err(|e| match e {
-        prd::PrdError::TooManyEntries { .. } => BlockError::Invalid("the request needs more PRD entries than the table holds"),
-        prd::PrdError::OddAddress { .. } | prd::PrdError::OddLength { .. } => {
-            BlockError::Invalid("a mapped segment with an odd address or length")
+
+    /// Builds the PRD table for the mapped segments in `table` with
+    /// `ata::prd::build` (regions even, at most 64 KiB, none crossing a
+    /// 64 KiB boundary, end of table on the last); returns the entries
+    /// used.
+    fn write(&mut self, table: &PoolObject, mapped: &[SgEntry]) -> Result<usize, BlockError> {
+        self.segs.clear();
+        for e in mapped {
+            let (Some(bus), Ok(len)) = (e.bus.to_u32(), u32::try_from(e.len)) else {
+                return Err(BlockError::Invalid("a mapped segment above 4 GiB"));
+            };
+            if self.segs.len() == self.segs.capacity() {
+                // More mapped segments than the table has entries: each
+                // needs one at least.
+                return Err(BlockError::Invalid("the request needs more PRD entries than the table holds"));
+            }
+            self.segs.push((bus, len));
         }
-        _ => BlockError::Invalid("the mapped segments make no valid PRD table"),
-    })?;
-    let base = table.cpu();
-    for (i, e) in out[..n].iter().enumerate() {
-        let bytes = e.to_le_bytes();
-        for (j, b) in bytes.iter().enumerate() {
-            // SAFETY: `table` is a pool object of `cap * 8` bytes or more
-            // the disk owns; i < n <= cap.
-            unsafe { base.add(i * prd::ENTRY_BYTES + j).write_volatile(*b) };
+        let cap = (table.size() / prd::ENTRY_BYTES).min(self.entries.len());
+        let out = &mut self.entries[..cap];
+        let n = prd::build(&self.segs, out).map_err(|e| match e {
+            prd::PrdError::TooManyEntries { .. } => BlockError::Invalid("the request needs more PRD entries than the table holds"),
+            prd::PrdError::OddAddress { .. } | prd::PrdError::OddLength { .. } => {
+                BlockError::Invalid("a mapped segment with an odd address or length")
+            }
+            _ => BlockError::Invalid("the mapped segments make no valid PRD table"),
+        })?;
+        let base = table.cpu();
+        for (i, e) in out[..n].iter().enumerate() {
+            let bytes = e.to_le_bytes();
+            for (j, b) in bytes.iter().enumerate() {
+                // SAFETY: `table` is a pool object of `cap * 8` bytes or
+                // more the disk owns; i < n <= cap.
+                unsafe { base.add(i * prd::ENTRY_BYTES + j).write_volatile(*b) };
+            }
         }
+        crate::arch::wmb();
+        Ok(n)
     }
-    crate::arch::wmb();
-    Ok(n)
 }
 
 fn retryable(e: &BlockError) -> bool {
